@@ -1,0 +1,53 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "qmpbook",
+    products: [
+        .library(name: "QMP", targets: ["QMP"]),
+        .executable(name: "qmpbook", targets: ["qmpbook"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CYAML",
+            pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"])]
+        ),
+        .target(name: "CQMPShim"),
+        .target(
+            name: "QMP",
+            dependencies: [
+                "CQMPShim",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(name: "Playbook", dependencies: ["CYAML", "QMP"]),
+        .target(name: "Runner", dependencies: ["QMP", "Playbook", "CQMPShim"]),
+        .executableTarget(
+            name: "qmpbook",
+            dependencies: [
+                "QMP", "Playbook", "Runner",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(name: "QEMUTestSupport", dependencies: ["QMP"], path: "Tests/QEMUTestSupport"),
+        .testTarget(name: "QMPTests", dependencies: ["QMP", "QEMUTestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "PlaybookTests", dependencies: ["Playbook"]),
+        .testTarget(name: "RunnerTests", dependencies: ["Runner", "QEMUTestSupport"]),
+        .testTarget(name: "qmpbookTests", dependencies: ["qmpbook", "QEMUTestSupport"]),
+    ]
+)
+
+// The same settings for every Swift target: Swift 6 mode is the tools default;
+// these make the remaining upcoming checks explicit.
+for target in package.targets where target.type != .system {
+    guard target.name != "CQMPShim" else { continue }
+    var settings = target.swiftSettings ?? []
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    settings.append(.enableUpcomingFeature("MemberImportVisibility"))
+    target.swiftSettings = settings
+}

@@ -1,0 +1,1 @@
+// The playbook model, YAML loading, validation, templating and matching live here.

@@ -1,0 +1,87 @@
+/// A JSON object that keeps its keys in the order they were added.
+///
+/// ```swift
+/// var arguments: JSONObject = ["driver": "usb-tablet"]
+/// arguments["id"] = "tablet0"
+/// arguments.keys  // ["driver", "id"]
+/// ```
+///
+/// Lookups are linear: QMP objects have a handful of members, and a scan of
+/// a short array beats hashing. Setting an existing key replaces its value in
+/// place; setting a key to nil removes it. Equality ignores order.
+public struct JSONObject: Sendable {
+    public private(set) var keys: [String]
+    public private(set) var values: [JSONValue]
+
+    public init() {
+        keys = []
+        values = []
+    }
+
+    /// Builds an object from pairs; a repeated key keeps its last value.
+    public init<S: Sequence>(_ pairs: S) where S.Element == (String, JSONValue) {
+        self.init()
+        for (key, value) in pairs { self[key] = value }
+    }
+
+    /// Builds an object from pairs known to have distinct keys, without checking.
+    init(uniqueKeys keys: [String], values: [JSONValue]) {
+        self.keys = keys
+        self.values = values
+    }
+
+    public var count: Int { keys.count }
+    public var isEmpty: Bool { keys.isEmpty }
+
+    public subscript(key: String) -> JSONValue? {
+        get {
+            guard let index = keys.firstIndex(of: key) else { return nil }
+            return values[index]
+        }
+        set {
+            if let index = keys.firstIndex(of: key) {
+                if let newValue {
+                    values[index] = newValue
+                } else {
+                    keys.remove(at: index)
+                    values.remove(at: index)
+                }
+            } else if let newValue {
+                keys.append(key)
+                values.append(newValue)
+            }
+        }
+    }
+
+    /// The members in order, as `(key, value)` pairs.
+    public var members: Zip2Sequence<[String], [JSONValue]> { zip(keys, values) }
+}
+
+extension JSONObject: Equatable {
+    public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
+        guard lhs.count == rhs.count else { return false }
+        for (key, value) in lhs.members where rhs[key] != value { return false }
+        return true
+    }
+}
+
+extension JSONObject: Hashable {
+    public func hash(into hasher: inout Hasher) {
+        // Order-insensitive: combine a commutative sum of member hashes.
+        var total = 0
+        for (key, value) in members {
+            var member = Hasher()
+            member.combine(key)
+            member.combine(value)
+            total &+= member.finalize()
+        }
+        hasher.combine(count)
+        hasher.combine(total)
+    }
+}
+
+extension JSONObject: ExpressibleByDictionaryLiteral {
+    public init(dictionaryLiteral elements: (String, JSONValue)...) {
+        self.init(elements)
+    }
+}

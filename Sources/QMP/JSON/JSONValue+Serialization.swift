@@ -1,0 +1,94 @@
+extension JSONValue {
+    /// The compact JSON text of this value, as UTF-8 bytes.
+    public var jsonBytes: [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(64)
+        write(to: &output, indent: nil, level: 0)
+        return output
+    }
+
+    /// The compact JSON text of this value (`{"a":1}`).
+    public var jsonText: String { String(decoding: jsonBytes, as: UTF8.self) }
+
+    /// The JSON text indented by two spaces a level, for people to read.
+    public var prettyJSONText: String {
+        var output: [UInt8] = []
+        write(to: &output, indent: 2, level: 0)
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// Appends this value's JSON text to `output`; `indent` nil means compact.
+    public func write(to output: inout [UInt8], indent: Int?, level: Int) {
+        switch self {
+        case .null: output.append(contentsOf: "null".utf8)
+        case .bool(let value): output.append(contentsOf: (value ? "true" : "false").utf8)
+        case .int(let value): output.append(contentsOf: String(value).utf8)
+        case .uint(let value): output.append(contentsOf: String(value).utf8)
+        case .double(let value):
+            if value.isFinite {
+                if value == value.rounded(), abs(value) < 1e15 {
+                    output.append(contentsOf: String(Int64(value)).utf8)
+                } else {
+                    output.append(contentsOf: "\(value)".utf8)
+                }
+            } else {
+                output.append(contentsOf: "null".utf8)  // JSON has no NaN or infinity.
+            }
+        case .string(let value): Self.writeString(value, to: &output)
+        case .array(let elements):
+            guard !elements.isEmpty else { output.append(contentsOf: "[]".utf8); return }
+            output.append(UInt8(ascii: "["))
+            for (offset, element) in elements.enumerated() {
+                if offset > 0 { output.append(UInt8(ascii: ",")) }
+                Self.newline(&output, indent: indent, level: level + 1)
+                element.write(to: &output, indent: indent, level: level + 1)
+            }
+            Self.newline(&output, indent: indent, level: level)
+            output.append(UInt8(ascii: "]"))
+        case .object(let object):
+            guard !object.isEmpty else { output.append(contentsOf: "{}".utf8); return }
+            output.append(UInt8(ascii: "{"))
+            for (offset, (key, value)) in object.members.enumerated() {
+                if offset > 0 { output.append(UInt8(ascii: ",")) }
+                Self.newline(&output, indent: indent, level: level + 1)
+                Self.writeString(key, to: &output)
+                output.append(UInt8(ascii: ":"))
+                if indent != nil { output.append(UInt8(ascii: " ")) }
+                value.write(to: &output, indent: indent, level: level + 1)
+            }
+            Self.newline(&output, indent: indent, level: level)
+            output.append(UInt8(ascii: "}"))
+        }
+    }
+
+    private static func newline(_ output: inout [UInt8], indent: Int?, level: Int) {
+        guard let indent else { return }
+        output.append(UInt8(ascii: "\n"))
+        output.append(contentsOf: repeatElement(UInt8(ascii: " "), count: indent * level))
+    }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    static func writeString(_ value: String, to output: inout [UInt8]) {
+        output.append(UInt8(ascii: "\""))
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\\"): output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case 0x0A: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case 0x0D: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case 0x09: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0..<0x20:
+                output.append(contentsOf: Array("\\u00".utf8))
+                output.append(hexDigits[Int(byte >> 4)])
+                output.append(hexDigits[Int(byte & 0xF)])
+            default: output.append(byte)
+            }
+        }
+        output.append(UInt8(ascii: "\""))
+    }
+}
+
+extension JSONValue: CustomStringConvertible {
+    public var description: String { jsonText }
+}

@@ -1,0 +1,1 @@
+// Targets, step execution, the event log, deadlines and reports live here.

@@ -1,0 +1,55 @@
+import Testing
+@testable import QMP
+
+@Suite struct JSONValueTests {
+    @Test func parsesQMPGreeting() throws {
+        let text = #"{"QMP": {"version": {"qemu": {"micro": 22, "minor": 2, "major": 7}, "package": "Debian"}, "capabilities": ["oob"]}}"#
+        let value = try JSONValue(parsing: text)
+        #expect(value["QMP"]?["version"]?["qemu"]?["minor"]?.intValue == 2)
+        #expect(value["QMP"]?["capabilities"]?[0] == "oob")
+    }
+
+    @Test func roundTripsEscapesAndUnicode() throws {
+        let value = try JSONValue(parsing: #"{"s": "a\"b\\c\nd\u00e9\ud83d\ude00/"}"#)
+        #expect(value["s"]?.stringValue == "a\"b\\c\nd\u{e9}\u{1F600}/")
+        #expect(try JSONValue(parsing: value.jsonText) == value)
+    }
+
+    @Test func keepsIntegerExactness() throws {
+        let value = try JSONValue(parsing: "[18446744073709551615, -9223372036854775808, 1.5, 1e3]")
+        #expect(value[0] == .uint(UInt64.max))
+        #expect(value[1] == .int(Int64.min))
+        #expect(value[2] == .double(1.5))
+        #expect(value[3] == .int(1000))
+    }
+
+    @Test func objectsCompareWithoutOrderAndKeepInsertionOrder() throws {
+        let value = try JSONValue(parsing: #"{"b": 1, "a": 2}"#)
+        #expect(value == ["a": 2, "b": 1])
+        #expect(value.jsonText == #"{"b":1,"a":2}"#)
+    }
+
+    @Test(arguments: ["", "{", "[1,]", "{\"a\" 1}", "01", "\"\\x\"", "tru", "1 2", "\"\u{01}\""])
+    func rejectsMalformedText(_ text: String) {
+        #expect(throws: JSONParseError.self) { try JSONValue(parsing: text) }
+    }
+
+    @Test func limitsNesting() {
+        let deep = String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)
+        #expect(throws: JSONParseError.self) { try JSONValue(parsing: deep) }
+    }
+}
+
+@Suite struct MonitorAddressTests {
+    @Test func parsesTheThreeForms() throws {
+        #expect(try MonitorAddress(parsing: "unix:/tmp/a.sock") == .unix(path: "/tmp/a.sock"))
+        #expect(try MonitorAddress(parsing: "/tmp/a.sock") == .unix(path: "/tmp/a.sock"))
+        #expect(try MonitorAddress(parsing: "tcp:127.0.0.1:4444") == .tcp(host: "127.0.0.1", port: 4444))
+        #expect(try MonitorAddress(parsing: "tcp:[::1]:4444") == .tcp(host: "::1", port: 4444))
+    }
+
+    @Test(arguments: ["", "unix:", "tcp:host", "tcp:host:0", "tcp:host:99999", "http:x"])
+    func rejectsBadAddresses(_ text: String) {
+        #expect(throws: MonitorAddressError.self) { try MonitorAddress(parsing: text) }
+    }
+}
