@@ -128,7 +128,9 @@ final class MonitorCore: Sendable {
         }
         var message = message
         message["id"] = .int(id)
-        let bytes = JSONValue.object(message).jsonBytes
+        // A newline after each command: QEMU does not need it, but line-based peers do.
+        var bytes = JSONValue.object(message).jsonBytes
+        bytes.append(0x0A)
         let result = await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: ReplyContinuation) in
                 let closed = state.withLock { state -> QMPError? in
