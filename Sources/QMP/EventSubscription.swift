@@ -81,8 +81,7 @@ public final class EventSubscription: AsyncSequence, Sendable {
                 }
                 if Task.isCancelled { resumeWaiter(waiterID, with: .success(nil)) }
                 if let timeout {
-                    Task { [weak self] in
-                        try? await Task.sleep(for: timeout)
+                    DeadlineTimer.shared.schedule(after: timeout) { [weak self] in
                         self?.resumeWaiter(waiterID, with: .failure(QMPError(.timeout, "no event arrived within \(timeout)")))
                     }
                 }
