@@ -58,12 +58,14 @@ final class MonitorCore: Sendable {
     var greeting: Greeting? { state.withLock { $0.greeting } }
     var protocolErrorCount: Int { state.withLock { $0.protocolErrors } }
     var closeReason: QMPError? { state.withLock { $0.closed } }
+    /// How many subscriptions are registered (for tests).
+    var subscriberCount: Int { state.withLock { $0.subscriptions.count } }
 
     // MARK: - Callers
 
     func subscribe(bufferLimit: Int) -> EventSubscription {
-        let subscription = EventSubscription(bufferLimit: bufferLimit) { [weak self] subscription in
-            self?.state.withLock { _ = $0.subscriptions.removeValue(forKey: ObjectIdentifier(subscription)) }
+        let subscription = EventSubscription(bufferLimit: bufferLimit) { [weak self] identifier in
+            self?.state.withLock { _ = $0.subscriptions.removeValue(forKey: identifier) }
         }
         let closed = state.withLock { state -> QMPError? in
             if let closed = state.closed { return closed }
@@ -149,7 +151,7 @@ final class MonitorCore: Sendable {
                 }
                 if case .failure(let errno) = connection.send(bytes, passing: fd) {
                     let error: QMPError
-                    if errno.rawValue == 9 /* EBADF */ && fd != nil {
+                    if errno == .badDescriptor && fd != nil {
                         error = QMPError(.invalidCommand, "\(name): cannot pass file descriptor \(fd ?? -1): \(errno)", command: name)
                     } else {
                         error = closeReason ?? QMPError(.connectionClosed, "\(name): sending on the QMP connection failed: \(errno)", command: name)
