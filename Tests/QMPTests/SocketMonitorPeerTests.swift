@@ -329,4 +329,23 @@ struct SocketMonitorPeerTests {
         _ = (kept, dropped)
         await monitor.disconnect()
     }
+
+    @Test func deepNestingIsGarbageNotACrash() async throws {
+        let peer = try ScriptedPeer { connection in
+            connection.send(ScriptedPeer.greeting)
+            try connection.answerCapabilities()
+            let command = try connection.readCommand()
+            connection.send(String(repeating: "[", count: 100_000) + "\r\n")
+            let nested = String(repeating: "[", count: 500) + String(repeating: "]", count: 500)
+            connection.send(#"{"return": \#(nested), "id": \#(command["id"]!.jsonText)}"# + "\r\n")
+            _ = connection.readLine()
+        }
+        defer { peer.stop() }
+        let monitor = try await SocketMonitor.dial(peer.address, timeout: .seconds(5))
+        _ = try await monitor.connect(timeout: .seconds(5))
+        let value = try await monitor.execute("nested")
+        #expect(value.arrayValue?.count == 1)
+        #expect(monitor.protocolErrorCount == 1)
+        await monitor.disconnect()
+    }
 }
