@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import QEMUTestSupport
 import Testing
 @testable import QMP
@@ -347,5 +348,33 @@ struct SocketMonitorPeerTests {
         #expect(value.arrayValue?.count == 1)
         #expect(monitor.protocolErrorCount == 1)
         await monitor.disconnect()
+    }
+
+    @Test func listenReplacesAStaleSocketButNotALiveOne() async throws {
+        let live = try ScriptedPeer { connection in _ = connection.readLine() }
+        defer { live.stop() }
+        guard case .unix(let livePath) = live.address else { return }
+        let busy = await #expect(throws: QMPError.self) {
+            try await SocketMonitor.listen(on: live.address, timeout: .milliseconds(100))
+        }
+        #expect(busy?.code == .connectFailed)
+        #expect(FileManager.default.fileExists(atPath: livePath))
+
+        // A socket file nobody listens on any more, as a crashed process leaves it.
+        let directory = try TemporaryDirectory()
+        let stale = directory.file("stale.sock")
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(stale.utf8)) }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        close(fd)
+        #expect(bound == 0)
+        let timedOut = await #expect(throws: QMPError.self) {
+            try await SocketMonitor.listen(on: .unix(path: stale), timeout: .milliseconds(100))
+        }
+        #expect(timedOut?.code == .timeout)
     }
 }
