@@ -377,4 +377,27 @@ struct SocketMonitorPeerTests {
         }
         #expect(timedOut?.code == .timeout)
     }
+
+    @Test func greetingAndRepliesArrivingOneByteAtATimeWork() async throws {
+        let peer = try ScriptedPeer { connection in
+            func trickle(_ text: String) {
+                for byte in text.utf8 { connection.send([byte]) }
+            }
+            trickle(ScriptedPeer.greeting)
+            let capabilities = try connection.readCommand()
+            trickle(#"{"return": {}, "id": \#(capabilities["id"]!.jsonText)}"# + "\r\n")
+            let command = try connection.readCommand()
+            trickle(#"{"event": "E", "data": {}, "timestamp": {"seconds": 1, "microseconds": 2}}"# + "\n")
+            trickle(#"{"return": {"bytes": "one at a time"}, "id": \#(command["id"]!.jsonText)}"# + "\r\n")
+            _ = connection.readLine()
+        }
+        defer { peer.stop() }
+        let monitor = try await SocketMonitor.dial(peer.address, timeout: .seconds(5))
+        let events = monitor.events()
+        let greeting = try await monitor.connect(timeout: .seconds(5))
+        #expect(greeting.version.package == "Debian 1:7.2+dfsg-7")
+        #expect(try await monitor.execute("query-status")["bytes"] == "one at a time")
+        #expect(try await events.next(timeout: .seconds(5))?.name == "E")
+        await monitor.disconnect()
+    }
 }
