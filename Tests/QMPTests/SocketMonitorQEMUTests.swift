@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import QEMUTestSupport
 import Testing
 @testable import QMP
@@ -220,16 +221,21 @@ struct SocketMonitorQEMUTests {
     }
 
     @Test func killedQEMUFailsAPendingCall() async throws {
-        let qemu = try await QEMUProcess.start(extraArguments: [])
+        let qemu = try await QEMUProcess.start()
         defer { qemu.stop() }
         let monitor = try await qemu.connectMonitor()
-        let pending = Task { try await monitor.execute("query-qmp-schema", timeout: .seconds(30)) }
+        // Freeze QEMU so the command is surely pending, then kill it.
+        kill(qemu.pid, SIGSTOP)
+        let pending = Task { try await monitor.execute("query-status", timeout: .seconds(30)) }
+        try await Task.sleep(for: .milliseconds(100))
         qemu.stop()
         let result = await pending.result
-        if case .failure(let error as QMPError) = result {
-            #expect(error.code == .connectionClosed)
+        guard case .failure(let error as QMPError) = result else {
+            Issue.record("a frozen QEMU answered: \(result)")
+            return
         }
-        // Either the reply won the race or the call failed as closed; later calls fail.
+        #expect(error.code == .connectionClosed)
+        #expect(error.command == "query-status")
         let later = await #expect(throws: QMPError.self) { try await monitor.execute("query-status") }
         #expect(later?.code == .connectionClosed)
         await monitor.disconnect()
