@@ -151,7 +151,8 @@ public struct SchemaCache: Sendable {
     /// `fromCache` tells which. Errors thrown by `fetch` pass through; a
     /// fetched value that is not a schema throws ``SchemaError`` and is not
     /// stored. A failed store is ignored: the fetched schema is still returned.
-    public func schema(
+    /// `fetch` runs in the caller's isolation.
+    nonisolated(nonsending) public func schema(
         for key: Key,
         fetch: () async throws -> JSONValue
     ) async throws -> (schema: QMPSchema, fromCache: Bool) {
