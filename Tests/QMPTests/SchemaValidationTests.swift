@@ -105,6 +105,9 @@ import QMP
         #expect(problem.suggestion == "auto-converge")
         #expect(problem.message.hasPrefix("invalid value 'auto-converj'; did you mean 'auto-converge'? valid values: xbzrle, "))
         #expect(problem.message.contains("more)"))
+        let far = schema.validate(command: "blockdev-add", arguments: ["driver": "null-co", "node-name": "n", "discard": "never"])
+        #expect(far.map(\.message) == ["invalid value 'never'; valid values: ignore, unmap"])
+        #expect(far.first?.suggestion == nil)
     }
 
     @Test func nestedFlatUnionMemberIsCheckedByItsTag() throws {

@@ -106,7 +106,7 @@ struct SchemaValidator {
             guard !enumeration.members.contains(where: { $0.name == string }) else { return }
             let values = enumeration.values
             let suggestion = NameSuggestion.closest(to: string, among: values)
-            var message = "invalid value '\(string)'" + QMPSchema.didYouMean(suggestion)
+            var message = "invalid value '\(string)'" + (suggestion == nil ? ";" : QMPSchema.didYouMean(suggestion))
             message += " valid values: " + values.prefix(Self.listedValues).joined(separator: ", ")
             if values.count > Self.listedValues { message += ", … (\(values.count - Self.listedValues) more)" }
             report(.invalidEnumValue, at: path, message, suggestion: suggestion)
