@@ -228,6 +228,14 @@ import Testing
         #expect(found.contains { $0.message.hasPrefix("unknown key '<<'") && $0.location?.line == 5 })
     }
 
+    @Test func emptyOptionalCollectionsAreAbsent() throws {
+        let playbook = try playbook("name: e\nvars:\ndefaults:\ntargets: {vm: {connect: /s, capabilities: }}\nsteps:\n  - execute: x\n    arguments:\n    tags: ~\nalways:\n")
+        guard case .execute(let step) = playbook.steps[0].action else { Issue.record("not execute"); return }
+        #expect(step.arguments == nil)
+        #expect(playbook.always.isEmpty)
+        #expect(playbook.vars.isEmpty)
+    }
+
     @Test func varOverridesDefineVariables() throws {
         let text = """
             name: o
