@@ -259,6 +259,13 @@ import Testing
         #expect(playbook.steps.map(\.target) == [nil, nil])
     }
 
+    @Test func everyProblemIsOneLine() {
+        let found = problems("name: t\ntargets: {vm: {connect: /s}}\nsteps:\n  - sleep: \"5\\nseconds\"\n")
+        #expect(found.count == 1)
+        #expect(found.first?.description.contains("\n") == false)
+        #expect(found.first?.message.contains("'5\\nseconds'") == true)
+    }
+
     @Test func hintsTheNearestKey() {
         let found = problems("name: t\ntargets: {vm: {connect: /s}}\nsteps:\n  - execute: x\n    argumnets: {}\n")
         #expect(found.first?.message == "unknown key 'argumnets' in a step (did you mean 'arguments'?)")
