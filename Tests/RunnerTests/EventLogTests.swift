@@ -61,30 +61,40 @@ import Testing
         #expect(taken?.name == "SHUTDOWN")
     }
 
-    @Test func sinceConsidersOnlyEventsAfterTheStepWasSent() {
+    @Test func sinceConsidersOnlyEventsReceivedAfterTheStepWasSent() {
+        let sent = Date(timeIntervalSince1970: 1000)
         var log = EventLog()
-        log.record(event("STOP"))
-        log.mark(step: "pause")
-        log.record(event("STOP"))
-        let from = log.position(after: "pause")
-        #expect(from == 1)
-        #expect(log.take(EventQuery(names: ["STOP"], from: from ?? 0), by: 5)?.sequence == 1)
+        log.record(RecordedEvent(name: "STOP", received: sent - 0.5))
+        log.mark(step: "pause", at: sent)
+        log.record(RecordedEvent(name: "STOP", received: sent + 0.5))
+        #expect(log.sendTime(of: "pause") == sent)
+        #expect(log.take(EventQuery(names: ["STOP"], since: sent), by: 5)?.sequence == 1)
         #expect(log.events[0].takenBy == nil)
     }
 
-    @Test func anUnmarkedStepHasNoPosition() {
-        #expect(EventLog().position(after: "never") == nil)
+    @Test func sinceOrdersByReceiveTimeNotByLogPosition() {
+        // An event read before the command was sent but logged after the mark still does not count.
+        let sent = Date(timeIntervalSince1970: 1000)
+        var log = EventLog()
+        log.mark(step: "pause", at: sent)
+        log.record(RecordedEvent(name: "STOP", received: sent - 0.001))
+        #expect(log.take(EventQuery(names: ["STOP"], since: sent), by: 5) == nil)
     }
 
-    @Test func untakenListsWhatNoWaitTookFromAPosition() {
+    @Test func anUnmarkedStepHasNoSendTime() {
+        #expect(EventLog().sendTime(of: "never") == nil)
+    }
+
+    @Test func untakenListsWhatNoWaitTookSinceATime() {
+        let start = Date(timeIntervalSince1970: 1000)
         var log = EventLog()
-        log.record(event("A"))
-        log.record(event("B"))
-        log.record(event("C"))
+        log.record(RecordedEvent(name: "A", received: start))
+        log.record(RecordedEvent(name: "B", received: start + 1))
+        log.record(RecordedEvent(name: "C", received: start + 2))
         _ = log.take(EventQuery(names: ["B"]), by: 0)
-        #expect(log.untaken(from: 0).map(\.name) == ["A", "C"])
-        #expect(log.untaken(from: 2).map(\.name) == ["C"])
-        #expect(log.untaken(from: 9).isEmpty)
+        #expect(log.untaken(since: nil).map(\.name) == ["A", "C"])
+        #expect(log.untaken(since: start + 2).map(\.name) == ["C"])
+        #expect(log.untaken(since: start + 9).isEmpty)
     }
 
     @Test func recordIgnoresATakerAndSequenceFromTheCaller() {
@@ -120,7 +130,7 @@ import Testing
         }
         #expect(event.name == "RESUME")
         #expect(event.sequence == 1)
-        #expect(await events.log.events.map(\.takenBy) == [nil, 1])
+        #expect(await events.events.map(\.takenBy) == [nil, 1])
     }
 
     @Test func aWaitThatExpiresListsTheOtherEvents() async {

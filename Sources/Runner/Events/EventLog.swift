@@ -1,12 +1,14 @@
+import Foundation
+
 /// Every event one target sent from the moment it connected, and which wait
 /// step took which.
 ///
 /// ```swift
 /// var log = EventLog()
-/// log.record(RecordedEvent(name: "STOP"))
-/// log.mark(step: "pause")                     // step "pause" was sent now
-/// log.record(RecordedEvent(name: "RESUME"))
-/// let query = EventQuery(names: ["STOP", "RESUME"], from: log.position(after: "pause") ?? 0)
+/// log.record(RecordedEvent(name: "STOP", received: t0))
+/// log.mark(step: "pause", at: t1)             // step "pause" was sent at t1
+/// log.record(RecordedEvent(name: "RESUME", received: t2))
+/// let query = EventQuery(names: ["STOP", "RESUME"], since: log.sendTime(of: "pause"))
 /// log.take(query, by: 4)?.name                // "RESUME": STOP came before the mark
 /// ```
 ///
@@ -15,9 +17,13 @@
 /// arrived before the wait began count, so a wait placed after the command
 /// that causes the event never misses it. Pure and synchronous;
 /// ``TargetEvents`` adds waiting with a timeout.
+///
+/// `since` compares the time each event was read from the socket with the
+/// time the step's command was sent, not positions in the log, so an event
+/// still on its way from the connection to the log is placed correctly.
 public struct EventLog: Sendable {
     public private(set) var events: [RecordedEvent] = []
-    private var marks: [String: Int] = [:]
+    private var marks: [String: Date] = [:]
 
     public init() {}
 
@@ -34,20 +40,19 @@ public struct EventLog: Sendable {
         return stored
     }
 
-    /// Notes that step `id` sent its command now: `since: id` then considers only later events.
-    public mutating func mark(step id: String) {
-        marks[id] = events.count
+    /// Notes that step `id` sent its command at `time`: `since: id` then considers only events received later.
+    public mutating func mark(step id: String, at time: Date) {
+        marks[id] = time
     }
 
-    /// The first position `since: id` considers, or nil when step `id` has not sent anything.
-    public func position(after id: String) -> Int? {
+    /// When step `id` sent its command, or nil when it has not sent anything.
+    public func sendTime(of id: String) -> Date? {
         marks[id]
     }
 
     /// Takes the first untaken event matching `query`, recording `step` as its taker.
     public mutating func take(_ query: EventQuery, by step: Int) -> RecordedEvent? {
-        guard query.from < events.count else { return nil }
-        for index in max(0, query.from)..<events.count where events[index].takenBy == nil {
+        for index in events.indices where events[index].takenBy == nil {
             if query.accepts(events[index]) {
                 events[index].takenBy = step
                 return events[index]
@@ -56,28 +61,30 @@ public struct EventLog: Sendable {
         return nil
     }
 
-    /// The events from position `from` on that no wait has taken.
-    public func untaken(from: Int) -> [RecordedEvent] {
-        guard from < events.count else { return [] }
-        return events[max(0, from)...].filter { $0.takenBy == nil }
+    /// The events received at or after `since` (all when nil) that no wait has taken.
+    public func untaken(since: Date?) -> [RecordedEvent] {
+        events.filter { event in
+            event.takenBy == nil && (since.map { event.received >= $0 } ?? true)
+        }
     }
 }
 
 /// What a wait step looks for: one of some event names, with data that a
-/// predicate accepts, at or after a position in the log.
+/// predicate accepts, received at or after a time.
 public struct EventQuery: Sendable {
     public var names: [String]
-    /// The first log position considered (0: everything since connect).
-    public var from: Int
+    /// Only events received at or after this time count (nil: everything since connect).
+    public var since: Date?
     public var matches: @Sendable (RecordedEvent) -> Bool
 
-    public init(names: [String], from: Int = 0, matches: @escaping @Sendable (RecordedEvent) -> Bool = { _ in true }) {
+    public init(names: [String], since: Date? = nil, matches: @escaping @Sendable (RecordedEvent) -> Bool = { _ in true }) {
         self.names = names
-        self.from = from
+        self.since = since
         self.matches = matches
     }
 
     func accepts(_ event: RecordedEvent) -> Bool {
-        names.contains(event.name) && matches(event)
+        if let since, event.received < since { return false }
+        return names.contains(event.name) && matches(event)
     }
 }

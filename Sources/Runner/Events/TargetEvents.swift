@@ -1,3 +1,5 @@
+import Foundation
+
 /// A target's ``EventLog`` that waits: events are recorded as they arrive,
 /// and a wait is satisfied from what was received or by what arrives before
 /// its timeout.
@@ -46,15 +48,18 @@ public actor TargetEvents {
         }
     }
 
-    /// Notes that step `id` sent its command now (see ``EventLog/mark(step:)``).
-    public func mark(step id: String) {
-        log.mark(step: id)
+    /// Notes that step `id` sent its command at `time` (see ``EventLog/mark(step:at:)``).
+    public func mark(step id: String, at time: Date) {
+        log.mark(step: id, at: time)
     }
 
-    /// The first position `since: id` considers.
-    public func position(after id: String) -> Int? {
-        log.position(after: id)
+    /// When step `id` sent its command.
+    public func sendTime(of id: String) -> Date? {
+        log.sendTime(of: id)
     }
+
+    /// Every event recorded so far.
+    public var events: [RecordedEvent] { log.events }
 
     /// Marks the target lost: pending and later waits that nothing received satisfies end with `reason`.
     public func close(reason: String) {
@@ -63,14 +68,14 @@ public actor TargetEvents {
         let pending = waiters
         waiters = [:]
         for (_, waiter) in pending {
-            waiter.continuation.resume(returning: .lost(reason: reason, others: log.untaken(from: waiter.query.from)))
+            waiter.continuation.resume(returning: .lost(reason: reason, others: log.untaken(since: waiter.query.since)))
         }
     }
 
     /// Takes the first untaken event matching `query`, waiting up to `timeout` for one.
     public func wait(for query: EventQuery, by step: Int, timeout: Duration) async -> WaitOutcome {
         if let taken = log.take(query, by: step) { return .taken(taken) }
-        if let lostReason { return .lost(reason: lostReason, others: log.untaken(from: query.from)) }
+        if let lostReason { return .lost(reason: lostReason, others: log.untaken(since: query.since)) }
         nextWaiter += 1
         let id = nextWaiter
         let timer = Task { [weak self] in
@@ -93,7 +98,7 @@ public actor TargetEvents {
 
     private func expire(_ id: Int) {
         guard let waiter = waiters.removeValue(forKey: id) else { return }
-        waiter.continuation.resume(returning: .timedOut(others: log.untaken(from: waiter.query.from)))
+        waiter.continuation.resume(returning: .timedOut(others: log.untaken(since: waiter.query.since)))
     }
 
     private func cancelWaiter(_ id: Int) {
