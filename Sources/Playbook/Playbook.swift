@@ -1,1 +1,183 @@
-// The playbook model, YAML loading, validation, templating and matching live here.
+public import QMP
+
+/// A validated playbook (SPEC.md §3), ready for the runner.
+///
+/// Values that may hold `${…}` (arguments, patterns, addresses, launch
+/// arguments, `log`, `hmp`, `fd.path`) are kept as written; the runner
+/// resolves them with ``Template`` when the step runs. Everything else has
+/// been checked: durations parsed, targets resolved, ids unique.
+public struct Playbook: Sendable {
+    public var name: String
+    public var description: String?
+    /// The path the playbook was loaded from, as given.
+    public var path: String
+    /// The absolute folder holding the playbook (`${playbook.dir}`).
+    public var directory: String
+    /// SHA-256 of the file's bytes, lowercase hex.
+    public var sha256: String
+    public var vars: JSONObject
+    /// The deadline for the whole run.
+    public var timeout: Duration?
+    public var targets: [TargetSpec]
+    public var steps: [Step]
+    public var always: [Step]
+
+    /// The target named `name`.
+    public func target(named name: String) -> TargetSpec? {
+        targets.first { $0.name == name }
+    }
+
+    /// The main steps, then the `always` steps.
+    public var allSteps: [Step] { steps + always }
+}
+
+/// A QEMU to drive: where its QMP socket is, or how to start it.
+public struct TargetSpec: Sendable {
+    public enum Mode: Sendable {
+        /// Dial ADDR (`unix:PATH`, `tcp:HOST:PORT`, a bare path); may hold `${…}`.
+        case connect(String)
+        /// Listen on ADDR and accept one QEMU.
+        case listen(String)
+        /// Start QEMU with this argv (strings, may hold `${…}`) and these additions to the environment.
+        case launch(command: [JSONValue], environment: [String: JSONValue])
+    }
+
+    public var name: String
+    public var mode: Mode
+    /// Capabilities to enable in the handshake (e.g. `oob`).
+    public var capabilities: [String]
+    /// Bounds connecting or accepting, and the handshake. Nil: the runner's default (10s).
+    public var timeout: Duration?
+    public var location: SourceLocation
+
+    public init(name: String, mode: Mode, capabilities: [String] = [], timeout: Duration? = nil, location: SourceLocation) {
+        self.name = name
+        self.mode = mode
+        self.capabilities = capabilities
+        self.timeout = timeout
+        self.location = location
+    }
+
+    /// `launch`, `connect` or `listen`, as the report writes it.
+    public var modeName: String {
+        switch mode {
+        case .connect: return "connect"
+        case .listen: return "listen"
+        case .launch: return "launch"
+        }
+    }
+}
+
+/// One step of a playbook.
+public struct Step: Sendable {
+    public enum Phase: String, Sendable {
+        case main
+        case always
+    }
+
+    /// Position in the report's `steps`: main steps first, then `always`.
+    public var index: Int
+    public var id: String?
+    /// The step's `name`, or a description of its action.
+    public var name: String
+    /// The target the step runs on; nil only for `sleep` and `log` steps
+    /// when no target could be chosen.
+    public var target: String?
+    /// The step's `timeout`, or the default's; nil when neither says.
+    public var timeout: Duration?
+    public var ignoreErrors: Bool
+    public var tags: [String]
+    public var redact: Bool
+    public var action: StepAction
+    public var location: SourceLocation
+    public var phase: Phase
+    /// Where things inside the step were written, by JSON path within the
+    /// step: `execute`, `arguments`, `arguments.driver`, `arguments.props.0`,
+    /// `match.device`, `fd.path`… Preflight uses it to point at a bad argument.
+    public var locations: [String: SourceLocation]
+
+    /// `execute`, `wait-event`, `sleep`, `hmp` or `log`, as the report writes it.
+    public var actionName: String { action.name }
+
+    /// Where `path` (e.g. `arguments.driver`) was written, or the nearest
+    /// enclosing part that has a location, or the step itself.
+    public func location(of path: String) -> SourceLocation {
+        var path = Substring(path)
+        while true {
+            if let location = locations[String(path)] { return location }
+            guard let dot = path.lastIndex(of: ".") else { return location }
+            path = path[..<dot]
+        }
+    }
+}
+
+/// What a step does: exactly one action.
+public enum StepAction: Sendable {
+    case execute(ExecuteStep)
+    case waitEvent(WaitEventStep)
+    case sleep(Duration)
+    /// The HMP command line (a string, may hold `${…}`).
+    case hmp(JSONValue)
+    /// The text to print (a string, may hold `${…}`).
+    case log(JSONValue)
+
+    public var name: String {
+        switch self {
+        case .execute: return "execute"
+        case .waitEvent: return "wait-event"
+        case .sleep: return "sleep"
+        case .hmp: return "hmp"
+        case .log: return "log"
+        }
+    }
+}
+
+/// An `execute` step's command and options.
+public struct ExecuteStep: Sendable {
+    public var command: String
+    /// As written; resolve with ``Template`` before sending.
+    public var arguments: JSONObject?
+    public var fd: FileDescriptorSpec?
+    public var expect: Expectation?
+    /// Poll until the return matches this pattern (as written).
+    public var until: JSONValue?
+    /// Time between polls; the default is 1s.
+    public var interval: Duration?
+    public var register: String?
+}
+
+/// `expect:` — what the reply must be.
+public enum Expectation: Sendable {
+    /// A success whose `return` matches this pattern (as written).
+    case `return`(JSONValue)
+    /// A failure whose `error` (`{class, desc}`) matches this pattern (as written).
+    case error(JSONValue)
+}
+
+/// `fd:` — a file to open and pass with the command by SCM_RIGHTS.
+public struct FileDescriptorSpec: Sendable {
+    public enum Mode: String, Sendable, CaseIterable {
+        case read
+        case write
+        case readWrite = "read-write"
+        case append
+    }
+
+    /// As written (may hold `${…}`); relative paths are relative to the playbook's folder.
+    public var path: JSONValue
+    public var mode: Mode
+    public var create: Bool
+    /// Permission bits for a created file; 0o600 unless given.
+    public var permissions: UInt32
+}
+
+/// A `wait-event` step.
+public struct WaitEventStep: Sendable {
+    /// Any of these event names satisfies the wait.
+    public var events: [String]
+    /// Pattern on the event's `data` (as written).
+    public var match: JSONValue?
+    /// Only events received after the step with this id was sent.
+    public var since: String?
+    public var register: String?
+}

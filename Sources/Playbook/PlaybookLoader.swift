@@ -1,0 +1,69 @@
+public import QMP
+import Foundation
+
+/// Reads a playbook file into a validated ``Playbook``, or into every problem found.
+///
+/// ```swift
+/// switch PlaybookLoader.load(path: "Playbooks/usb-hotplug.yaml") {
+/// case .success(let playbook): print(playbook.steps.count)
+/// case .failure(let problems): print(problems)  // file:line:column: message, one a line
+/// }
+/// ```
+///
+/// Never throws and never traps on bad input: an unreadable or oversized
+/// file, a YAML syntax error (YAML cannot be read past the first one), or
+/// the list of every schema problem all come back as diagnostics, sorted by
+/// position. `overrides` are the `--var` values: they replace `vars` and
+/// count as defined when variables are checked.
+public enum PlaybookLoader {
+    public static func load(path: String, variables overrides: [String: JSONValue] = [:]) -> Result<Playbook, Diagnostics> {
+        switch read(path: path) {
+        case .success(let bytes):
+            return load(bytes: bytes, path: path, variables: overrides)
+        case .failure(let diagnostic):
+            return .failure(Diagnostics([diagnostic]))
+        }
+    }
+
+    /// Loads a playbook from `bytes`, as if read from `path` (used for
+    /// messages, `${playbook.dir}` and relative `fd.path`).
+    public static func load(bytes: [UInt8], path: String, variables overrides: [String: JSONValue] = [:]) -> Result<Playbook, Diagnostics> {
+        guard bytes.count <= YAMLLimits.maximumFileSize else {
+            return .failure(Diagnostics([Diagnostic("\(path): the file is larger than \(YAMLLimits.maximumFileSize >> 20) MiB, the most a playbook may be", at: nil)]))
+        }
+        let root: YAMLNode?
+        do {
+            root = try YAMLParser(bytes: bytes, file: path).parseDocument()
+        } catch {
+            return .failure(Diagnostics([error]))
+        }
+        guard let root else {
+            return .failure(Diagnostics([Diagnostic("the file holds no YAML document; a playbook needs at least name, targets and steps", at: SourceLocation(file: path, line: 1, column: 1))]))
+        }
+        let decoder = PlaybookDecoder(file: path, overrides: overrides)
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().standardizedFileURL.path
+        guard let playbook = decoder.decode(root, directory: directory, sha256: SHA256.hexDigest(bytes)), decoder.diagnostics.isEmpty else {
+            return .failure(Diagnostics(decoder.diagnostics.sorted { ($0.location?.line ?? 0, $0.location?.column ?? 0) < ($1.location?.line ?? 0, $1.location?.column ?? 0) }))
+        }
+        return .success(playbook)
+    }
+
+    /// The file's bytes, at most ``YAMLLimits/maximumFileSize`` + 1 of them.
+    static func read(path: String) -> Result<[UInt8], Diagnostic> {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            return .failure(Diagnostic("\(path): no such file", at: nil))
+        }
+        guard !isDirectory.boolValue else { return .failure(Diagnostic("\(path): is a folder, not a playbook file", at: nil)) }
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            return .failure(Diagnostic("\(path): cannot be read (permission denied?)", at: nil))
+        }
+        defer { try? handle.close() }
+        do {
+            let data = try handle.read(upToCount: YAMLLimits.maximumFileSize + 1) ?? Data()
+            return .success([UInt8](data))
+        } catch {
+            return .failure(Diagnostic("\(path): cannot be read: \(error.localizedDescription)", at: nil))
+        }
+    }
+}

@@ -1,0 +1,120 @@
+public import QMP
+
+/// The JSON Schema (draft 2020-12) of the playbook format, for editors.
+///
+/// `qmpbook schema` prints it; point the YAML language server at it
+/// (`# yaml-language-server: $schema=qmpbook.schema.json`) to complete and
+/// check playbooks while typing. The schema checks shape only: what needs
+/// the whole playbook (ids, targets, variables, `since`) is `qmpbook check`'s.
+public enum PlaybookSchema {
+    public static var jsonSchema: JSONValue {
+        // The text is a constant checked by the tests; parsing it cannot fail.
+        (try? JSONValue(parsing: text)) ?? .null
+    }
+
+    static let durationPattern = "^ *[0-9]+(\\\\.[0-9]*)?(ms|us|ns|s|m|h)? *$"
+
+    static let text = """
+    {
+      "$schema": "https://json-schema.org/draft/2020-12/schema",
+      "$id": "https://qmpbook.invalid/schema/playbook-1.json",
+      "title": "qmpbook playbook (version 1)",
+      "description": "A declarative list of QMP commands and event waits run against QEMU targets.",
+      "type": "object",
+      "required": ["name", "targets", "steps"],
+      "additionalProperties": false,
+      "properties": {
+        "name": {"type": ["string", "number", "boolean"], "description": "The playbook's name, shown in progress and reports."},
+        "description": {"type": ["string", "number", "boolean"]},
+        "version": {"const": 1, "description": "The format version; only 1 exists."},
+        "vars": {"type": "object", "description": "Variables for ${NAME}; any YAML values.",
+                 "propertyNames": {"pattern": "^[A-Za-z0-9_-]+$", "not": {"enum": ["env", "playbook", "run"]}}},
+        "timeout": {"$ref": "#/$defs/duration", "description": "Deadline for the whole run."},
+        "defaults": {
+          "type": "object", "additionalProperties": false,
+          "properties": {
+            "target": {"type": "string"},
+            "timeout": {"$ref": "#/$defs/duration"},
+            "interval": {"$ref": "#/$defs/duration"},
+            "ignore-errors": {"type": "boolean"},
+            "redact": {"type": "boolean"}
+          }
+        },
+        "targets": {"type": "object", "minProperties": 1, "additionalProperties": {"$ref": "#/$defs/target"}},
+        "steps": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/step"}},
+        "always": {"type": "array", "items": {"$ref": "#/$defs/step"}, "description": "Steps run after the others, whatever happened."}
+      },
+      "$defs": {
+        "duration": {
+          "description": "250ms, 5s, 2m, 1h, or a number of seconds.",
+          "oneOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": "\(durationPattern)"}]
+        },
+        "scalar": {"type": ["string", "number", "boolean"]},
+        "name": {"type": "string", "pattern": "^[A-Za-z0-9_-]+$"},
+        "target": {
+          "type": "object", "additionalProperties": false,
+          "oneOf": [{"required": ["connect"]}, {"required": ["listen"]}, {"required": ["launch"]}],
+          "properties": {
+            "connect": {"type": "string", "description": "unix:PATH, tcp:HOST:PORT or a socket path."},
+            "listen": {"type": "string", "description": "unix:PATH or tcp:HOST:PORT to listen on for QEMU."},
+            "launch": {
+              "oneOf": [
+                {"$ref": "#/$defs/argv"},
+                {"type": "object", "additionalProperties": false, "required": ["command"],
+                 "properties": {"command": {"$ref": "#/$defs/argv"},
+                                "env": {"type": "object", "additionalProperties": {"$ref": "#/$defs/scalar"}}}}
+              ]
+            },
+            "capabilities": {"type": "array", "items": {"type": "string"}},
+            "timeout": {"$ref": "#/$defs/duration"}
+          }
+        },
+        "argv": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/scalar"}},
+        "pattern": {"description": "A value to match; single-key maps $regex, $exists, $ne, $gt, $ge, $lt, $le, $in, $contains, $any are operators."},
+        "step": {
+          "type": "object", "additionalProperties": false,
+          "oneOf": [{"required": ["execute"]}, {"required": ["wait-event"]}, {"required": ["sleep"]},
+                    {"required": ["hmp"]}, {"required": ["log"]}],
+          "dependentRequired": {
+            "arguments": ["execute"], "fd": ["execute"], "expect": ["execute"], "until": ["execute"],
+            "interval": ["until"], "match": ["wait-event"], "since": ["wait-event"]
+          },
+          "properties": {
+            "name": {"$ref": "#/$defs/scalar"},
+            "id": {"$ref": "#/$defs/scalar"},
+            "target": {"type": "string"},
+            "timeout": {"$ref": "#/$defs/duration"},
+            "ignore-errors": {"type": "boolean"},
+            "tags": {"type": "array", "items": {"type": "string"}},
+            "redact": {"type": "boolean"},
+            "execute": {"type": "string", "minLength": 1, "description": "A QMP command."},
+            "arguments": {"type": "object"},
+            "fd": {
+              "type": "object", "additionalProperties": false, "required": ["path"],
+              "properties": {
+                "path": {"type": "string"},
+                "mode": {"enum": ["read", "write", "read-write", "append"]},
+                "create": {"type": "boolean"},
+                "perm": {"oneOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": "^(0o)?[0-7]{1,4}$"}]}
+              }
+            },
+            "expect": {
+              "type": "object", "additionalProperties": false,
+              "oneOf": [{"required": ["return"]}, {"required": ["error"]}],
+              "properties": {"return": {"$ref": "#/$defs/pattern"}, "error": {"$ref": "#/$defs/pattern"}}
+            },
+            "until": {"$ref": "#/$defs/pattern"},
+            "interval": {"$ref": "#/$defs/duration"},
+            "register": {"$ref": "#/$defs/name"},
+            "wait-event": {"oneOf": [{"type": "string"}, {"type": "array", "minItems": 1, "items": {"type": "string"}}]},
+            "match": {"$ref": "#/$defs/pattern"},
+            "since": {"$ref": "#/$defs/scalar"},
+            "sleep": {"$ref": "#/$defs/duration"},
+            "hmp": {"type": "string"},
+            "log": {"$ref": "#/$defs/scalar"}
+          }
+        }
+      }
+    }
+    """
+}
