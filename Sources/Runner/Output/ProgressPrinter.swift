@@ -100,7 +100,7 @@ public final class ProgressPrinter: Sendable {
         writeLine(paint(text, .dim))
     }
 
-    /// The last line: the outcome and the counts.
+    /// The last line: the outcome and the counts (the reason of a failure is the caller's to print).
     public func finished(_ report: RunReport) {
         let summary = report.summary
         var counts = ["\(summary.passed) passed"]
@@ -118,7 +118,6 @@ public final class ProgressPrinter: Sendable {
         }
         var line = "\(report.playbook.name): \(outcome), \(summary.total) steps (\(counts.joined(separator: ", ")))"
         if let duration = report.duration { line += " in \(Self.describe(duration))" }
-        if let message = report.message, report.outcome != .passed { line += "\n  " + message }
         writeLine(line)
     }
 
