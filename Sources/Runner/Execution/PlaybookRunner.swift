@@ -96,6 +96,8 @@ public final class PlaybookRunner: Sendable {
 
         let control = RunControl()
         let watcher = options.handlesSignals ? SignalWatcher { control.signal($0) } : nil
+        // A closed stdout (`qmpbook run … | head`) must not kill the run before its report is written.
+        if options.handlesSignals { SignalWatcher.ignoreBrokenPipes() }
         defer { watcher?.cancel() }
 
         var failure: (outcome: RunReport.Outcome, exitCode: Int32, message: String)?
@@ -195,7 +197,7 @@ public final class PlaybookRunner: Sendable {
         }
         for (name, session) in sessions {
             if let index = report.targets.firstIndex(where: { $0.name == name }) {
-                report.targets[index] = session.report(base: report.targets[index])
+                report.targets[index] = await session.report(base: report.targets[index])
             }
         }
         for process in strays {

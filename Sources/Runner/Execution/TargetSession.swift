@@ -181,10 +181,10 @@ final class TargetSession: Sendable {
     }
 
     /// The report entry for this target now.
-    func report(base: TargetReport) -> TargetReport {
+    func report(base: TargetReport) async -> TargetReport {
         var report = base
         report.protocolErrors = monitor.protocolErrorCount
-        report.eventsDropped = subscription.withLock { $0?.droppedCount ?? 0 }
+        report.eventsDropped = subscription.withLock { $0?.droppedCount ?? 0 } + (await events.dropped)
         if let process {
             report.process = TargetReport.Process(pid: process.pid, exit: process.exit, stderrTail: process.outputTail())
         }
