@@ -67,6 +67,7 @@ import Testing
               dst: {launch: [qemu-system-x86_64, -M, pc, -nodefaults, -display, none, -S, -m, "64", -incoming, defer]}
             steps:
               - {target: src, execute: getfd, arguments: {fdname: out}, fd: {path: "${run.dir}/state.bin", mode: write, create: true}}
+              - {target: src, execute: migrate-set-parameters, arguments: {max-bandwidth: 2097152}}
               - {target: src, execute: migrate, arguments: {uri: "fd:out"}}
               - {name: out done, target: src, execute: query-migrate, until: {status: completed}, interval: 10ms}
               - {target: dst, execute: getfd, arguments: {fdname: in}, fd: {path: "${run.dir}/state.bin", mode: read}}
@@ -77,6 +78,8 @@ import Testing
         #expect(outcome.status == 0, "\(outcome.standardError)\(outcome.standardOutput)")
         #expect(outcome.report.statuses.allSatisfy { $0 == "passed" })
         #expect(outcome.report.step("in done")?["response"]?["return"]?["status"] == "completed")
+        // At 2 MiB/s the state takes a while: `until` polled more than once before it matched.
+        #expect((outcome.report.step("out done")?["attempts"]?.intValue ?? 0) >= 2)
         let getfd = outcome.report["steps"]?[0]
         #expect(getfd?["request"]?["fd"]?["mode"] == "write")
         #expect(getfd?["request"]?["fd"]?["path"]?.stringValue?.hasSuffix("/state.bin") == true)
