@@ -366,7 +366,7 @@ import Testing
         let fixture = try RunFixture("""
             name: fields
             targets:
-              vm: {launch: \(RunFixture.qemu)}
+              vm: {launch: \(RunFixture.qemu), capabilities: [oob]}
             steps:
               - {id: go, execute: cont}
               - {wait-event: RESUME, since: go}
@@ -388,6 +388,10 @@ import Testing
             #expect(target[key] != nil, "missing targets[].\(key)")
         }
         #expect(target["qemu"]?["major"]?.intValue ?? 0 >= 7)
+        #expect(target["capabilities"] == ["oob"])
+        #expect(target["enabled"] == ["oob"])
+        #expect(target["mode"] == "launch")
+        #expect(target["address"]?.stringValue?.hasPrefix("unix:") == true)
         for key in ["pid", "exit_status", "stderr_tail"] { #expect(target["process"]?[key] != nil) }
         for step in report["steps"]?.arrayValue ?? [] {
             for key in ["index", "id", "name", "target", "action", "status", "started", "duration_ms", "attempts",

@@ -2,13 +2,6 @@ import Foundation
 import Playbook
 import QMP
 
-/// How a phase of the run (the main steps, or the `always` steps) ended.
-struct PhaseEnd: Sendable {
-    /// The first step that failed and was not ignored: its index, status and message.
-    var failure: (index: Int, name: String, status: StepStatus, message: String)?
-    var deadlinePassed = false
-}
-
 /// The steps of one run and everything they share: the open targets, the
 /// variables (with registered values), when each step sent its command, and
 /// the report entry of every step. One task drives it at a time; signals
@@ -299,30 +292,6 @@ actor RunSession {
                 result.response = .string(line)
                 return result
             }
-        }
-    }
-}
-
-/// A step that cannot be run as written (an undefined variable, a bad pattern).
-struct StepPreparationError: Error {
-    var message: String
-}
-
-extension Step {
-    /// The `register` name of an execute or wait-event step.
-    var registerName: String? {
-        switch action {
-        case .execute(let execute): return execute.register
-        case .waitEvent(let wait): return wait.register
-        default: return nil
-        }
-    }
-
-    /// Whether the action talks to a target.
-    var needsTarget: Bool {
-        switch action {
-        case .execute, .waitEvent, .hmp: return true
-        case .sleep, .log: return false
         }
     }
 }
