@@ -75,26 +75,23 @@ actor RunSession {
                 skip(step, because: reason)
                 continue
             }
-            var budgetEnd = deadline
-            var deadlineBound = false
+            var limit: Limit?
             if let deadline {
-                let remaining = deadline - ContinuousClock.now
-                if remaining <= .zero {
+                if deadline <= ContinuousClock.now {
                     end.deadlinePassed = true
                     let message = "the playbook's deadline of \(deadlineText) passed before this step"
                     end.failure = (step.index, step.name, .timeout, message)
                     finish(step, StepResult(.timeout, message: message), started: Date(), duration: .zero)
                     continue
                 }
-                deadlineBound = remaining < (step.timeout ?? options.defaultStepTimeout)
-                budgetEnd = deadline
+                limit = Limit(end: deadline, name: "the playbook's deadline of \(deadlineText)")
             }
-            let report = await run(step, until: budgetEnd)
+            let (report, cut) = await run(step, within: limit)
             if Task.isCancelled, report.status != .passed {
                 continue
             }
             if !report.status.isSuccess {
-                if deadlineBound, report.status == .timeout { end.deadlinePassed = true }
+                if cut, report.status == .timeout { end.deadlinePassed = true }
                 end.failure = (step.index, step.name, report.status, report.message ?? report.status.rawValue)
             }
         }
@@ -111,7 +108,7 @@ actor RunSession {
                      ? "not run: interrupted a second time" : "not run: the always steps ran out of time")
                 continue
             }
-            let report = await run(step, until: deadline)
+            let (report, _) = await run(step, within: Limit(end: deadline, name: "the always steps' time limit of \(describe(budget))"))
             if !report.status.isSuccess, end.failure == nil, !Task.isCancelled {
                 end.failure = (step.index, step.name, report.status, report.message ?? report.status.rawValue)
             }
@@ -119,9 +116,15 @@ actor RunSession {
         return end
     }
 
-    /// Runs one step (its timeout cut short by `until`), records and shows its report.
-    @discardableResult
-    private func run(_ step: Step, until limit: ContinuousClock.Instant?) async -> StepReport {
+    /// A time that cuts steps short (the playbook deadline, the always steps' budget), and its name for messages.
+    struct Limit {
+        var end: ContinuousClock.Instant
+        var name: String
+    }
+
+    /// Runs one step, its timeout cut short by `limit`; records and shows its report.
+    /// - Returns: the report, and whether `limit` (not the step's own timeout) bounded it.
+    private func run(_ step: Step, within limit: Limit?) async -> (StepReport, cut: Bool) {
         let started = Date()
         let clockStart = ContinuousClock.now
         let phase: StepReport.Phase = step.phase == .always ? .always : .main
@@ -131,15 +134,15 @@ actor RunSession {
 
         let stepTimeout = step.timeout ?? options.defaultStepTimeout
         var budget = stepTimeout
-        var cutByDeadline = false
+        var cutBy: String?
         if let limit {
-            let remaining = max(limit - clockStart, .milliseconds(1))
+            let remaining = max(limit.end - clockStart, .milliseconds(1))
             if remaining < budget {
                 budget = remaining
-                cutByDeadline = true
+                cutBy = limit.name
             }
         }
-        var result = await perform(step, budget: budget, cutByDeadline: cutByDeadline)
+        var result = await perform(step, budget: budget, cutBy: cutBy)
         if Task.isCancelled, result.status != .passed {
             result.status = .error
             result.message = "interrupted"
@@ -150,7 +153,8 @@ actor RunSession {
         if let value = result.registered, let name = step.registerName {
             variables.register(name, value: value)
         }
-        return finish(step, result, started: started, duration: ContinuousClock.now - clockStart)
+        let report = finish(step, result, started: started, duration: ContinuousClock.now - clockStart)
+        return (report, cutBy != nil)
     }
 
     @discardableResult
@@ -172,7 +176,7 @@ actor RunSession {
     }
 
     /// Resolves the step's templates and runs its action within `budget`.
-    private func perform(_ step: Step, budget: Duration, cutByDeadline: Bool) async -> StepResult {
+    private func perform(_ step: Step, budget: Duration, cutBy limitName: String?) async -> StepResult {
         let target: TargetSession?
         if let name = step.target {
             target = targets[name]
@@ -198,10 +202,8 @@ actor RunSession {
         case .cancelled:
             result = StepResult(.error, message: "interrupted")
         }
-        if cutByDeadline, result.status == .timeout {
-            let deadlineText = describe(options.timeout ?? playbook.timeout ?? .zero)
-            result.message = "the playbook's deadline of \(deadlineText) passed during this step: "
-                + (result.message ?? "timed out")
+        if let limitName, result.status == .timeout {
+            result.message = "\(limitName) passed during this step: " + (result.message ?? "timed out")
         }
         return result
     }
