@@ -102,13 +102,14 @@ actor RunSession {
     func runAlways(budget: Duration) async -> PhaseEnd {
         var end = PhaseEnd()
         let deadline = ContinuousClock.now + budget
+        let limit = Limit(end: deadline, name: "the always steps' time limit of \(describe(budget))")
         for step in playbook.always {
             if Task.isCancelled || ContinuousClock.now >= deadline {
                 skip(step, because: Task.isCancelled
                      ? "not run: interrupted a second time" : "not run: the always steps ran out of time")
                 continue
             }
-            let (report, _) = await run(step, within: Limit(end: deadline, name: "the always steps' time limit of \(describe(budget))"))
+            let (report, _) = await run(step, within: limit)
             if !report.status.isSuccess, end.failure == nil, !Task.isCancelled {
                 end.failure = (step.index, step.name, report.status, report.message ?? report.status.rawValue)
             }
