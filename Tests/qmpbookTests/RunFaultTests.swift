@@ -135,6 +135,27 @@ import Testing
         for pid in report.launchedPIDs { #expect(!processExists(pid)) }
     }
 
+    @Test func aSignalWhileListeningEndsTheRunAtOnce() async throws {
+        let fixture = try RunFixture("")
+        try """
+            name: nobody comes
+            targets:
+              vm: {listen: "unix:\(fixture.folder.file("listen.sock"))", timeout: 60s}
+            steps:
+              - execute: query-status
+            """.write(toFile: fixture.playbook, atomically: true, encoding: .utf8)
+        let run = try BackgroundRun(fixture, [])
+        for _ in 0..<500 where !FileManager.default.fileExists(atPath: fixture.folder.file("listen.sock")) {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        kill(run.pid, SIGINT)
+        // Well before the 60 s accept timeout.
+        #expect(await run.waitForExit(timeout: .seconds(15)) == 130)
+        let report = try fixture.readReport()
+        #expect(report["outcome"] == "interrupted")
+        #expect(report.statuses == ["skipped"])
+    }
+
     @Test func thePlaybookDeadlineFailsTheRun() async throws {
         let fixture = try RunFixture("""
             name: deadline
