@@ -155,12 +155,12 @@ public final class PlaybookRunner: Sendable {
                 let text = timeout.map(describe) ?? ""
                 let main = await control.phase(.main) { await session.runMain(deadline: deadline, deadlineText: text) }
                 if let end = main, let first = end.failure {
-                    failure = Self.failure(first, deadline: end.deadlinePassed)
+                    failure = Self.failure(first)
                 }
             }
             let always = await control.phase(.always) { await session.runAlways(budget: self.options.alwaysBudget) }
             if failure == nil, let first = always?.failure {
-                failure = Self.failure(first, deadline: false)
+                failure = Self.failure(first)
             }
             report.steps = await session.steps
         } catch {
@@ -249,9 +249,9 @@ public final class PlaybookRunner: Sendable {
     }
 
     private static func failure(
-        _ first: (index: Int, name: String, status: StepStatus, message: String), deadline: Bool
+        _ first: PhaseEnd.Failure
     ) -> (outcome: RunReport.Outcome, exitCode: Int32, message: String) {
-        let what = "step \(first.index) (\(first.name))"
+        let what = first.stepDescription
         switch first.status {
         case .error: return (.error, 3, "\(what): \(first.message)")
         case .timeout: return (.failed, 1, "\(what) timed out: \(first.message)")

@@ -80,7 +80,7 @@ actor RunSession {
                 if deadline <= ContinuousClock.now {
                     end.deadlinePassed = true
                     let message = "the playbook's deadline of \(deadlineText) passed before this step"
-                    end.failure = (step.index, step.name, .timeout, message)
+                    end.failure = .init(step: step, status: .timeout, message: message)
                     finish(step, StepResult(.timeout, message: message), started: Date(), duration: .zero)
                     continue
                 }
@@ -92,7 +92,7 @@ actor RunSession {
             }
             if !report.status.isSuccess {
                 if cut, report.status == .timeout { end.deadlinePassed = true }
-                end.failure = (step.index, step.name, report.status, report.message ?? report.status.rawValue)
+                end.failure = .init(step: step, status: report.status, message: report.message ?? report.status.rawValue)
             }
         }
         return end
@@ -111,7 +111,7 @@ actor RunSession {
             }
             let (report, _) = await run(step, within: limit)
             if !report.status.isSuccess, end.failure == nil, !Task.isCancelled {
-                end.failure = (step.index, step.name, report.status, report.message ?? report.status.rawValue)
+                end.failure = .init(step: step, status: report.status, message: report.message ?? report.status.rawValue)
             }
         }
         return end
