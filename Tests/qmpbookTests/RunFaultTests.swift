@@ -37,6 +37,27 @@ import Testing
         #expect(outcome.report["message"]?.stringValue?.contains("target vm") == true)
     }
 
+    @Test func alwaysStepsRunOnTheTargetsThatDidOpen() async throws {
+        let fixture = try RunFixture("""
+            name: partial
+            targets:
+              good: {launch: \(RunFixture.qemu)}
+              bad: {connect: unix:/nonexistent/qmp.sock, timeout: 300ms}
+            steps:
+              - {target: good, execute: cont}
+            always:
+              - {target: good, execute: query-status}
+              - {target: bad, execute: query-status}
+            """)
+        let outcome = try await fixture.run()
+        #expect(outcome.status == 3)
+        #expect(outcome.report.statuses == ["skipped", "passed", "skipped"])
+        #expect(outcome.report["steps"]?[2]?["message"]?.stringValue?.contains("not connected") == true)
+        #expect(outcome.report["steps"]?[2]?["started"] == .null)
+        #expect(outcome.standardError.contains("target bad: could not connect"))
+        for pid in outcome.report.launchedPIDs { #expect(!processExists(pid)) }
+    }
+
     @Test func aSocketThatNeverAppearsIsAnInfrastructureError() async throws {
         let fixture = try RunFixture("""
             name: missing

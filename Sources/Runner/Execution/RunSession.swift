@@ -162,8 +162,9 @@ actor RunSession {
     private func finish(_ step: Step, _ result: StepResult, started: Date, duration: Duration) -> StepReport {
         var report = steps[step.index]
         report.status = result.status
-        report.started = started
-        report.duration = duration
+        // A step that turned out not to run has no start or duration.
+        report.started = result.status == .skipped ? nil : started
+        report.duration = result.status == .skipped ? nil : duration
         report.attempts = result.attempts
         report.request = result.request
         report.response = result.response
@@ -182,7 +183,8 @@ actor RunSession {
         if let name = step.target {
             target = targets[name]
             if target == nil, step.needsTarget {
-                return StepResult(.error, message: "target \(name) is not connected")
+                // Only after the target failed to open, which already made the run an error.
+                return StepResult(.skipped, message: "not run: target \(name) is not connected")
             }
         } else {
             target = nil
