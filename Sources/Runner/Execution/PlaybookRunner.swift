@@ -306,9 +306,14 @@ public final class PlaybookRunner: Sendable {
             for (key, value) in environment {
                 env[key] = try text(value, "launch env \(key)")
             }
-            let socket = folder.file("\(target.name).qmp")
+            // A unix socket path holds at most 107 bytes: long target names get a short file name.
+            var stem = target.name
+            if folder.file("\(stem).qmp").utf8.count > 100 || stem.contains("/") || stem.contains(",") {
+                stem = "target-\(playbook.targets.firstIndex { $0.name == target.name } ?? 0)"
+            }
+            let socket = folder.file("\(stem).qmp")
             argv += ["-qmp", "unix:\(socket),server=on,wait=off"]
-            return .launch(command: argv, environment: env, socket: socket, output: folder.file("\(target.name).log"))
+            return .launch(command: argv, environment: env, socket: socket, output: folder.file("\(stem).log"))
         }
     }
 
