@@ -67,3 +67,11 @@ public struct Diagnostics: Error, Sendable, CustomStringConvertible {
         diagnostics.map(\.description).joined(separator: "\n")
     }
 }
+
+extension String {
+    /// "an integer", "a string", "null": a type's name as a message says it.
+    var withArticle: String {
+        if self == "null" { return self }
+        return ("aeiou".contains(first ?? "x") ? "an " : "a ") + self
+    }
+}

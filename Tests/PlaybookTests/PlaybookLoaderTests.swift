@@ -153,6 +153,10 @@ import Testing
         #expect(step.locations["arguments.props.0.x"]?.line == 21)
         #expect(step.location(of: "arguments.props.0.x.y").line == 21)
         #expect(step.location(of: "nowhere").line == 16)
+        let steps = try playbook(Self.example).steps
+        #expect(steps[2].locations["wait-event.1"] == SourceLocation(file: "/books/t.yaml", line: 31, column: 34))
+        #expect(steps[1].locations["expect.error.class"]?.line == 27)
+        #expect(steps[6].locations["fd.perm"]?.line == 40)
     }
 
     @Test(arguments: ["0600", "0o600", "\"0600\"", "600", "'0o600'"])
