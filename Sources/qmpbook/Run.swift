@@ -1,11 +1,133 @@
 import ArgumentParser
+import Foundation
+import Playbook
+import QMP
+import Runner
 
 extension Qmpbook {
     struct Run: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "run", abstract: "Not built yet.")
+        static let configuration = CommandConfiguration(
+            commandName: "run",
+            abstract: "Run a playbook against its QEMU targets and write a report.",
+            discussion: """
+                Connects to (or launches) every target, runs the steps in order, then the \
+                'always' steps, stops the QEMUs it launched, and writes the JSON report \
+                (every outcome, also on SIGINT/SIGTERM). Exit status: 0 passed, 1 a step \
+                failed, 2 invalid playbook or invocation (nothing sent), 3 a target could \
+                not be launched, reached or was lost, 130/143 interrupted.
+                """
+        )
+
+        @Argument(help: "The playbook to run.")
+        var playbook: String
+
+        @Option(help: ArgumentHelp("Where to write the JSON report ('-' for stdout; default: PLAYBOOK-STEM.report.json).", valueName: "PATH"))
+        var report: String?
+
+        @Option(help: ArgumentHelp("Also write JUnit XML here.", valueName: "PATH"))
+        var junit: String?
+
+        @Option(help: ArgumentHelp("Stream JSON lines (steps, events, then the report) here ('-' for stdout).", valueName: "PATH"))
+        var jsonl: String?
+
+        @Option(name: .customLong("var"), help: ArgumentHelp("Set a variable (VALUE is a YAML scalar).", valueName: "NAME=VALUE"))
+        var variables: [String] = []
+
+        @Option(name: .customLong("target"), help: ArgumentHelp("Connect target NAME to ADDR instead of its own definition.", valueName: "NAME=ADDR"))
+        var targets: [String] = []
+
+        @Option(name: .customLong("tag"), help: ArgumentHelp("Run only the steps with this tag (repeatable).", valueName: "T"))
+        var tags: [String] = []
+
+        @Option(name: .customLong("skip-tag"), help: ArgumentHelp("Do not run the steps with this tag (repeatable).", valueName: "T"))
+        var skipTags: [String] = []
+
+        @Option(name: .customLong("start-at"), help: ArgumentHelp("Skip the steps before the step with this id.", valueName: "ID"))
+        var startAt: String?
+
+        @Option(help: ArgumentHelp("A deadline for the whole run, replacing the playbook's timeout (250ms, 5s, 2m).", valueName: "DUR"))
+        var timeout: String?
+
+        @Flag(name: .customLong("keep-run-dir"), help: "Keep the run directory (QMP sockets, QEMU output) after the run.")
+        var keepRunDirectory = false
+
+        @Flag(name: .customLong("no-preflight"), help: "Do not check the steps against each target's QMP schema before running them.")
+        var noPreflight = false
+
+        @Flag(name: .shortAndLong, help: "Print only failures and the summary.")
+        var quiet = false
+
+        @Flag(name: .shortAndLong, help: "Also print every request, reply and event.")
+        var verbose = false
+
+        @Option(help: ArgumentHelp("Colour the progress output: auto, always or never.", valueName: "WHEN"))
+        var color: String = "auto"
+
+        func validate() throws {
+            if quiet && verbose { throw ValidationError("--quiet and --verbose cannot be used together") }
+            if ProgressPrinter.ColorChoice(rawValue: color) == nil {
+                throw ValidationError("--color must be auto, always or never, not '\(color)'")
+            }
+            if report == "-" && jsonl == "-" {
+                throw ValidationError("--report - and --jsonl - cannot both use stdout")
+            }
+        }
 
         func run() async throws {
-            throw CommandFailure(message: "'run' is not built yet", status: .invalidInput)
+            try await reportingFailures {
+                let options = try makeOptions()
+                let loaded: Playbook
+                switch PlaybookLoader.load(path: playbook, variables: options.variables) {
+                case .success(let value):
+                    loaded = value
+                case .failure(let failure):
+                    for diagnostic in failure.diagnostics { StandardError.writeLine(diagnostic.description) }
+                    let count = failure.diagnostics.count
+                    throw CommandFailure(message: "\(playbook): \(count) \(count == 1 ? "problem" : "problems"); nothing was run", status: .invalidInput)
+                }
+                do throws(RunnerError) {
+                    try PlaybookRunner.validate(loaded, options: options)
+                } catch {
+                    throw CommandFailure(message: error.message, status: .invalidInput)
+                }
+                let result = await PlaybookRunner(playbook: loaded, options: options).run()
+                for problem in result.preflightProblems { StandardError.writeLine(problem) }
+                if let message = result.report.message { StandardError.writeLine("qmpbook: \(message)") }
+                for problem in result.outputErrors { StandardError.writeLine("qmpbook: \(problem)") }
+                if result.exitCode != 0 { throw ExitCode(result.exitCode) }
+            }
+        }
+
+        private func makeOptions() throws -> RunOptions {
+            var options = RunOptions()
+            options.reportPath = report
+            options.junitPath = junit
+            options.jsonlPath = jsonl
+            do throws(Diagnostic) {
+                options.variables = try Variables.parseOverrides(variables)
+            } catch {
+                throw CommandFailure(message: error.message, status: .invalidInput)
+            }
+            for argument in targets {
+                guard let equals = argument.firstIndex(of: "="), equals != argument.startIndex else {
+                    throw CommandFailure(message: "--target '\(argument)': write NAME=ADDR", status: .invalidInput)
+                }
+                options.targetOverrides[String(argument[..<equals])] = String(argument[argument.index(after: equals)...])
+            }
+            options.tags = tags
+            options.skipTags = skipTags
+            options.startAt = startAt
+            if let timeout {
+                guard let duration = DurationText.parse(timeout), duration > .zero else {
+                    throw CommandFailure(message: "--timeout '\(timeout)': write a duration such as 500ms, 30s or 5m", status: .invalidInput)
+                }
+                options.timeout = duration
+            }
+            options.keepRunDirectory = keepRunDirectory
+            options.preflight = !noPreflight
+            options.verbosity = quiet ? .quiet : verbose ? .verbose : .normal
+            options.color = ProgressPrinter.ColorChoice(rawValue: color) ?? .auto
+            return options
         }
     }
 }

@@ -1,0 +1,43 @@
+import QMP
+
+/// How `qmpbook run` runs a playbook: the flags of SPEC.md §4, and the
+/// timing defaults a playbook does not set.
+public struct RunOptions: Sendable {
+    /// Where the report goes; `-` is stdout. Nil: `PLAYBOOK-STEM.report.json` in the current folder.
+    public var reportPath: String?
+    public var junitPath: String?
+    /// Where the JSON lines stream goes; `-` is stdout.
+    public var jsonlPath: String?
+    /// `--var` values (already parsed as YAML scalars).
+    public var variables: [String: JSONValue] = [:]
+    /// `--target NAME=ADDR`: the named targets become `connect: ADDR`.
+    public var targetOverrides: [String: String] = [:]
+    /// `--tag`: when not empty, only main steps with one of these tags run.
+    public var tags: [String] = []
+    /// `--skip-tag`: main steps with one of these tags do not run.
+    public var skipTags: [String] = []
+    /// `--start-at`: main steps before the step with this id do not run.
+    public var startAt: String?
+    /// `--timeout`: replaces the playbook's `timeout`.
+    public var timeout: Duration?
+    public var keepRunDirectory = false
+    /// Check every step against each target's QMP schema before the first step (off: `--no-preflight`).
+    public var preflight = true
+    public var verbosity: ProgressPrinter.Verbosity = .normal
+    public var color: ProgressPrinter.ColorChoice = .auto
+    /// Install SIGINT/SIGTERM handlers for the run (off in library use that handles signals itself).
+    public var handlesSignals = true
+
+    /// A step's timeout when neither the step nor `defaults` sets one.
+    public var defaultStepTimeout: Duration = .seconds(30)
+    /// A target's timeout (connect or accept, greeting, handshake) when it sets none.
+    public var defaultTargetTimeout: Duration = .seconds(10)
+    /// How long QEMU gets to exit after `quit` before SIGTERM (and again before SIGKILL).
+    public var shutdownGrace: Duration = .seconds(5)
+    /// The most all `always` steps together may take.
+    public var alwaysBudget: Duration = .seconds(60)
+    /// How long a lost target's QEMU gets to be reaped before the step reports without its exit status.
+    public var exitNoticeWait: Duration = .milliseconds(1500)
+
+    public init() {}
+}

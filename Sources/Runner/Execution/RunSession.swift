@@ -1,0 +1,302 @@
+import Foundation
+import Playbook
+import QMP
+
+/// The steps of one run and everything they share: the open targets, the
+/// variables (with registered values), when each step sent its command, and
+/// the report entry of every step. One task drives it at a time; signals
+/// cancel that task.
+actor RunSession {
+    let playbook: Playbook
+    let options: RunOptions
+    let targets: [String: TargetSession]
+    let progress: ProgressPrinter
+    let stream: JSONLinesWriter?
+    private(set) var variables: Variables
+    private(set) var steps: [StepReport]
+    private var sendTimes: [String: Date] = [:]
+
+    init(
+        playbook: Playbook, options: RunOptions, targets: [String: TargetSession], variables: Variables,
+        progress: ProgressPrinter, stream: JSONLinesWriter?
+    ) {
+        self.playbook = playbook
+        self.options = options
+        self.targets = targets
+        self.variables = variables
+        self.progress = progress
+        self.stream = stream
+        self.steps = playbook.allSteps.map(RunSession.pending)
+    }
+
+    /// The report entry of a step that has not run (yet): `skipped`.
+    static func pending(_ step: Step) -> StepReport {
+        StepReport(
+            index: step.index, id: step.id, name: step.name, target: step.target,
+            action: StepKind(rawValue: step.actionName) ?? .execute,
+            phase: step.phase == .always ? .always : .main, status: .skipped, tags: step.tags)
+    }
+
+    /// Marks a step as not run, with the reason.
+    func skip(_ step: Step, because reason: String) {
+        steps[step.index].message = reason
+    }
+
+    /// Why `step` is left out by `--tag`, `--skip-tag` or `--start-at`, or nil when it runs.
+    static func exclusion(of step: Step, options: RunOptions, startIndex: Int?) -> String? {
+        if let startIndex, step.index < startIndex {
+            return "not run: before --start-at \(options.startAt ?? "")"
+        }
+        if !options.tags.isEmpty, !step.tags.contains(where: options.tags.contains) {
+            return "not run: no tag selected by --tag"
+        }
+        if let tag = step.tags.first(where: options.skipTags.contains) {
+            return "not run: --skip-tag \(tag)"
+        }
+        return nil
+    }
+
+    /// Runs the main steps in order until one fails, the deadline passes, or the task is cancelled.
+    func runMain(deadline: ContinuousClock.Instant?, deadlineText: String) async -> PhaseEnd {
+        var end = PhaseEnd()
+        let startIndex = options.startAt.flatMap { id in playbook.steps.first { $0.id == id }?.index }
+        for step in playbook.steps {
+            if Task.isCancelled {
+                skip(step, because: "not run: the run was interrupted")
+                continue
+            }
+            if end.failure != nil {
+                skip(step, because: end.deadlinePassed
+                     ? "not run: the playbook's deadline of \(deadlineText) passed"
+                     : "not run: an earlier step failed")
+                continue
+            }
+            if let reason = Self.exclusion(of: step, options: options, startIndex: startIndex) {
+                skip(step, because: reason)
+                continue
+            }
+            var limit: Limit?
+            if let deadline {
+                if deadline <= ContinuousClock.now {
+                    end.deadlinePassed = true
+                    let message = "the playbook's deadline of \(deadlineText) passed before this step"
+                    end.failure = .init(step: step, status: .timeout, message: message)
+                    finish(step, StepResult(.timeout, message: message), started: Date(), duration: .zero)
+                    continue
+                }
+                limit = Limit(end: deadline, name: "the playbook's deadline of \(deadlineText)")
+            }
+            let (report, cut) = await run(step, within: limit)
+            if Task.isCancelled, report.status != .passed {
+                continue
+            }
+            if !report.status.isSuccess {
+                if cut, report.status == .timeout { end.deadlinePassed = true }
+                end.failure = .init(step: step, status: report.status, message: report.message ?? report.status.rawValue)
+            }
+        }
+        return end
+    }
+
+    /// Runs the `always` steps, each bounded by its own timeout and all by `budget`.
+    func runAlways(budget: Duration) async -> PhaseEnd {
+        var end = PhaseEnd()
+        let deadline = ContinuousClock.now + budget
+        let limit = Limit(end: deadline, name: "the always steps' time limit of \(describe(budget))")
+        for step in playbook.always {
+            if Task.isCancelled || ContinuousClock.now >= deadline {
+                skip(step, because: Task.isCancelled
+                     ? "not run: interrupted a second time" : "not run: the always steps ran out of time")
+                continue
+            }
+            let (report, _) = await run(step, within: limit)
+            if !report.status.isSuccess, end.failure == nil, !Task.isCancelled {
+                end.failure = .init(step: step, status: report.status, message: report.message ?? report.status.rawValue)
+            }
+        }
+        return end
+    }
+
+    /// A time that cuts steps short (the playbook deadline, the always steps' budget), and its name for messages.
+    struct Limit {
+        var end: ContinuousClock.Instant
+        var name: String
+    }
+
+    /// Runs one step, its timeout cut short by `limit`; records and shows its report.
+    /// - Returns: the report, and whether `limit` (not the step's own timeout) bounded it.
+    private func run(_ step: Step, within limit: Limit?) async -> (StepReport, cut: Bool) {
+        let started = Date()
+        let clockStart = ContinuousClock.now
+        let phase: StepReport.Phase = step.phase == .always ? .always : .main
+        progress.stepStarted(name: step.name, target: step.target)
+        stream?.stepStarted(index: step.index, id: step.id, name: step.name, target: step.target, phase: phase)
+        if let id = step.id { sendTimes[id] = started }
+
+        let stepTimeout = step.timeout ?? options.defaultStepTimeout
+        var budget = stepTimeout
+        var cutBy: String?
+        if let limit {
+            let remaining = max(limit.end - clockStart, .milliseconds(1))
+            if remaining < budget {
+                budget = remaining
+                cutBy = limit.name
+            }
+        }
+        var result = await perform(step, budget: budget, cutBy: cutBy)
+        if Task.isCancelled, result.status != .passed {
+            result.status = .error
+            result.message = "interrupted"
+        } else if !result.status.isSuccess, step.ignoreErrors {
+            result.status = .ignored
+        }
+        if let id = step.id, let sent = result.sentAt { sendTimes[id] = sent }
+        if let value = result.registered, let name = step.registerName {
+            variables.register(name, value: value)
+        }
+        let report = finish(step, result, started: started, duration: ContinuousClock.now - clockStart)
+        return (report, cutBy != nil)
+    }
+
+    @discardableResult
+    private func finish(_ step: Step, _ result: StepResult, started: Date, duration: Duration) -> StepReport {
+        var report = steps[step.index]
+        report.status = result.status
+        // A step that turned out not to run has no start or duration.
+        report.started = result.status == .skipped ? nil : started
+        report.duration = result.status == .skipped ? nil : duration
+        report.attempts = result.attempts
+        report.request = result.request
+        report.response = result.response
+        report.event = result.event
+        report.message = result.message
+        if step.redact { report = report.redacted }
+        steps[step.index] = report
+        progress.stepFinished(report)
+        stream?.stepFinished(report)
+        return report
+    }
+
+    /// Resolves the step's templates and runs its action within `budget`.
+    private func perform(_ step: Step, budget: Duration, cutBy limitName: String?) async -> StepResult {
+        let target: TargetSession?
+        if let name = step.target {
+            target = targets[name]
+            if target == nil, step.needsTarget {
+                // Only after the target failed to open, which already made the run an error.
+                return StepResult(.skipped, message: "not run: target \(name) is not connected")
+            }
+        } else {
+            target = nil
+        }
+        let action: @Sendable () async -> StepResult
+        do throws(StepPreparationError) {
+            action = try prepare(step, target: target, budget: budget)
+        } catch {
+            return StepResult(.failed, message: error.message)
+        }
+        let outcome = await race(timeout: budget + .seconds(2), action)
+        var result: StepResult
+        switch outcome {
+        case .finished(let finished):
+            result = finished
+        case .timedOut:
+            result = StepResult(.timeout, message: "the step did not finish within \(describe(budget))")
+        case .cancelled:
+            result = StepResult(.error, message: "interrupted")
+        }
+        if let limitName, result.status == .timeout {
+            result.message = "\(limitName) passed during this step: " + (result.message ?? "timed out")
+        }
+        return result
+    }
+
+    private func resolve(_ value: JSONValue, _ what: String) throws(StepPreparationError) -> JSONValue {
+        do {
+            return try Template.resolve(value, with: variables)
+        } catch {
+            throw StepPreparationError(message: "\(what): \(error.message)")
+        }
+    }
+
+    private func pattern(_ value: JSONValue?, _ what: String) throws(StepPreparationError) -> Pattern? {
+        guard let value else { return nil }
+        let resolved = try resolve(value, what)
+        do {
+            return try Pattern(resolved)
+        } catch {
+            throw StepPreparationError(message: "\(what): \(error.message)")
+        }
+    }
+
+    private func text(_ value: JSONValue, _ what: String) throws(StepPreparationError) -> String {
+        let resolved = try resolve(value, what)
+        return resolved.stringValue ?? resolved.jsonText
+    }
+
+    /// Builds the step's action with every `${…}` resolved now (registered values included).
+    private func prepare(
+        _ step: Step, target: TargetSession?, budget: Duration
+    ) throws(StepPreparationError) -> @Sendable () async -> StepResult {
+        let progress = self.progress
+        switch step.action {
+        case .execute(let execute):
+            guard let target else { throw StepPreparationError(message: "the step has no target") }
+            var plan = ExecutePlan(
+                command: execute.command, interval: execute.interval ?? .seconds(1), redact: step.redact)
+            if let arguments = execute.arguments {
+                guard case .object(let object) = try resolve(.object(arguments), "arguments") else {
+                    throw StepPreparationError(message: "arguments must be a map")
+                }
+                plan.arguments = object
+            }
+            if let fd = execute.fd {
+                var path = try text(fd.path, "fd.path")
+                if !path.hasPrefix("/") { path = playbook.directory + "/" + path }
+                plan.fd = FileDescriptorPlan(path: path, mode: fd.mode, create: fd.create, permissions: fd.permissions)
+            }
+            switch execute.expect {
+            case .return(let value)?: plan.expectReturn = try pattern(value, "expect.return")
+            case .error(let value)?: plan.expectError = try pattern(value, "expect.error")
+            case nil: break
+            }
+            plan.until = try pattern(execute.until, "until")
+            let frozen = plan
+            return { await StepActions.execute(frozen, on: target, budget: budget, progress: progress) }
+        case .hmp(let value):
+            guard let target else { throw StepPreparationError(message: "the step has no target") }
+            let line = try text(value, "hmp")
+            var plan = ExecutePlan(command: "human-monitor-command", interval: .seconds(1), redact: step.redact)
+            plan.arguments = ["command-line": .string(line)]
+            let frozen = plan
+            return { await StepActions.execute(frozen, on: target, budget: budget, progress: progress) }
+        case .waitEvent(let wait):
+            guard let target else { throw StepPreparationError(message: "the step has no target") }
+            let match = try pattern(wait.match, "match")
+            let since = wait.since.flatMap { sendTimes[$0] }
+            let index = step.index
+            let redact = step.redact
+            return {
+                await StepActions.waitEvent(
+                    names: wait.events, match: match, since: since, on: target, step: index, budget: budget,
+                    redact: redact)
+            }
+        case .sleep(let duration):
+            return {
+                if duration > budget {
+                    try? await Task.sleep(for: budget)
+                    return StepResult(.timeout, message: "the sleep of \(describe(duration)) was cut short")
+                }
+                try? await Task.sleep(for: duration)
+                return StepResult(.passed)
+            }
+        case .log(let value):
+            let line = try text(value, "log")
+            return {
+                var result = StepResult(.passed)
+                result.response = .string(line)
+                return result
+            }
+        }
+    }
+}

@@ -1,0 +1,252 @@
+import Foundation
+import Synchronization
+import Playbook
+import QMP
+
+/// One target while a run drives it: the QMP connection after its
+/// handshake, the event log recording from the moment of connecting, and,
+/// for `launch:`, the QEMU process qmpbook owns.
+///
+/// ``open(_:address:…)`` reaches the target (starting QEMU first for
+/// `launch`); ``close(grace:)`` ends it: launched QEMUs get `quit`, a grace
+/// period, SIGTERM, SIGKILL; `connect` and `listen` targets are only
+/// disconnected.
+final class TargetSession: Sendable {
+    let name: String
+    let monitor: SocketMonitor
+    let events: TargetEvents
+    let process: LaunchedProcess?
+    let greeting: Greeting
+    private let exitNoticeWait: Duration
+    private let pump: Mutex<Task<Void, Never>?> = Mutex(nil)
+    private let subscription: Mutex<EventSubscription?> = Mutex(nil)
+
+    private init(
+        name: String, monitor: SocketMonitor, events: TargetEvents, process: LaunchedProcess?, greeting: Greeting,
+        exitNoticeWait: Duration
+    ) {
+        self.name = name
+        self.monitor = monitor
+        self.events = events
+        self.process = process
+        self.greeting = greeting
+        self.exitNoticeWait = exitNoticeWait
+    }
+
+    /// How a target is reached, with templates already resolved.
+    enum Plan: Sendable {
+        case connect(MonitorAddress)
+        case listen(MonitorAddress)
+        case launch(command: [String], environment: [String: String], socket: String, output: String)
+    }
+
+    /// The outcome of opening a target: a session, or why not; either way what the report says of it.
+    struct Opening: Sendable {
+        var session: TargetSession?
+        var report: TargetReport
+        /// A QEMU that was started even though the target could not be opened (to be stopped).
+        var process: LaunchedProcess?
+    }
+
+    /// Reaches the target within `timeout` (connect retried until then; for a
+    /// launch, QEMU's early exit ends the attempt with its status and output).
+    static func open(
+        name: String, plan: Plan, capabilities: [String], timeout: Duration, exitNoticeWait: Duration,
+        onEvent: @escaping @Sendable (String, RecordedEvent) -> Void
+    ) async -> Opening {
+        let deadline = ContinuousClock.now + timeout
+        var report: TargetReport
+        var process: LaunchedProcess?
+        let monitor: SocketMonitor
+        do throws(RunnerError) {
+            switch plan {
+            case .connect(let address):
+                report = TargetReport(name: name, mode: .connect, address: address.description)
+                monitor = try await dialRetrying(address, until: deadline, process: nil, timeout: timeout)
+            case .listen(let address):
+                report = TargetReport(name: name, mode: .listen, address: address.description)
+                // Raced so that a signal does not wait out the accept timeout.
+                let accepted = await race(timeout: nil) { () async -> Result<SocketMonitor, QMPError> in
+                    do throws(QMPError) {
+                        return .success(try await SocketMonitor.listen(on: address, timeout: timeout))
+                    } catch {
+                        return .failure(error)
+                    }
+                }
+                switch accepted {
+                case .finished(.success(let accepted)):
+                    monitor = accepted
+                case .finished(.failure(let error)):
+                    throw RunnerError(
+                        .infrastructure, "no QEMU connected to \(address) within \(describe(timeout)): \(error.message)")
+                case .timedOut, .cancelled:
+                    throw RunnerError(.infrastructure, "interrupted while listening on \(address)")
+                }
+            case .launch(let command, let environment, let socket, let output):
+                report = TargetReport(name: name, mode: .launch, address: "unix:\(socket)")
+                let launched = try await LaunchedProcess.launch(command, environment: environment, outputPath: output)
+                process = launched
+                report.process = TargetReport.Process(pid: launched.pid)
+                monitor = try await dialRetrying(.unix(path: socket), until: deadline, process: launched, timeout: timeout)
+            }
+        } catch {
+            let failedReport = TargetReport(name: name, mode: plan.mode, address: plan.address)
+            var opening = Opening(session: nil, report: failedReport, process: process)
+            if let process {
+                opening.report.process = TargetReport.Process(pid: process.pid, exit: process.exit)
+            }
+            opening.report.error = error.message
+            return opening
+        }
+
+        let events = TargetEvents { event in onEvent(name, event) }
+        // Subscribe before the handshake: events from the greeting on are recorded.
+        let subscription = monitor.events()
+        let greeting: Greeting
+        do {
+            let remaining = max(deadline - ContinuousClock.now, .milliseconds(1))
+            // A signal closes the connection, which ends the handshake at once.
+            greeting = try await withTaskCancellationHandler {
+                try await monitor.connect(capabilities: capabilities, timeout: remaining)
+            } onCancel: {
+                Task { await monitor.disconnect(reason: QMPError.connectionClosed("interrupted during the handshake")) }
+            }
+        } catch {
+            subscription.cancel()
+            await monitor.disconnect()
+            var reason = "the QMP handshake with \(report.address ?? name) failed: \((error as? QMPError)?.message ?? "\(error)")"
+            if let process, let exit = await process.waitForExit(timeout: .milliseconds(300)) {
+                reason = "QEMU \(exit) during the QMP handshake" + outputSuffix(process)
+            }
+            report.error = reason
+            report.process?.exit = process?.exit
+            return Opening(session: nil, report: report, process: process)
+        }
+        let session = TargetSession(
+            name: name, monitor: monitor, events: events, process: process, greeting: greeting,
+            exitNoticeWait: exitNoticeWait)
+        session.startPump(subscription)
+        if let process {
+            process.onExit { exit in
+                Task { await monitor.disconnect(reason: .peerExited("QEMU \(exit)")) }
+            }
+        }
+        report.qemu = TargetReport.QEMU(
+            major: greeting.version.major, minor: greeting.version.minor, micro: greeting.version.micro,
+            package: greeting.version.package)
+        report.capabilities = greeting.capabilities
+        report.enabled = greeting.enabled
+        return Opening(session: session, report: report, process: process)
+    }
+
+    /// Dials until the socket answers or `deadline` passes; a launched QEMU that exits ends the attempt.
+    private static func dialRetrying(
+        _ address: MonitorAddress, until deadline: ContinuousClock.Instant, process: LaunchedProcess?,
+        timeout: Duration
+    ) async throws(RunnerError) -> SocketMonitor {
+        var lastError = ""
+        while true {
+            if let process, let exit = process.exit {
+                throw RunnerError(.infrastructure, "QEMU \(exit) before its QMP socket answered" + outputSuffix(process))
+            }
+            let remaining = deadline - ContinuousClock.now
+            if remaining <= .zero { break }
+            do {
+                return try await SocketMonitor.dial(address, timeout: min(remaining, .seconds(2)))
+            } catch {
+                lastError = error.message
+            }
+            if Task.isCancelled { throw RunnerError(.infrastructure, "interrupted while connecting to \(address)") }
+            try? await Task.sleep(for: .milliseconds(25))
+        }
+        if let process, let exit = await process.waitForExit(timeout: .milliseconds(100)) {
+            throw RunnerError(.infrastructure, "QEMU \(exit) before its QMP socket answered" + outputSuffix(process))
+        }
+        throw RunnerError(.infrastructure, "could not connect to \(address) within \(describe(timeout)): \(lastError)")
+    }
+
+    /// `; its last output: …` for messages, or nothing when QEMU printed nothing.
+    static func outputSuffix(_ process: LaunchedProcess) -> String {
+        let tail = process.outputTail(lines: 5)
+        guard !tail.isEmpty else { return "" }
+        return "; its last output: " + tail.split(separator: "\n").joined(separator: " | ")
+    }
+
+    private func startPump(_ subscription: EventSubscription) {
+        self.subscription.withLock { $0 = subscription }
+        let events = self.events
+        let task = Task {
+            for await event in subscription {
+                await events.record(RecordedEvent(
+                    name: event.name, data: event.data, seconds: event.timestamp.seconds,
+                    microseconds: event.timestamp.microseconds, received: event.received))
+            }
+            let reason = await self.lossReason()
+            await events.close(reason: reason)
+        }
+        pump.withLock { $0 = task }
+    }
+
+    /// Why the target is gone, in words: QEMU's exit status and last output
+    /// when it was launched and has exited (waiting briefly for the exit to be
+    /// noticed), else why the connection closed.
+    func lossReason() async -> String {
+        if let process, let exit = await process.waitForExit(timeout: exitNoticeWait) {
+            return "QEMU \(exit)" + Self.outputSuffix(process)
+        }
+        return "the QMP connection closed: \(monitor.closeReason?.message ?? "closed")"
+    }
+
+    /// The report entry for this target now.
+    func report(base: TargetReport) async -> TargetReport {
+        var report = base
+        report.protocolErrors = monitor.protocolErrorCount
+        report.eventsDropped = subscription.withLock { $0?.droppedCount ?? 0 } + (await events.dropped)
+        if let process {
+            report.process = TargetReport.Process(pid: process.pid, exit: process.exit, stderrTail: process.outputTail())
+        }
+        return report
+    }
+
+    /// Ends the target: a launched QEMU is stopped (`quit`, `grace`, SIGTERM,
+    /// `grace`, SIGKILL); then the connection is closed and the event log is
+    /// fully recorded.
+    func close(grace: Duration) async {
+        if let process {
+            let monitor = self.monitor
+            await process.stop(
+                quit: { _ = try? await monitor.request("quit", timeout: .seconds(1)) },
+                grace: grace, terminateGrace: grace)
+        }
+        await monitor.disconnect()
+        let task = pump.withLock { $0 }
+        _ = await race(timeout: .seconds(2)) { await task?.value }
+    }
+}
+
+extension TargetSession.Plan {
+    var mode: TargetReport.Mode {
+        switch self {
+        case .connect: return .connect
+        case .listen: return .listen
+        case .launch: return .launch
+        }
+    }
+
+    var address: String {
+        switch self {
+        case .connect(let address), .listen(let address): return address.description
+        case .launch(_, _, let socket, _): return "unix:\(socket)"
+        }
+    }
+}
+
+/// `5s`, `250ms`: a duration as playbooks write it.
+func describe(_ duration: Duration) -> String {
+    let milliseconds = Timestamp.milliseconds(duration)
+    if milliseconds >= 1000, milliseconds.truncatingRemainder(dividingBy: 1000) == 0 {
+        return "\(Int(milliseconds / 1000))s"
+    }
+    if milliseconds >= 1000 { return "\((milliseconds / 10).rounded() / 100)s" }
+    return "\(Int(milliseconds.rounded()))ms"
+}

@@ -1,0 +1,108 @@
+import Foundation
+import QMP
+
+/// The results of one run, as SPEC.md §5 (`qmpbook-report/1`) describes them.
+///
+/// ```swift
+/// var report = RunReport(playbook: .init(path: "p.yaml", name: "demo", sha256: "…"), started: Date())
+/// report.steps.append(StepReport(index: 0, name: "query", target: "vm", action: .execute))
+/// try ReportWriter.write(report.jsonValue, to: "p.report.json")
+/// ```
+///
+/// ``jsonValue`` writes every key the format defines, `null` where a value
+/// does not apply. Redaction is already applied to the ``StepReport``s and
+/// ``EventReport``s it holds.
+public struct RunReport: Sendable {
+    public static let format = "qmpbook-report/1"
+
+    public struct PlaybookInfo: Sendable {
+        public var path: String
+        public var name: String
+        public var sha256: String?
+
+        public init(path: String, name: String, sha256: String?) {
+            self.path = path
+            self.name = name
+            self.sha256 = sha256
+        }
+    }
+
+    public enum Outcome: String, Sendable {
+        case passed, failed, error, interrupted
+    }
+
+    public var toolVersion: String
+    public var playbook: PlaybookInfo
+    public var started: Date
+    public var finished: Date?
+    public var duration: Duration?
+    public var outcome: Outcome
+    public var exitCode: Int32
+    /// Why the run did not pass, in one sentence, or nil when it passed.
+    public var message: String?
+    public var targets: [TargetReport]
+    public var steps: [StepReport]
+    public var events: [EventReport]
+
+    public init(playbook: PlaybookInfo, started: Date, toolVersion: String = "0.1.0") {
+        self.toolVersion = toolVersion
+        self.playbook = playbook
+        self.started = started
+        self.outcome = .passed
+        self.exitCode = 0
+        self.targets = []
+        self.steps = []
+        self.events = []
+    }
+
+    /// Counts of steps by status.
+    public var summary: Summary { Summary(steps) }
+
+    public var jsonValue: JSONValue {
+        .object([
+            "format": .string(Self.format),
+            "tool": ["name": "qmpbook", "version": .string(toolVersion)],
+            "playbook": [
+                "path": .string(playbook.path), "name": .string(playbook.name),
+                "sha256": playbook.sha256.map(JSONValue.string) ?? .null,
+            ],
+            "started": .string(Timestamp.string(started)),
+            "finished": finished.map { .string(Timestamp.string($0)) } ?? .null,
+            "duration_ms": duration.map { .double(Timestamp.milliseconds($0)) } ?? .null,
+            "outcome": .string(outcome.rawValue),
+            "exit_code": .int(Int64(exitCode)),
+            "message": message.map(JSONValue.string) ?? .null,
+            "targets": .array(targets.map(\.jsonValue)),
+            "steps": .array(steps.map(\.jsonValue)),
+            "events": .array(events.map(\.jsonValue)),
+            "summary": summary.jsonValue,
+        ])
+    }
+}
+
+/// How many steps ended in each status.
+public struct Summary: Sendable, Equatable {
+    public var total = 0, passed = 0, failed = 0, timeout = 0, error = 0, skipped = 0, ignored = 0
+
+    public init(_ steps: [StepReport]) {
+        total = steps.count
+        for step in steps {
+            switch step.status {
+            case .passed: passed += 1
+            case .failed: failed += 1
+            case .timeout: timeout += 1
+            case .error: error += 1
+            case .skipped: skipped += 1
+            case .ignored: ignored += 1
+            }
+        }
+    }
+
+    public var jsonValue: JSONValue {
+        [
+            "total": .int(Int64(total)), "passed": .int(Int64(passed)), "failed": .int(Int64(failed)),
+            "timeout": .int(Int64(timeout)), "error": .int(Int64(error)), "skipped": .int(Int64(skipped)),
+            "ignored": .int(Int64(ignored)),
+        ]
+    }
+}

@@ -1,0 +1,121 @@
+import Foundation
+import QMP
+
+/// How a step ended.
+public enum StepStatus: String, Sendable {
+    case passed, failed, timeout, error, skipped, ignored
+
+    /// Whether the run can go on after it.
+    public var isSuccess: Bool { self == .passed || self == .skipped || self == .ignored }
+}
+
+/// The kind of a step, as the report names it.
+public enum StepKind: String, Sendable {
+    case execute
+    case waitEvent = "wait-event"
+    case sleep, hmp, log
+}
+
+/// One step in the report.
+public struct StepReport: Sendable {
+    public enum Phase: String, Sendable {
+        case main, always
+    }
+
+    /// The value written for redacted data.
+    public static let redacted: JSONValue = "<redacted>"
+
+    public var index: Int
+    public var id: String?
+    public var name: String
+    public var target: String?
+    public var action: StepKind
+    public var phase: Phase
+    public var status: StepStatus
+    public var started: Date?
+    public var duration: Duration?
+    /// How many times the command was sent (nil for steps that send none).
+    public var attempts: Int?
+    /// `{execute, arguments, fd}` as sent, or nil when nothing was sent.
+    public var request: JSONValue?
+    /// `{return: …}` or `{error: …}`, or the text a `log` step printed.
+    public var response: JSONValue?
+    /// The event a wait took, `{event, data, timestamp}`.
+    public var event: JSONValue?
+    public var message: String?
+    public var tags: [String]
+
+    public init(
+        index: Int, id: String? = nil, name: String, target: String?, action: StepKind, phase: Phase = .main,
+        status: StepStatus = .skipped, tags: [String] = []
+    ) {
+        self.index = index
+        self.id = id
+        self.name = name
+        self.target = target
+        self.action = action
+        self.phase = phase
+        self.status = status
+        self.tags = tags
+    }
+
+    /// The same step with arguments, response and event data replaced by `"<redacted>"`.
+    public var redacted: StepReport {
+        var copy = self
+        if case .object(var request) = copy.request {
+            if request["arguments"] != nil { request["arguments"] = Self.redacted }
+            copy.request = .object(request)
+        }
+        if copy.response != nil { copy.response = Self.redacted }
+        if case .object(var event) = copy.event {
+            event["data"] = Self.redacted
+            copy.event = .object(event)
+        }
+        return copy
+    }
+
+    public var jsonValue: JSONValue {
+        .object([
+            "index": .int(Int64(index)),
+            "id": id.map(JSONValue.string) ?? .null,
+            "name": .string(name),
+            "target": target.map(JSONValue.string) ?? .null,
+            "action": .string(action.rawValue),
+            "phase": .string(phase.rawValue),
+            "status": .string(status.rawValue),
+            "started": started.map { .string(Timestamp.string($0)) } ?? .null,
+            "duration_ms": duration.map { .double(Timestamp.milliseconds($0)) } ?? .null,
+            "attempts": attempts.map { .int(Int64($0)) } ?? .null,
+            "request": request ?? .null,
+            "response": response ?? .null,
+            "event": event ?? .null,
+            "message": message.map(JSONValue.string) ?? .null,
+            "tags": .array(tags.map(JSONValue.string)),
+        ])
+    }
+}
+
+/// One event in the report's `events` list.
+public struct EventReport: Sendable {
+    public var target: String
+    public var event: RecordedEvent
+    /// True when the step that took it is redacted: the data is written as `"<redacted>"`.
+    public var redacted: Bool
+
+    public init(target: String, event: RecordedEvent, redacted: Bool = false) {
+        self.target = target
+        self.event = event
+        self.redacted = redacted
+    }
+
+    public var jsonValue: JSONValue {
+        .object([
+            "target": .string(target),
+            "event": .string(event.name),
+            "data": redacted ? StepReport.redacted : .object(event.data),
+            "timestamp": ["seconds": .int(event.seconds), "microseconds": .int(event.microseconds)],
+            "received": .string(Timestamp.string(event.received)),
+            "taken_by": event.takenBy.map { .int(Int64($0)) } ?? .null,
+        ])
+    }
+}

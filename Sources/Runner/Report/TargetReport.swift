@@ -1,0 +1,81 @@
+import QMP
+
+/// One target in the report: how it was reached, what QEMU said in its
+/// greeting, and, for a launched QEMU, the process.
+public struct TargetReport: Sendable {
+    public enum Mode: String, Sendable {
+        case launch, connect, listen
+    }
+
+    public struct QEMU: Sendable, Equatable {
+        public var major: Int, minor: Int, micro: Int
+        public var package: String
+
+        public init(major: Int, minor: Int, micro: Int, package: String) {
+            self.major = major
+            self.minor = minor
+            self.micro = micro
+            self.package = package
+        }
+    }
+
+    public struct Process: Sendable {
+        public var pid: Int32
+        public var exit: ProcessExit?
+        public var stderrTail: String?
+
+        public init(pid: Int32, exit: ProcessExit? = nil, stderrTail: String? = nil) {
+            self.pid = pid
+            self.exit = exit
+            self.stderrTail = stderrTail
+        }
+    }
+
+    public var name: String
+    public var mode: Mode
+    public var address: String?
+    public var qemu: QEMU?
+    /// Capabilities the greeting advertised (nil before a greeting arrived).
+    public var capabilities: [String]?
+    /// Capabilities enabled by the handshake.
+    public var enabled: [String]?
+    public var protocolErrors: Int
+    /// Events the engine dropped because the log's buffer was full (see ``MonitorOptions``).
+    public var eventsDropped: Int
+    public var process: Process?
+    /// Why the target could not be reached or was lost, or nil.
+    public var error: String?
+
+    public init(name: String, mode: Mode, address: String? = nil) {
+        self.name = name
+        self.mode = mode
+        self.address = address
+        self.protocolErrors = 0
+        self.eventsDropped = 0
+    }
+
+    public var jsonValue: JSONValue {
+        .object([
+            "name": .string(name),
+            "mode": .string(mode.rawValue),
+            "address": address.map(JSONValue.string) ?? .null,
+            "qemu": qemu.map {
+                ["major": .int(Int64($0.major)), "minor": .int(Int64($0.minor)), "micro": .int(Int64($0.micro)),
+                 "package": .string($0.package)]
+            } ?? .null,
+            "capabilities": capabilities.map { .array($0.map(JSONValue.string)) } ?? .null,
+            "enabled": enabled.map { .array($0.map(JSONValue.string)) } ?? .null,
+            "protocol_errors": .int(Int64(protocolErrors)),
+            "events_dropped": .int(Int64(eventsDropped)),
+            "process": process.map { process in
+                [
+                    "pid": .int(Int64(process.pid)),
+                    "exit_status": process.exit?.status.map { .int(Int64($0)) } ?? .null,
+                    "signal": process.exit?.signalName.map(JSONValue.string) ?? .null,
+                    "stderr_tail": process.stderrTail.map(JSONValue.string) ?? .null,
+                ]
+            } ?? .null,
+            "error": error.map(JSONValue.string) ?? .null,
+        ])
+    }
+}

@@ -1,1 +1,0 @@
-// Targets, step execution, the event log, deadlines and reports live here.
