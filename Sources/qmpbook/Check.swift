@@ -1,15 +1,20 @@
 import ArgumentParser
 import Playbook
 import QMP
+import Runner
 
 extension Qmpbook {
     struct Check: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "check",
-            abstract: "Validate playbooks without touching any VM.",
+            abstract: "Validate playbooks without touching any VM, or with --live against their QEMUs' schemas.",
             discussion: """
                 Prints every problem as FILE:LINE:COLUMN: MESSAGE on standard error and \
-                exits with 2, or prints a one-line summary and exits with 0.
+                exits with 2, or prints a one-line summary and exits with 0. With --live, \
+                each valid playbook's targets are also launched or connected, every step is \
+                checked against the target's QMP schema (the preflight of 'run'; nothing but \
+                the handshake and query-qmp-schema is sent), and launched QEMUs are stopped \
+                again; a target that cannot be reached exits with 3.
                 """
         )
 
@@ -18,6 +23,20 @@ extension Qmpbook {
 
         @Option(name: .customLong("var"), help: ArgumentHelp("Define a variable (VALUE is a YAML scalar).", valueName: "NAME=VALUE"))
         var variables: [String] = []
+
+        @Flag(help: "Also launch or connect the targets and check every step against their QMP schemas.")
+        var live = false
+
+        @Option(name: .customLong("target"), help: ArgumentHelp("With --live: connect target NAME to ADDR instead of its own definition.", valueName: "NAME=ADDR"))
+        var targets: [String] = []
+
+        @Flag(name: .shortAndLong, help: "With --live: also print the targets as they open and the preflight's time.")
+        var verbose = false
+
+        func validate() throws {
+            if !live && !targets.isEmpty { throw ValidationError("--target needs --live") }
+            if !live && verbose { throw ValidationError("--verbose needs --live") }
+        }
 
         func run() async throws {
             try await reportingFailures {
@@ -30,15 +49,18 @@ extension Qmpbook {
                 } catch {
                     throw CommandFailure(message: error.message, status: .invalidInput)
                 }
+                let targetOverrides = try parseTargets()
                 var problems = 0
                 var failedFiles = 0
                 var steps = 0
-                var targets = 0
+                var targetCount = 0
+                var loaded: [Playbook] = []
                 for path in playbooks {
                     switch PlaybookLoader.load(path: path, variables: overrides) {
                     case .success(let playbook):
                         steps += playbook.steps.count + playbook.always.count
-                        targets += playbook.targets.count
+                        targetCount += playbook.targets.count
+                        loaded.append(playbook)
                     case .failure(let failure):
                         failedFiles += 1
                         problems += failure.diagnostics.count
@@ -47,13 +69,101 @@ extension Qmpbook {
                         }
                     }
                 }
+                for name in targetOverrides.keys.sorted() where !loaded.contains(where: { $0.target(named: name) != nil }) {
+                    throw CommandFailure(message: "--target \(name): no playbook has a target '\(name)'", status: .invalidInput)
+                }
+                var unreachable = 0
+                if live {
+                    for playbook in loaded {
+                        let found = await checkLive(playbook, variables: overrides, targets: targetOverrides)
+                        if found.exitCode == 130 || found.exitCode == 143 { throw ExitCode(found.exitCode) }
+                        if found.exitCode == 3 { unreachable += 1 }
+                        if found.exitCode == 2 {
+                            failedFiles += 1
+                            problems += max(found.problems.count, 1)
+                        }
+                    }
+                }
+                if unreachable > 0 {
+                    let what = unreachable == 1 ? "a playbook's targets" : "the targets of \(unreachable) playbooks"
+                    let also = problems > 0 ? " (and \(problems) \(problems == 1 ? "problem" : "problems") found)" : ""
+                    throw CommandFailure(message: "could not reach \(what)\(also)", status: .infrastructure)
+                }
                 guard problems == 0 else {
                     let files = playbooks.count == 1 ? "" : " in \(failedFiles) of \(playbooks.count) playbooks"
                     throw CommandFailure(message: "\(problems) \(problems == 1 ? "problem" : "problems")\(files)", status: .invalidInput)
                 }
                 let what = playbooks.count == 1 ? playbooks[0] : "\(playbooks.count) playbooks"
-                print("\(what): ok (\(steps) \(steps == 1 ? "step" : "steps"), \(targets) \(targets == 1 ? "target" : "targets"))")
+                let checked = live ? ", preflight passed" : ""
+                print("\(what): ok (\(steps) \(steps == 1 ? "step" : "steps"), \(targetCount) \(targetCount == 1 ? "target" : "targets")\(checked))")
             }
+        }
+
+        /// `--target NAME=ADDR` arguments, by name.
+        private func parseTargets() throws -> [String: String] {
+            var parsed: [String: String] = [:]
+            for argument in targets {
+                guard let equals = argument.firstIndex(of: "="), equals != argument.startIndex else {
+                    throw CommandFailure(message: "--target '\(argument)': write NAME=ADDR", status: .invalidInput)
+                }
+                parsed[String(argument[..<equals])] = String(argument[argument.index(after: equals)...])
+            }
+            return parsed
+        }
+
+        /// Runs the live preflight of one playbook and prints what it found:
+        /// problems and unreachable targets on stderr, a line per playbook on stdout when it passed.
+        private func checkLive(
+            _ playbook: Playbook, variables: [String: JSONValue], targets: [String: String]
+        ) async -> PlaybookRunner.PreflightResult {
+            var options = RunOptions()
+            options.variables = variables
+            options.targetOverrides = targets.filter { playbook.target(named: $0.key) != nil }
+            options.verbosity = verbose ? .normal : .quiet
+            options.color = .never
+            var failure = PlaybookRunner.PreflightResult()
+            do throws(RunnerError) {
+                try PlaybookRunner.validate(playbook, options: options)
+            } catch {
+                StandardError.writeLine("\(playbook.path): \(error.message)")
+                failure.exitCode = 2
+                failure.message = error.message
+                return failure
+            }
+            let result = await PlaybookRunner(playbook: playbook, options: options).preflightOnly()
+            for problem in result.problems { StandardError.writeLine(problem) }
+            for target in result.targets {
+                if let error = target.error { StandardError.writeLine("\(playbook.path): target \(target.name): \(error)") }
+            }
+            if result.exitCode != 0, result.problems.isEmpty, !result.targets.contains(where: { $0.error != nil }),
+               let message = result.message {
+                StandardError.writeLine("\(playbook.path): \(message)")
+            }
+            if result.exitCode == 0 {
+                let described = result.targets.map { target -> String in
+                    var text = target.name
+                    if let qemu = target.qemu { text += ": QEMU \(qemu.major).\(qemu.minor).\(qemu.micro)" }
+                    if let cached = result.schemaFromCache[target.name] {
+                        text += cached ? ", schema from the cache" : ", schema fetched"
+                    }
+                    return text
+                }
+                let count = result.checkedSteps
+                var line = "\(playbook.path): preflight ok (\(count) \(count == 1 ? "step" : "steps") checked; \(described.joined(separator: "; ")))"
+                if verbose, let duration = result.duration {
+                    line += " in \(Self.milliseconds(duration)) ms"
+                }
+                print(line)
+            }
+            return result
+        }
+
+        /// `3.142`: a duration in milliseconds with three decimals.
+        private static func milliseconds(_ duration: Duration) -> String {
+            let (seconds, attoseconds) = duration.components
+            let microseconds = seconds * 1_000_000 + attoseconds / 1_000_000_000_000
+            let fraction = String(microseconds % 1000)
+            return "\(microseconds / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
         }
     }
 }

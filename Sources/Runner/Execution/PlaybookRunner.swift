@@ -265,7 +265,7 @@ public final class PlaybookRunner: Sendable {
     }
 
     /// Resolves how to reach `target`: `--target` overrides, templates, the launch socket.
-    private func plan(
+    func plan(
         for target: TargetSpec, variables: Variables, folder: RunDirectory
     ) throws(RunnerError) -> TargetSession.Plan {
         func text(_ value: JSONValue, _ what: String) throws(RunnerError) -> String {
@@ -318,7 +318,7 @@ public final class PlaybookRunner: Sendable {
     }
 
     /// Opens every target at once.
-    private static func open(
+    static func open(
         _ plans: [(TargetSpec, TargetSession.Plan)], options: RunOptions, progress: ProgressPrinter,
         stream: JSONLinesWriter?
     ) async -> [TargetSession.Opening] {

@@ -7,64 +7,107 @@ import QMP
 /// (`query-qmp-schema`, cached per QEMU build by ``SchemaCache``).
 ///
 /// Arguments are checked after resolving `${…}` with what is known before
-/// the run (vars, `--var`, env, the run and playbook folders); when that
-/// fails (a registered value is used) the step's arguments are checked as
-/// written, each string holding `${` counting as known only at run time.
-/// Only `query-qmp-schema` is sent, so a failing preflight changes no VM.
+/// the run (vars, `--var`, env, the run and playbook folders); a string
+/// that cannot be resolved yet (it uses a registered value) is checked for
+/// presence only. A step that expects an error (`expect: {error: …}`) is
+/// not checked: it asks QEMU to refuse it. Only `query-qmp-schema` is sent
+/// (and nothing when the cache has the schema), so a failing preflight
+/// changes no VM.
 enum Preflight {
+    /// What the preflight found.
+    struct Outcome: Sendable {
+        /// Every problem, as `FILE:LINE:COLUMN: target NAME: PATH: MESSAGE`; empty when all steps pass.
+        var problems: [String] = []
+        /// For each checked target, whether its schema came from the cache (false: fetched).
+        var schemaFromCache: [String: Bool] = [:]
+        /// How many steps were checked against a schema.
+        var checkedSteps = 0
+    }
+
     /// Every problem, as `FILE:LINE:COLUMN: target NAME: PATH: MESSAGE`; empty when all steps pass.
     /// - Throws: ``RunnerError`` (infrastructure) when a schema cannot be fetched.
     static func check(
         _ playbook: Playbook, targets: [String: TargetSession], variables: Variables, cache: SchemaCache?
     ) async throws(RunnerError) -> [String] {
+        try await run(playbook, targets: targets, variables: variables, cache: cache).problems
+    }
+
+    /// Checks the steps of the targets in `targets` (steps of other targets are left out).
+    /// - Throws: ``RunnerError`` (infrastructure) when a schema cannot be fetched.
+    static func run(
+        _ playbook: Playbook, targets: [String: TargetSession], variables: Variables, cache: SchemaCache?
+    ) async throws(RunnerError) -> Outcome {
+        var outcome = Outcome()
         var schemas: [String: QMPSchema] = [:]
+        // Targets running the same QEMU build (a migration's two ends) share one schema.
+        var byKey: [SchemaCache.Key: (schema: QMPSchema, fromCache: Bool)] = [:]
         for (name, session) in targets.sorted(by: { $0.key < $1.key }) {
             let version = session.greeting.version
             let monitor = session.monitor
             let fetch: () async throws -> JSONValue = {
                 try await monitor.execute("query-qmp-schema", timeout: .seconds(30))
             }
+            let key = SchemaCache.Key(
+                major: version.major, minor: version.minor, micro: version.micro, package: version.package)
             do {
-                if let cache {
-                    let key = SchemaCache.Key(
-                        major: version.major, minor: version.minor, micro: version.micro, package: version.package)
-                    schemas[name] = try await cache.schema(for: key, fetch: fetch).schema
+                let found: (schema: QMPSchema, fromCache: Bool)
+                if let known = byKey[key] {
+                    found = known
+                } else if let cache {
+                    found = try await cache.schema(for: key, fetch: fetch)
                 } else {
-                    schemas[name] = try QMPSchema(parsing: try await fetch())
+                    found = (try QMPSchema(parsing: try await fetch()), false)
                 }
+                byKey[key] = found
+                schemas[name] = found.schema
+                outcome.schemaFromCache[name] = found.fromCache
             } catch {
                 throw RunnerError(.infrastructure, "target \(name): cannot read its QMP schema for the preflight: \(error)")
             }
         }
-        var problems: [String] = []
         for step in playbook.allSteps {
             guard let target = step.target, let schema = schemas[target] else { continue }
             switch step.action {
             case .execute(let execute):
-                var arguments: JSONValue? = execute.arguments.map { .object($0) }
-                var deferred: (JSONValue) -> Bool = { _ in false }
-                if let written = arguments {
-                    if let resolved = try? Template.resolve(written, with: variables) {
-                        arguments = resolved
-                    } else {
-                        deferred = { $0.stringValue?.contains("${") == true }
-                    }
-                }
-                for problem in schema.validate(command: execute.command, argumentsValue: arguments, isDeferred: deferred) {
-                    problems.append(describe(problem, in: step, target: target))
+                if case .error = execute.expect { continue }
+                outcome.checkedSteps += 1
+                let arguments = execute.arguments.map { resolveKnown(.object($0), with: variables) }
+                let problems = schema.validate(
+                    command: execute.command, argumentsValue: arguments, isDeferred: { $0 == deferred })
+                for problem in problems {
+                    outcome.problems.append(describe(problem, in: step, target: target))
                 }
             case .waitEvent(let wait):
+                outcome.checkedSteps += 1
                 for (index, name) in wait.events.enumerated() {
                     let path: SchemaPath = wait.events.count == 1 ? .waitEvent : ["wait-event", .index(index)]
                     for problem in schema.validate(event: name, at: path) {
-                        problems.append(describe(problem, in: step, target: target))
+                        outcome.problems.append(describe(problem, in: step, target: target))
                     }
                 }
             default:
                 continue
             }
         }
-        return problems
+        return outcome
+    }
+
+    /// Stands for a value known only at run time (no template resolves to it: it holds NUL characters).
+    private static let deferred: JSONValue = .string("\u{0}qmpbook: known at run time\u{0}")
+
+    /// `value` with every `${…}` string that can be resolved before the run
+    /// resolved, and every other one replaced by ``deferred``.
+    private static func resolveKnown(_ value: JSONValue, with variables: Variables) -> JSONValue {
+        switch value {
+        case .string(let text) where text.contains("${"):
+            return (try? Template.resolve(string: text, with: variables)) ?? deferred
+        case .array(let elements):
+            return .array(elements.map { resolveKnown($0, with: variables) })
+        case .object(let object):
+            return .object(JSONObject(object.members.map { ($0, resolveKnown($1, with: variables)) }))
+        default:
+            return value
+        }
     }
 
     /// The problem with the source position of the deepest part of its path that the step has.
