@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Playbook
 import QMP
 import Runner
@@ -95,7 +96,7 @@ extension Qmpbook {
                 }
                 let what = playbooks.count == 1 ? playbooks[0] : "\(playbooks.count) playbooks"
                 let checked = live ? ", preflight passed" : ""
-                print("\(what): ok (\(steps) \(steps == 1 ? "step" : "steps"), \(targetCount) \(targetCount == 1 ? "target" : "targets")\(checked))")
+                Self.writeLine("\(what): ok (\(steps) \(steps == 1 ? "step" : "steps"), \(targetCount) \(targetCount == 1 ? "target" : "targets")\(checked))")
             }
         }
 
@@ -153,9 +154,14 @@ extension Qmpbook {
                 if verbose, let duration = result.duration {
                     line += " in \(Self.milliseconds(duration)) ms"
                 }
-                print(line)
+                Self.writeLine(line)
             }
             return result
+        }
+
+        /// Writes a line on stdout at once, so it comes in order with the progress lines (written unbuffered).
+        private static func writeLine(_ line: String) {
+            FileHandle.standardOutput.write(Data((line + "\n").utf8))
         }
 
         /// `3.142`: a duration in milliseconds with three decimals.

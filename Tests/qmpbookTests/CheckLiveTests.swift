@@ -248,6 +248,32 @@ enum LiveCheck {
         #expect(output.standardOutput.contains("\(valid.playbook): preflight ok"))
     }
 
+    @Test func sigintWhileATargetIsAwaitedStopsTheLaunchedQEMU() async throws {
+        let folder = try TemporaryDirectory(prefix: "wait")
+        let fixture = try RunFixture("""
+            name: one launched, one that never calls
+            targets:
+              vm: {launch: \(RunFixture.qemu)}
+              mon: {listen: "unix:\(folder.file("mon.sock"))", timeout: 60s}
+            steps:
+              - {target: vm, execute: query-status}
+              - {target: mon, execute: query-status}
+            """)
+        let program = try RunningProgram(
+            try Executables.qmpbook, ["check", fixture.playbook, "--live", "--verbose"], timeout: .seconds(60))
+        let deadline = ContinuousClock.now + .seconds(30)
+        var pids: [Int32] = []
+        while pids.isEmpty, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+            pids = LiveCheck.launchedPIDs(in: program.standardOutput)
+        }
+        #expect(pids.count == 1, "\(program.standardOutput)")
+        kill(program.pid, SIGINT)
+        let output = await program.wait()
+        #expect(output.status == 130, "\(output.standardError)")
+        for pid in pids { #expect(!processExists(pid), "the launched QEMU must be stopped") }
+    }
+
     @Test func targetNeedsLive() async throws {
         let fixture = try RunFixture(Self.valid)
         let output = try await LiveCheck.run(["check", fixture.playbook, "--target", "vm=unix:/nonexistent"])
