@@ -1,0 +1,205 @@
+import CQMPShim
+import Foundation
+import Glibc
+import Testing
+import QMP
+
+/// The validator against the QEMU installed here: for each call, the validator
+/// finds a problem exactly when QEMU rejects the call for its shape (unknown
+/// command or argument, missing argument, wrong type, invalid enum value), and
+/// finds none when QEMU accepts it or fails it for another reason (a missing
+/// file, an unknown device property).
+@Suite(.serialized) struct SchemaAgreementTests {
+    struct Case: Sendable, CustomTestStringConvertible {
+        var command: String
+        var arguments: JSONObject?
+        var testDescription: String { "\(command) \(arguments.map { JSONValue.object($0).jsonText } ?? "")" }
+        init(_ command: String, _ arguments: JSONObject? = nil) {
+            self.command = command
+            self.arguments = arguments
+        }
+    }
+
+    static let cases: [Case] = [
+        Case("query-status"),
+        Case("query-status", ["verbose": true]),
+        Case("query-stauts"),
+        Case("device_add", ["driver": "usb-tablet", "id": "agree0", "bus": "xhci.0"]),
+        Case("device_add", ["driver": "usb-tablet", "id": "agree1", "bogus": 1]),
+        Case("device_add", ["driver": "usb-tablet", "id": 5]),
+        Case("device_add", ["id": "agree2"]),
+        Case("device_del", ["id": "agree0"]),
+        Case("device_del", [:]),
+        Case("getfd", ["fdnam": "x"]),
+        Case("add-fd", ["fdset-id": "one"]),
+        Case("add-fd", ["fdset-id": 2.5]),
+        Case("add-fd", ["opaque": nil]),
+        Case("migrate-set-capabilities", ["capabilities": [["capability": "xbzrle", "state": true]]]),
+        Case("migrate-set-capabilities", ["capabilities": [["capability": "xbzrel", "state": true]]]),
+        Case("migrate-set-capabilities", ["capabilities": [["capability": "events", "state": "yes"]]]),
+        Case("migrate-set-parameters", ["max-bandwidth": 1_000_000, "tls-creds": nil]),
+        Case("blockdev-add", ["driver": "qcow2", "node-name": "agree-q", "file": ["driver": "file", "filename": "/nonexistent/agree.qcow2"]]),
+        Case("blockdev-add", ["driver": "qcow2", "node-name": "agree-q", "file": ["driver": "file"]]),
+        Case("blockdev-add", ["driver": "qcow2", "node-name": "agree-q", "file": ["driver": "file", "filname": "/x"]]),
+        Case("blockdev-add", ["driver": "qcow3", "node-name": "agree-q", "file": "base"]),
+        Case("blockdev-add", ["driver": "raw", "node-name": "agree-r", "file": 5]),
+        Case("blockdev-add", ["driver": "null-co", "node-name": "agree-n", "size": 4096, "read-only": "on"]),
+        Case("blockdev-add", ["driver": "null-co", "node-name": "agree-n2", "size": 4096]),
+        Case("object-add", ["qom-type": "memory-backend-ram", "id": "agree-mem", "size": 1_048_576]),
+        Case("object-add", ["qom-type": "memory-backend-ram", "id": "agree-mem2", "sise": 1_048_576]),
+        Case("netdev_add", ["type": "user", "id": "agree-net"]),
+        Case("netdev_add", ["type": "usr", "id": "agree-net2"]),
+        Case("qom-set", ["path": "/machine", "property": "no-such-property", "value": [1, 2]]),
+        Case("human-monitor-command", ["command-line": "info status", "cpu-index": "0"]),
+    ]
+
+    @Test(.timeLimit(.minutes(1)))
+    func validatorAgreesWithQEMU() throws {
+        let schema = try SchemaFixture.load()
+        let qemu = try ScratchQEMU()
+        defer { qemu.stop() }
+        var rejections = 0
+        var namedParameters = 0
+        for item in Self.cases {
+            let reply = try qemu.execute(item.command, arguments: item.arguments)
+            let rejected = Self.isShapeRejection(reply)
+            if rejected { rejections += 1 }
+            let problems = schema.validate(command: item.command, arguments: item.arguments)
+            #expect(rejected == !problems.isEmpty,
+                    "\(item.testDescription): QEMU said \(reply.jsonText), validator said \(problems.map(\.description))")
+            // Where QEMU names the parameter, one of the problems is about the same member.
+            if rejected, let named = Self.parameterName(in: reply) {
+                namedParameters += 1
+                let members = problems.compactMap { problem -> String? in
+                    guard case .member(let name)? = problem.path.components.last else { return nil }
+                    return name
+                }
+                #expect(members.contains(named), "\(item.testDescription): QEMU named '\(named)', validator said \(problems.map(\.description))")
+            }
+        }
+        // Both outcomes occur, so the comparison is not vacuous.
+        #expect(rejections == 18)
+        #expect(namedParameters >= 12)
+    }
+
+    /// The last member name of the parameter QEMU's error quotes first (`'file.filename'` → `filename`).
+    static func parameterName(in reply: JSONValue) -> String? {
+        guard let text = reply["error"]?["desc"]?.stringValue,
+              text.hasPrefix("Parameter '") || text.hasPrefix("Invalid parameter type for '"),
+              let open = text.firstIndex(of: "'")
+        else { return nil }
+        let rest = text[text.index(after: open)...]
+        guard let close = rest.firstIndex(of: "'") else { return nil }
+        let dotted = rest[..<close]
+        let last = dotted.split(separator: ".").last.map(String.init) ?? String(dotted)
+        return last.split(separator: "[").first.map(String.init) ?? last
+    }
+
+    /// True for the errors QEMU's QMP dispatcher and input visitor give for a call of the wrong shape.
+    static func isShapeRejection(_ reply: JSONValue) -> Bool {
+        guard let error = reply["error"] else { return false }
+        if error["class"]?.stringValue == "CommandNotFound" { return true }
+        let text = error["desc"]?.stringValue ?? ""
+        return ["Invalid parameter type", "is missing", "is unexpected", "does not accept value", "must be an object"]
+            .contains { text.contains($0) }
+    }
+}
+
+/// A QEMU with no guest and a QMP socket in a private folder, killed by pid.
+final class ScratchQEMU {
+    let folder: String
+    let pid: pid_t
+    let socket: Int32
+    private var buffer: [UInt8] = []
+
+    init() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("qmpbook-agree-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let socketPath = folder + "/qmp.sock"
+        let arguments = ["qemu-system-x86_64", "-M", "pc", "-nodefaults", "-display", "none", "-S",
+                         "-device", "qemu-xhci,id=xhci", "-qmp", "unix:\(socketPath),server=on,wait=off"]
+        let argv = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        let envp = ProcessInfo.processInfo.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { envp.forEach { free($0) } }
+        let output = open("/dev/null", O_WRONLY | O_CLOEXEC)
+        defer { close(output) }
+        let started = qmp_spawn(arguments[0], argv, envp, output)
+        guard started > 0 else {
+            try? FileManager.default.removeItem(atPath: folder)
+            throw SchemaError("cannot start qemu-system-x86_64: errno \(errno)")
+        }
+        pid = started
+        var connected: Int32 = -1
+        for _ in 0..<200 {
+            connected = Self.connect(to: socketPath)
+            if connected >= 0 { break }
+            usleep(50_000)
+        }
+        socket = connected
+        guard socket >= 0 else {
+            kill(pid, SIGKILL)
+            waitpid(pid, nil, 0)
+            try? FileManager.default.removeItem(atPath: folder)
+            throw SchemaError("QEMU's QMP socket did not answer")
+        }
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        _ = try readMessage()  // the greeting
+        _ = try execute("qmp_capabilities", arguments: nil)
+    }
+
+    func stop() {
+        close(socket)
+        kill(pid, SIGKILL)
+        waitpid(pid, nil, 0)
+        try? FileManager.default.removeItem(atPath: folder)
+    }
+
+    private static func connect(to path: String) -> Int32 {
+        let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return -1 }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (index, byte) in path.utf8.prefix(raw.count - 1).enumerated() { raw[index] = byte }
+        }
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        if result != 0 {
+            close(fd)
+            return -1
+        }
+        return fd
+    }
+
+    /// Sends one command and returns its reply, skipping events.
+    func execute(_ command: String, arguments: JSONObject?) throws -> JSONValue {
+        var message: JSONObject = ["execute": .string(command)]
+        if let arguments { message["arguments"] = .object(arguments) }
+        let bytes = JSONValue.object(message).jsonBytes + [UInt8(ascii: "\n")]
+        let sent = bytes.withUnsafeBytes { send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        guard sent == bytes.count else { throw SchemaError("send to QEMU failed") }
+        while true {
+            let reply = try readMessage()
+            if reply["event"] == nil { return reply }
+        }
+    }
+
+    private func readMessage() throws -> JSONValue {
+        while true {
+            if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = Array(buffer[..<newline])
+                buffer.removeSubrange(...newline)
+                return try JSONValue(parsing: line)
+            }
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            let count = chunk.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
+            guard count > 0 else { throw SchemaError("QEMU closed the connection or did not answer (errno \(errno))") }
+            buffer += chunk[..<count]
+        }
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import Testing
+import QMP
+
+@Suite struct SchemaCacheTests {
+    static let key = SchemaCache.Key(major: 7, minor: 2, micro: 22, package: "Debian 1:7.2+dfsg-7+deb12u18+b3")
+
+    /// A fresh folder for one test, removed afterwards.
+    func withTemporaryFolder(_ body: (String) async throws -> Void) async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("qmpbook-schema-cache-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try await body(folder)
+    }
+
+    func fixtureValue() throws -> JSONValue { try JSONValue(parsing: try SchemaFixture.bytes()) }
+
+    @Test func storesAndLoadsTheSchemaUnderASanitisedName() async throws {
+        try await withTemporaryFolder { folder in
+            let cache = SchemaCache(directory: folder + "/nested/qmpbook")
+            #expect(cache.load(Self.key) == nil)
+            try cache.store(try fixtureValue(), for: Self.key)
+            let loaded = try #require(cache.load(Self.key))
+            #expect(loaded.entries == (try SchemaFixture.load()).entries)
+            let path = cache.path(for: Self.key)
+            let name = (path as NSString).lastPathComponent
+            #expect(name.hasPrefix("qmp-schema-7.2.22-Debian_1_7.2_dfsg-7_deb12u18_b3-"))
+            #expect(name.hasSuffix(".json"))
+            #expect(name.utf8.allSatisfy { $0 < 0x80 && $0 != UInt8(ascii: "/") && $0 != UInt8(ascii: " ") })
+            // The rename left no temporary file behind.
+            #expect(try FileManager.default.contentsOfDirectory(atPath: folder + "/nested/qmpbook") == [name])
+        }
+    }
+
+    @Test func packagesThatSanitiseAlikeKeepSeparateFiles() {
+        let cache = SchemaCache(directory: "/cache")
+        let colon = SchemaCache.Key(major: 7, minor: 2, micro: 22, package: "pkg 1:2")
+        let underscore = SchemaCache.Key(major: 7, minor: 2, micro: 22, package: "pkg_1_2")
+        #expect(cache.path(for: colon) != cache.path(for: underscore))
+        #expect(cache.path(for: SchemaCache.Key(major: 8, minor: 0, micro: 0, package: "")) == "/cache/qmp-schema-8.0.0.json")
+        let long = SchemaCache.Key(major: 7, minor: 2, micro: 22, package: String(repeating: "x/", count: 500))
+        #expect((cache.path(for: long) as NSString).lastPathComponent.count < 120)
+    }
+
+    @Test func corruptFileIsIgnoredRemovedAndReplaced() async throws {
+        try await withTemporaryFolder { folder in
+            let cache = SchemaCache(directory: folder)
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let path = cache.path(for: Self.key)
+            for garbage in ["{\"format\": \"qmpbook-schema-cache/1\", \"schema\": [", "[]", "not json at all", ""] {
+                #expect(FileManager.default.createFile(atPath: path, contents: Data(garbage.utf8)))
+                #expect(cache.load(Self.key) == nil)
+                #expect(!FileManager.default.fileExists(atPath: path))
+            }
+            #expect(FileManager.default.createFile(atPath: path, contents: Data("garbage".utf8)))
+            var fetches = 0
+            let first = try await cache.schema(for: Self.key) {
+                fetches += 1
+                return try fixtureValue()
+            }
+            #expect(!first.fromCache)
+            let second = try await cache.schema(for: Self.key) {
+                fetches += 1
+                return try fixtureValue()
+            }
+            #expect(second.fromCache)
+            #expect(fetches == 1)
+            #expect(second.schema.entries.count == first.schema.entries.count)
+        }
+    }
+
+    @Test func fileOfAnotherKeyIsNotUsed() async throws {
+        try await withTemporaryFolder { folder in
+            let cache = SchemaCache(directory: folder)
+            try cache.store(try fixtureValue(), for: Self.key)
+            let other = SchemaCache.Key(major: 7, minor: 2, micro: 23, package: Self.key.package)
+            try FileManager.default.copyItem(atPath: cache.path(for: Self.key), toPath: cache.path(for: other))
+            #expect(cache.load(other) == nil)
+            #expect(cache.load(Self.key) != nil)
+        }
+    }
+
+    @Test func fetchedValueThatIsNoSchemaThrowsAndIsNotStored() async throws {
+        try await withTemporaryFolder { folder in
+            let cache = SchemaCache(directory: folder)
+            await #expect(throws: SchemaError.self) {
+                _ = try await cache.schema(for: Self.key) { ["not": "a schema"] }
+            }
+            #expect(!FileManager.default.fileExists(atPath: cache.path(for: Self.key)))
+        }
+    }
+
+    @Test func storeIntoAnUnusableFolderThrows() throws {
+        let cache = SchemaCache(directory: "/dev/null/qmpbook")
+        #expect(throws: SchemaError.self) { try cache.store(.array([]), for: Self.key) }
+    }
+
+    @Test func defaultFolderFollowsXDGThenHome() {
+        #expect(SchemaCache.defaultDirectory(environment: ["XDG_CACHE_HOME": "/xdg", "HOME": "/home/u"]) == "/xdg/qmpbook")
+        #expect(SchemaCache.defaultDirectory(environment: ["XDG_CACHE_HOME": "relative", "HOME": "/home/u"]) == "/home/u/.cache/qmpbook")
+        #expect(SchemaCache.defaultDirectory(environment: ["XDG_CACHE_HOME": "", "HOME": "/home/u"]) == "/home/u/.cache/qmpbook")
+        #expect(SchemaCache.defaultDirectory(environment: [:]) == nil)
+    }
+}
