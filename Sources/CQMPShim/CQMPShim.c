@@ -39,6 +39,14 @@ ssize_t qmp_send_with_fd(int socket, const void *buffer, size_t length, int fd) 
     return sent;
 }
 
+int qmp_accept_cloexec(int socket) {
+    int fd;
+    do {
+        fd = accept4(socket, NULL, NULL, SOCK_CLOEXEC);
+    } while (fd < 0 && errno == EINTR);
+    return fd;
+}
+
 pid_t qmp_spawn(const char *path, char *const argv[], char *const envp[], int output_fd) {
     int report[2];
     if (pipe2(report, O_CLOEXEC) != 0) {

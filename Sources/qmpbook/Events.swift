@@ -1,11 +1,89 @@
 import ArgumentParser
+import Foundation
+import QMP
 
 extension Qmpbook {
+    /// `qmpbook events ADDR [--event NAME]... [--match JSON] [--count N] [--timeout DUR]`
     struct Events: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "events", abstract: "Not built yet.")
+        static let configuration = CommandConfiguration(
+            commandName: "events",
+            abstract: "Print QMP events as JSON lines.",
+            discussion: """
+            Prints each event ({"event": …, "data": …, "timestamp": …}) on its own line \
+            as it arrives. Without --count it runs until --timeout passes (exit 0) or, with \
+            no --timeout, until the connection closes (exit 3). With --count N it exits 0 \
+            after N events, or 1 when --timeout passes first.
+            """
+        )
+
+        @Argument(help: "The monitor: unix:PATH, tcp:HOST:PORT, or a socket path.")
+        var address: String
+
+        @Option(name: .customLong("event"), help: ArgumentHelp("Only events with this name (repeatable).", valueName: "NAME"))
+        var names: [String] = []
+
+        @Option(help: ArgumentHelp("Only events whose data contains this JSON: objects match when every key given matches, lists element by element, scalars by equality.", valueName: "JSON"))
+        var match: String?
+
+        @Option(help: "Stop after this many events.")
+        var count: Int?
+
+        @Option(help: ArgumentHelp("How long to wait (also bounds connecting and the handshake).", valueName: "DUR"))
+        var timeout: String?
 
         func run() async throws {
-            throw CommandFailure(message: "'events' is not built yet", status: .invalidInput)
+            try await reportingFailures {
+                let address = try MonitorCommandLine.address(address)
+                let timeout = try timeout.map { try MonitorCommandLine.duration($0, option: "--timeout") }
+                let pattern = try match.map { try MonitorCommandLine.json($0, what: "--match") }
+                if let count, count < 1 {
+                    throw CommandFailure(message: "--count must be at least 1", status: .invalidInput)
+                }
+                let deadline = timeout.map { ContinuousClock.now + $0 }
+
+                var subscription: EventSubscription?
+                let monitor = try await MonitorCommandLine.connect(address, timeout: timeout ?? .seconds(10)) { monitor in
+                    subscription = monitor.events()
+                }
+                guard let events = subscription else { return }
+                var printed = 0
+                while count.map({ printed < $0 }) ?? true {
+                    let event: Event?
+                    do {
+                        event = try await events.next(timeout: deadline.map { max($0 - ContinuousClock.now, .zero) })
+                    } catch {
+                        await monitor.disconnect()
+                        if count == nil { return }
+                        throw CommandFailure(message: "\(printed) of \(count ?? 0) events arrived within \(self.timeout ?? "")", status: .stepFailed)
+                    }
+                    guard let event else {
+                        let reason = events.closeReason ?? monitor.closeReason ?? .connectionClosed()
+                        await monitor.disconnect()
+                        throw MonitorCommandLine.failure(reason)
+                    }
+                    guard names.isEmpty || names.contains(event.name) else { continue }
+                    if let pattern, !Self.data(.object(event.data), contains: pattern) { continue }
+                    MonitorCommandLine.writeLine(event.json.jsonText)
+                    printed += 1
+                }
+                await monitor.disconnect()
+            }
+        }
+
+        /// Whether `value` has everything `pattern` has: for objects, every key
+        /// of the pattern with a matching value; for lists, the same length and
+        /// matching elements; otherwise equality.
+        static func data(_ value: JSONValue, contains pattern: JSONValue) -> Bool {
+            switch (value, pattern) {
+            case (.object(let object), .object(let wanted)):
+                return wanted.members.allSatisfy { key, expected in
+                    object[key].map { data($0, contains: expected) } ?? false
+                }
+            case (.array(let elements), .array(let wanted)):
+                return elements.count == wanted.count && zip(elements, wanted).allSatisfy { data($0, contains: $1) }
+            default:
+                return value == pattern
+            }
         }
     }
 }

@@ -1,11 +1,166 @@
 import ArgumentParser
+import Foundation
+import QMP
 
 extension Qmpbook {
+    /// `qmpbook exec ADDR COMMAND [ARGUMENTS-JSON] [--fd PATH[:MODE]] [--timeout DUR]`
     struct Exec: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "exec", abstract: "Not built yet.")
+        static let configuration = CommandConfiguration(
+            commandName: "exec",
+            abstract: "Run one QMP command and print its reply as JSON.",
+            discussion: """
+            Prints QEMU's reply ({"return": …}) as one line of JSON and exits 0. A QMP \
+            error is printed on stderr as one line and exits 1; a connection problem \
+            (unreachable socket, no greeting, lost connection, no reply in time) exits 3; \
+            bad arguments exit 2.
+            """
+        )
+
+        @Argument(help: "The monitor: unix:PATH, tcp:HOST:PORT, or a socket path.")
+        var address: String
+
+        @Argument(help: "The QMP command, e.g. query-status.")
+        var command: String
+
+        @Argument(help: "The command's arguments as a JSON object.")
+        var arguments: String?
+
+        @Option(name: .customLong("fd"), help: ArgumentHelp(
+            "A file to open and pass with the command by SCM_RIGHTS (for getfd, add-fd).",
+            discussion: "MODE is read, write, read-write or append (default read-write); the writing modes create a missing file (0600).",
+            valueName: "PATH[:MODE]"))
+        var fd: String?
+
+        @Option(help: ArgumentHelp("How long to wait to connect, for the handshake, and for the reply.", valueName: "DUR"))
+        var timeout: String = "10s"
+
+        @Flag(help: "Print the reply indented over several lines.")
+        var pretty = false
 
         func run() async throws {
-            throw CommandFailure(message: "'exec' is not built yet", status: .invalidInput)
+            try await reportingFailures {
+                let address = try MonitorCommandLine.address(address)
+                let timeout = try MonitorCommandLine.duration(timeout, option: "--timeout")
+                let arguments = try arguments.map(MonitorCommandLine.argumentsObject)
+                let file = try fd.map(MonitorCommandLine.openFile)
+                defer { file?.close() }
+
+                let monitor = try await MonitorCommandLine.connect(address, timeout: timeout)
+                let reply: Reply
+                do throws(QMPError) {
+                    reply = try await monitor.request(command, arguments: arguments, passing: file?.descriptor, timeout: timeout)
+                } catch {
+                    await monitor.disconnect()
+                    throw MonitorCommandLine.failure(error)
+                }
+                file?.close()
+                await monitor.disconnect()
+                switch reply {
+                case .success:
+                    MonitorCommandLine.writeLine(pretty ? reply.json.prettyJSONText : reply.json.jsonText)
+                case .failure(let error):
+                    throw CommandFailure(message: QMPError.commandFailed(error, command: command).description, status: .stepFailed)
+                }
+            }
         }
+    }
+}
+
+/// What `exec` and `events` share: parsing their arguments, connecting,
+/// and turning engine errors into exit statuses.
+enum MonitorCommandLine {
+    static func address(_ text: String) throws -> MonitorAddress {
+        do {
+            return try MonitorAddress(parsing: text)
+        } catch {
+            throw CommandFailure(message: error.description, status: .invalidInput)
+        }
+    }
+
+    /// `250ms`, `5s`, `2m`, `1h`, or a bare number of seconds.
+    static func duration(_ text: String, option: String) throws -> Duration {
+        guard let duration = parseDuration(text) else {
+            throw CommandFailure(message: "\(option): '\(text)' is not a duration (use 250ms, 5s, 2m, 1h or seconds)", status: .invalidInput)
+        }
+        return duration
+    }
+
+    static func parseDuration(_ text: String) -> Duration? {
+        let units: [(suffix: String, seconds: Double)] = [("ms", 1e-3), ("s", 1), ("m", 60), ("h", 3600)]
+        var number = Substring(text)
+        var scale = 1.0
+        for unit in units where text.hasSuffix(unit.suffix) {
+            number = text.dropLast(unit.suffix.count)
+            scale = unit.seconds
+            break
+        }
+        guard !number.isEmpty, number.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }),
+              let value = Double(number), value.isFinite, value >= 0, value * scale < 1e9 else { return nil }
+        let seconds = value * scale
+        let whole = seconds.rounded(.down)
+        return .seconds(Int64(whole)) + .nanoseconds(Int64(((seconds - whole) * 1e9).rounded()))
+    }
+
+    static func json(_ text: String, what: String) throws -> JSONValue {
+        do {
+            return try JSONValue(parsing: text)
+        } catch {
+            throw CommandFailure(message: "\(what) is not valid JSON: \(error)", status: .invalidInput)
+        }
+    }
+
+    static func argumentsObject(_ text: String) throws -> JSONObject {
+        guard case .object(let object) = try json(text, what: "ARGUMENTS-JSON") else {
+            throw CommandFailure(message: "ARGUMENTS-JSON must be a JSON object, like {\"id\": \"tablet0\"}", status: .invalidInput)
+        }
+        return object
+    }
+
+    /// Opens `PATH[:MODE]` for `--fd`.
+    static func openFile(_ text: String) throws -> OpenedFile {
+        var path = text
+        var mode = OpenedFile.Mode.readWrite
+        if let colon = text.lastIndex(of: ":"), let parsed = OpenedFile.Mode(rawValue: String(text[text.index(after: colon)...])) {
+            path = String(text[..<colon])
+            mode = parsed
+        }
+        guard !path.isEmpty else { throw CommandFailure(message: "--fd: the path is empty", status: .invalidInput) }
+        do {
+            return try OpenedFile(path: path, mode: mode, create: mode != .read)
+        } catch {
+            throw CommandFailure(message: "--fd: \(error.message)", status: .invalidInput)
+        }
+    }
+
+    /// Dials and performs the handshake, each within `timeout`.
+    static func connect(_ address: MonitorAddress, timeout: Duration, beforeHandshake: (SocketMonitor) -> Void = { _ in }) async throws -> SocketMonitor {
+        let monitor: SocketMonitor
+        do throws(QMPError) {
+            monitor = try await SocketMonitor.dial(address, timeout: timeout)
+        } catch {
+            throw failure(error)
+        }
+        beforeHandshake(monitor)
+        do throws(QMPError) {
+            _ = try await monitor.connect(timeout: timeout)
+        } catch {
+            await monitor.disconnect()
+            throw failure(error)
+        }
+        return monitor
+    }
+
+    /// The exit status for an engine error: QMP errors are 1, everything else is the connection's (3).
+    static func failure(_ error: QMPError) -> CommandFailure {
+        switch error.code {
+        case .commandFailed: return CommandFailure(message: error.description, status: .stepFailed)
+        case .invalidCommand, .unsupported: return CommandFailure(message: error.description, status: .invalidInput)
+        default: return CommandFailure(message: error.description, status: .infrastructure)
+        }
+    }
+
+    /// Writes one line to stdout at once (unbuffered, so a reader sees it now).
+    static func writeLine(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }
 }

@@ -17,6 +17,10 @@ ssize_t qmp_send_with_fd(int socket, const void *buffer, size_t length, int fd);
 /// kernel send SIGKILL to the child if the process that started it dies.
 /// Returns the child's pid, or -1 with errno set (exec failures are reported
 /// through a CLOEXEC pipe, so a missing binary is an error here, not later).
+/// accept4(2) with SOCK_CLOEXEC, retrying EINTR: glibc declares accept4 only
+/// under _GNU_SOURCE, which Swift's Glibc module does not define.
+int qmp_accept_cloexec(int socket);
+
 pid_t qmp_spawn(const char *path, char *const argv[], char *const envp[], int output_fd);
 
 #endif

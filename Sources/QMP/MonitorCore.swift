@@ -1,0 +1,329 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// A reply as it came off the socket: the raw line and the parsed message.
+struct ReceivedReply: Sendable {
+    var bytes: [UInt8]
+    var message: JSONObject
+    var reply: Reply
+}
+
+/// The state of one connection, shared by ``SocketMonitor`` (the callers'
+/// side) and the reader thread.
+///
+/// The reader thread holds the core, not the monitor, so dropping the last
+/// ``SocketMonitor`` reference closes the connection. All mutable state is
+/// behind one `Mutex`; continuations are resumed outside it.
+final class MonitorCore: Sendable {
+    typealias ReplyContinuation = CheckedContinuation<Result<ReceivedReply, QMPError>, Never>
+    typealias GreetingContinuation = CheckedContinuation<Result<Greeting, QMPError>, Never>
+
+    let connection: SocketConnection
+    let options: MonitorOptions
+    private let state: Mutex<State>
+
+    private struct Pending {
+        var continuation: ReplyContinuation
+        var command: String
+        var timer: Task<Void, Never>?
+    }
+
+    private enum ReaderPhase {
+        case notStarted, running, finished
+    }
+
+    private struct State {
+        var nextID: Int64 = 1
+        var pending: [Int64: Pending] = [:]
+        var greeting: Greeting?
+        var nextWaiter: UInt64 = 0
+        var greetingWaiters: [UInt64: GreetingContinuation] = [:]
+        var closed: QMPError?
+        var subscriptions: [ObjectIdentifier: WeakSubscription] = [:]
+        var protocolErrors = 0
+        var reader = ReaderPhase.notStarted
+        var closeWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private struct WeakSubscription {
+        weak var subscription: EventSubscription?
+    }
+
+    init(connection: SocketConnection, options: MonitorOptions) {
+        self.connection = connection
+        self.options = options
+        self.state = Mutex(State())
+    }
+
+    var greeting: Greeting? { state.withLock { $0.greeting } }
+    var protocolErrorCount: Int { state.withLock { $0.protocolErrors } }
+    var closeReason: QMPError? { state.withLock { $0.closed } }
+
+    // MARK: - Callers
+
+    func subscribe(bufferLimit: Int) -> EventSubscription {
+        let subscription = EventSubscription(bufferLimit: bufferLimit) { [weak self] subscription in
+            self?.state.withLock { _ = $0.subscriptions.removeValue(forKey: ObjectIdentifier(subscription)) }
+        }
+        let closed = state.withLock { state -> QMPError? in
+            if let closed = state.closed { return closed }
+            state.subscriptions[ObjectIdentifier(subscription)] = WeakSubscription(subscription: subscription)
+            return nil
+        }
+        if let closed { subscription.finish(closed) }
+        startReader()
+        return subscription
+    }
+
+    func awaitGreeting(timeout: Duration) async throws(QMPError) -> Greeting {
+        startReader()
+        let waiterID = state.withLock { state -> UInt64 in
+            state.nextWaiter += 1
+            return state.nextWaiter
+        }
+        let result = await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: GreetingContinuation) in
+                let immediate = state.withLock { state -> Result<Greeting, QMPError>? in
+                    if let greeting = state.greeting { return .success(greeting) }
+                    if let closed = state.closed { return .failure(closed) }
+                    state.greetingWaiters[waiterID] = continuation
+                    return nil
+                }
+                if let immediate {
+                    continuation.resume(returning: immediate)
+                    return
+                }
+                if Task.isCancelled { failGreetingWaiter(waiterID, QMPError(.cancelled, "waiting for the greeting was cancelled")) }
+                Task { [weak self] in
+                    try? await Task.sleep(for: timeout)
+                    self?.failGreetingWaiter(waiterID, QMPError(.timeout, "QEMU sent no QMP greeting within \(timeout)"))
+                }
+            }
+        } onCancel: {
+            failGreetingWaiter(waiterID, QMPError(.cancelled, "waiting for the greeting was cancelled"))
+        }
+        return try result.get()
+    }
+
+    private func failGreetingWaiter(_ id: UInt64, _ error: QMPError) {
+        let continuation = state.withLock { $0.greetingWaiters.removeValue(forKey: id) }
+        continuation?.resume(returning: .failure(error))
+    }
+
+    func setHandshake(_ greeting: Greeting) {
+        state.withLock { $0.greeting = greeting }
+    }
+
+    /// Sends `message` (without an id: one is added) and waits for its reply.
+    func send(_ message: JSONObject, name: String, passing fd: Int32?, timeout: Duration?) async throws(QMPError) -> ReceivedReply {
+        if fd != nil, !connection.isUnix {
+            throw QMPError(.unsupported, "\(name): passing a file descriptor needs a unix socket, not TCP", command: name)
+        }
+        startReader()
+        let timeout = timeout ?? options.defaultCommandTimeout
+        let id = state.withLock { state -> Int64 in
+            defer { state.nextID += 1 }
+            return state.nextID
+        }
+        var message = message
+        message["id"] = .int(id)
+        // A newline after each command: QEMU does not need it, but line-based peers do.
+        var bytes = JSONValue.object(message).jsonBytes
+        bytes.append(0x0A)
+        let result = await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: ReplyContinuation) in
+                let closed = state.withLock { state -> QMPError? in
+                    if let closed = state.closed { return closed }
+                    state.pending[id] = Pending(continuation: continuation, command: name, timer: nil)
+                    return nil
+                }
+                if let closed {
+                    continuation.resume(returning: .failure(closed))
+                    return
+                }
+                if Task.isCancelled {
+                    complete(id, with: .failure(QMPError(.cancelled, "\(name) was cancelled", command: name)))
+                    return
+                }
+                let timer = Task { [weak self] in
+                    do {
+                        try await Task.sleep(for: timeout)
+                    } catch {
+                        return
+                    }
+                    self?.complete(id, with: .failure(QMPError(.timeout, "\(name) got no reply within \(timeout)", command: name)))
+                }
+                let registered = state.withLock { state -> Bool in
+                    guard state.pending[id] != nil else { return false }
+                    state.pending[id]?.timer = timer
+                    return true
+                }
+                if !registered { timer.cancel() }
+                if case .failure(let errno) = connection.send(bytes, passing: fd) {
+                    let error: QMPError
+                    if errno.rawValue == 9 /* EBADF */ && fd != nil {
+                        error = QMPError(.invalidCommand, "\(name): cannot pass file descriptor \(fd ?? -1): \(errno)", command: name)
+                    } else {
+                        error = closeReason ?? QMPError(.connectionClosed, "\(name): sending on the QMP connection failed: \(errno)", command: name)
+                    }
+                    complete(id, with: .failure(error))
+                }
+            }
+        } onCancel: {
+            complete(id, with: .failure(QMPError(.cancelled, "\(name) was cancelled", command: name)))
+        }
+        return try result.get()
+    }
+
+    private func complete(_ id: Int64, with result: Result<ReceivedReply, QMPError>) {
+        guard let pending = state.withLock({ $0.pending.removeValue(forKey: id) }) else { return }
+        pending.timer?.cancel()
+        pending.continuation.resume(returning: result)
+    }
+
+    /// Marks the connection closed with `reason`, fails everything waiting,
+    /// and wakes the reader so it closes the socket.
+    func close(reason: QMPError?) {
+        let (started, _) = fail(with: reason ?? QMPError.connectionClosed("the QMP connection was closed by this process"))
+        if started {
+            connection.shutdown()
+        } else {
+            connection.shutdown()
+            connection.close()
+        }
+    }
+
+    /// Records the first close reason and fails all waiters with it.
+    /// Returns whether the reader thread was started (and so owns the close).
+    @discardableResult
+    private func fail(with reason: QMPError) -> (readerStarted: Bool, reason: QMPError) {
+        let (pending, greetingWaiters, subscriptions, readerStarted, closeWaiters, finalReason) = state.withLock { state in
+            if state.closed == nil { state.closed = reason }
+            let started = state.reader != .notStarted
+            var closeWaiters: [CheckedContinuation<Void, Never>] = []
+            if !started {
+                state.reader = .finished
+                closeWaiters = state.closeWaiters
+                state.closeWaiters = []
+            }
+            defer {
+                state.pending = [:]
+                state.greetingWaiters = [:]
+                state.subscriptions = [:]
+            }
+            return (Array(state.pending.values), Array(state.greetingWaiters.values),
+                    state.subscriptions.values.compactMap(\.subscription), started, closeWaiters, state.closed ?? reason)
+        }
+        for entry in pending {
+            entry.timer?.cancel()
+            let error = finalReason.command == nil && finalReason.code != .commandFailed
+                ? QMPError(finalReason.code, "\(entry.command): \(finalReason.message)", command: entry.command, errno: finalReason.errno)
+                : finalReason
+            entry.continuation.resume(returning: .failure(error))
+        }
+        for waiter in greetingWaiters { waiter.resume(returning: .failure(finalReason)) }
+        for subscription in subscriptions { subscription.finish(finalReason) }
+        for waiter in closeWaiters { waiter.resume() }
+        return (readerStarted, finalReason)
+    }
+
+    func waitUntilClosed() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done = state.withLock { state -> Bool in
+                if state.reader == .finished { return true }
+                state.closeWaiters.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
+        }
+    }
+
+    // MARK: - The reader thread
+
+    private func startReader() {
+        let start = state.withLock { state -> Bool in
+            guard state.reader == .notStarted else { return false }
+            state.reader = .running
+            return true
+        }
+        guard start else { return }
+        let thread = Thread { [self] in readLoop() }
+        thread.name = "qmp-reader"
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+
+    private func readLoop() {
+        var framer = LineFramer(maximumMessageSize: options.maximumMessageSize)
+        var router = MessageRouter()
+        let chunkSize = 64 << 10
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
+        defer { chunk.deallocate() }
+        var end: QMPError
+        reading: while true {
+            switch connection.receive(into: chunk) {
+            case .success(0):
+                end = QMPError.connectionClosed("the peer closed the QMP connection")
+                break reading
+            case .success(let count):
+                framer.append(UnsafeRawBufferPointer(rebasing: chunk[..<count]))
+                do {
+                    while let line = try framer.nextLine() {
+                        if let fatal = handle(router.route(line), line: line) {
+                            end = fatal
+                            break reading
+                        }
+                    }
+                } catch {
+                    options.logger.error("closing the QMP connection: \(error)")
+                    end = error
+                    break reading
+                }
+            case .failure(let errno):
+                end = QMPError.connectionClosed("reading the QMP connection failed: \(errno)")
+                break reading
+            }
+        }
+        fail(with: end)
+        connection.shutdown()
+        connection.close()
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.reader = .finished
+            defer { state.closeWaiters = [] }
+            return state.closeWaiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Acts on one routed message; returns an error that ends the connection.
+    private func handle(_ routed: MessageRouter.Routed, line: ArraySlice<UInt8>) -> QMPError? {
+        switch routed {
+        case .reply(let id, let message):
+            guard let id, let pending = state.withLock({ $0.pending.removeValue(forKey: id) }) else {
+                options.logger.warning("dropping a QMP reply with an unknown id: \(MessageRouter.excerpt(line))")
+                return nil
+            }
+            pending.timer?.cancel()
+            let reply = Reply(message: message) ?? .success(.null)
+            pending.continuation.resume(returning: .success(ReceivedReply(bytes: Array(line), message: message, reply: reply)))
+        case .event(let event):
+            let subscriptions = state.withLock { $0.subscriptions.values.compactMap(\.subscription) }
+            for subscription in subscriptions { subscription.deliver(event) }
+        case .greeting(let greeting):
+            let waiters = state.withLock { state -> [GreetingContinuation] in
+                state.greeting = greeting
+                defer { state.greetingWaiters = [:] }
+                return Array(state.greetingWaiters.values)
+            }
+            for waiter in waiters { waiter.resume(returning: .success(greeting)) }
+        case .garbage(let reason):
+            state.withLock { $0.protocolErrors += 1 }
+            options.logger.warning("skipping a line from the QMP peer: \(reason)")
+        case .fatal(let error):
+            options.logger.error("closing the QMP connection: \(error)")
+            return error
+        }
+        return nil
+    }
+}

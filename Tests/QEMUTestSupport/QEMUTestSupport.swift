@@ -1,2 +1,0 @@
-// Helpers shared by the test targets: launching a real QEMU, temporary
-// folders, the built qmpbook binary, leak checks.

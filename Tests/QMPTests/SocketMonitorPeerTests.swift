@@ -1,0 +1,293 @@
+import Foundation
+import QEMUTestSupport
+import Testing
+@testable import QMP
+
+/// The engine against a scripted fake peer, for what QEMU will not do on
+/// demand: silence, garbage, endless lines, closing mid-reply.
+@Suite(.timeLimit(.minutes(1)))
+struct SocketMonitorPeerTests {
+    @Test func silentPeerTimesOutTheGreeting() async throws {
+        let peer = try ScriptedPeer { connection in
+            _ = connection.readLine()  // until stopped
+        }
+        defer { peer.stop() }
+        let monitor = try await SocketMonitor.dial(peer.address, timeout: .seconds(5))
+        let error = await #expect(throws: QMPError.self) { try await monitor.connect(timeout: .milliseconds(200)) }
+        #expect(error?.code == .timeout)
+        #expect(error?.description.contains("greeting") == true)
+        await monitor.disconnect()
+    }
+
+    @Test func garbageGreetingIsMalformed() async throws {
+        let peer = try ScriptedPeer { connection in
+            connection.send("SSH-2.0-OpenSSH_9.2\r\n")
+            _ = connection.readLine()
+        }
+        defer { peer.stop() }
+        let monitor = try await SocketMonitor.dial(peer.address, timeout: .seconds(5))
+        let error = await #expect(throws: QMPError.self) { try await monitor.connect(timeout: .seconds(5)) }
+        #expect(error?.code == .malformed)
+        #expect(error?.description.contains("SSH-2.0") == true)
+        #expect(monitor.closeReason?.code == .malformed)
+        await monitor.disconnect()
+    }
+
+    @Test func jsonThatIsNotAGreetingIsMalformed() async throws {
+        let peer = try ScriptedPeer { connection in
+            connection.send(#"{"return": {}}"# + "\r\n")
+            _ = connection.readLine()
+        }
+        defer { peer.stop() }
+        let monitor = try await SocketMonitor.dial(peer.address, timeout: .seconds(5))
+        let error = await #expect(throws: QMPError.self) { try await monitor.connect(timeout: .seconds(5)) }
+        #expect(error?.code == .malformed)
+        await monitor.disconnect()
+    }
+
+    @Test func garbageLineAndUnknownIdDoNotBreakTheNextReply() async throws {
+        let peer = try ScriptedPeer { connection in
+            connection.send(ScriptedPeer.greeting)
+            try connection.answerCapabilities()
+            let command = try connection.readCommand()
+            connection.send("this is not json\r\n")
+            connection.send(#"{"return": {"stale": true}, "id": 999999}"# + "\r\n")
+            connection.send(#"{"return": {"other": true}, "id": "someone-else"}"# + "\r\n")
+            connection.send(#"[1, 2, 3]"# + "\r\n")
+            connection.send(#"{"return": {"status": "running"}, "id": \#(command["id"]!.jsonText)}"# + "\r\n")
+            try connection.answer(#"{"second": true}"#)
+            _ = connection.readLine()
+        }
+        defer { peer.stop() }
+        let monitor = try await SocketMonitor.dial(peer.address, timeout: .seconds(5))
+        _ = try await monitor.connect(timeout: .seconds(5))
+        #expect(try await monitor.execute("query-status")["status"] == "running")
+        #expect(try await monitor.execute("query-name")["second"] == true)
+        #expect(monitor.protocolErrorCount == 2)
+        await monitor.disconnect()
+    }
+
+    @Test func eventsAnywhereAreRoutedAsEvents() async throws {
+        let peer = try ScriptedPeer { connection in
+            connection.sendEvent("BEFORE_GREETING")
+            connection.send(ScriptedPeer.greeting)
+            let capabilities = try connection.readCommand()
+            connection.sendEvent("BEFORE_CAPABILITIES_REPLY")
+            connection.send(#"{"return": {}, "id": \#(capabilities["id"]!.jsonText)}"# + "\r\n")
+            let command = try connection.readCommand()
+            connection.sendEvent("BETWEEN", data: #"{"n": 1}"#)
+            // An event and a reply in one write, the reply split across writes.
+            let reply = #"{"return": {"ok": true}, "id": \#(command["id"]!.jsonText)}"# + "\r\n"
+            let split = reply.index(reply.startIndex, offsetBy: 10)
+            connection.send(#"{"event": "SAME_WRITE", "data": {}, "timestamp": {"seconds": 1, "microseconds": 2}}"# + "\r\n" + reply[..<split])
+            connection.pause(.milliseconds(20))
+            connection.send(String(reply[split...]))
+            _ = connection.readLine()
+        }
+        defer { peer.stop() }
+        let monitor = try await SocketMonitor.dial(peer.address, timeout: .seconds(5))
+        let events = monitor.events()
+        _ = try await monitor.connect(timeout: .seconds(5))
+        #expect(try await monitor.execute("query-status")["ok"] == true)
+        var names: [String] = []
+        while names.count < 4, let event = try await events.next(timeout: .seconds(5)) { names.append(event.name) }
+        #expect(names == ["BEFORE_GREETING", "BEFORE_CAPABILITIES_REPLY", "BETWEEN", "SAME_WRITE"])
+        #expect(monitor.protocolErrorCount == 0)
+        await monitor.disconnect()
+    }
+
+    @Test func messagePastTheCapClosesTheConnection() async throws {
+        let peer = try ScriptedPeer { connection in
+            connection.send(ScriptedPeer.greeting)
+            try connection.answerCapabilities()
+            _ = try connection.readCommand()
+            // An endless line: 4 MiB without a newline, against a 1 MiB cap.
+            let block = [UInt8](repeating: UInt8(ascii: "x"), count: 64 << 10)
+            for _ in 0..<64 { connection.send(block) }
+            _ = connection.readLine()
+        }
+        defer { peer.stop() }
+        let options = MonitorOptions(maximumMessageSize: 1 << 20)
+        let monitor = try await SocketMonitor.dial(peer.address, timeout: .seconds(5), options: options)
+        _ = try await monitor.connect(timeout: .seconds(5))
+        let error = await #expect(throws: QMPError.self) { try await monitor.execute("query-status") }
+        #expect(error?.code == .messageTooLarge)
+        #expect(error?.description.contains("1048576") == true)
+        #expect(monitor.closeReason?.code == .messageTooLarge)
+        await monitor.disconnect()
+    }
+
+    @Test func peerClosingMidReplyFailsThePendingCall() async throws {
+        let peer = try ScriptedPeer { connection in
+            connection.send(ScriptedPeer.greeting)
+            try connection.answerCapabilities()
+            let command = try connection.readCommand()
+            connection.send(#"{"return": {"status": "runn"#)
+            _ = command
+            connection.close()
+        }
+        defer { peer.stop() }
+        let monitor = try await SocketMonitor.dial(peer.address, timeout: .seconds(5))
+        _ = try await monitor.connect(timeout: .seconds(5))
+        let error = await #expect(throws: QMPError.self) { try await monitor.execute("query-status") }
+        #expect(error?.code == .connectionClosed)
+        #expect(error?.command == "query-status")
+        await monitor.disconnect()
+    }
+
+    @Test func timedOutCommandLeavesTheConnectionUsable() async throws {
+        let peer = try ScriptedPeer { connection in
+            connection.send(ScriptedPeer.greeting)
+            try connection.answerCapabilities()
+            let slow = try connection.readCommand()
+            let next = try connection.readCommand()
+            // The late reply comes first; it must be dropped, not given to `next`.
+            connection.send(#"{"return": {"late": true}, "id": \#(slow["id"]!.jsonText)}"# + "\r\n")
+            connection.send(#"{"return": {"late": false}, "id": \#(next["id"]!.jsonText)}"# + "\r\n")
+            _ = connection.readLine()
+        }
+        defer { peer.stop() }
+        let monitor = try await SocketMonitor.dial(peer.address, timeout: .seconds(5))
+        _ = try await monitor.connect(timeout: .seconds(5))
+        let error = await #expect(throws: QMPError.self) { try await monitor.execute("slow-command", timeout: .milliseconds(100)) }
+        #expect(error?.code == .timeout)
+        #expect(error?.command == "slow-command")
+        #expect(try await monitor.execute("query-status")["late"] == false)
+        #expect(monitor.closeReason == nil)
+        await monitor.disconnect()
+    }
+
+    @Test func cancellingACallerFailsOnlyThatCall() async throws {
+        let peer = try ScriptedPeer { connection in
+            connection.send(ScriptedPeer.greeting)
+            try connection.answerCapabilities()
+            _ = try connection.readCommand()  // never answered
+            try connection.answer(#"{"after": true}"#)
+            _ = connection.readLine()
+        }
+        defer { peer.stop() }
+        let monitor = try await SocketMonitor.dial(peer.address, timeout: .seconds(5))
+        _ = try await monitor.connect(timeout: .seconds(5))
+        let task = Task { try await monitor.execute("never-answered") }
+        try await Task.sleep(for: .milliseconds(50))
+        task.cancel()
+        let result = await task.result
+        guard case .failure(let error as QMPError) = result else {
+            Issue.record("expected a cancelled error, got \(result)")
+            return
+        }
+        #expect(error.code == .cancelled)
+        #expect(try await monitor.execute("query-status")["after"] == true)
+        await monitor.disconnect()
+    }
+
+    @Test func disconnectFailsPendingCallsWithTheReason() async throws {
+        let peer = try ScriptedPeer { connection in
+            connection.send(ScriptedPeer.greeting)
+            try connection.answerCapabilities()
+            _ = connection.readLine()
+            _ = connection.readLine()
+        }
+        defer { peer.stop() }
+        let monitor = try await SocketMonitor.dial(peer.address, timeout: .seconds(5))
+        let events = monitor.events()
+        _ = try await monitor.connect(timeout: .seconds(5))
+        let pending = Task { try await monitor.execute("never-answered") }
+        try await Task.sleep(for: .milliseconds(50))
+        await monitor.disconnect(reason: .peerExited("QEMU exited with status 137"))
+        let result = await pending.result
+        guard case .failure(let error as QMPError) = result else {
+            Issue.record("expected peerExited, got \(result)")
+            return
+        }
+        #expect(error.code == .peerExited)
+        #expect(error.description.contains("status 137"))
+        #expect(try await events.next(timeout: .seconds(1)) == nil)
+        #expect(events.closeReason?.code == .peerExited)
+    }
+
+    @Test func descriptorsThePeerSendsAreClosed() async throws {
+        let peer = try ScriptedPeer { connection in
+            connection.send(ScriptedPeer.greeting)
+            try connection.answerCapabilities()
+            let command = try connection.readCommand()
+            let marker = try OpenedFile(path: command["arguments"]!["path"]!.stringValue!, mode: .write, create: true)
+            connection.send(#"{"return": {}, "id": \#(command["id"]!.jsonText)}"# + "\r\n", passing: marker.descriptor)
+            marker.close()
+            _ = connection.readLine()
+        }
+        defer { peer.stop() }
+        let marker = peer.directory.file("stray-descriptor")
+        let monitor = try await SocketMonitor.dial(peer.address, timeout: .seconds(5))
+        _ = try await monitor.connect(timeout: .seconds(5))
+        try await monitor.execute("hand-me-a-descriptor", arguments: ["path": .string(marker)])
+        #expect(OpenFileDescriptors.matching(marker).isEmpty)
+        await monitor.disconnect()
+    }
+
+    @Test func connectionDescriptorIsClosedOnEveryPath() async throws {
+        // Closed by the peer, by disconnect, and by dropping the monitor.
+        let peer = try ScriptedPeer { connection in
+            connection.send(ScriptedPeer.greeting)
+            connection.close()
+        }
+        defer { peer.stop() }
+        let monitor = try await SocketMonitor.dial(peer.address, timeout: .seconds(5))
+        let descriptor = try #require(OpenFileDescriptors.descriptor(monitor.core.connection.descriptor))
+        _ = monitor.events()
+        await #expect(throws: QMPError.self) { try await monitor.connect(timeout: .seconds(5)) }
+        await monitor.disconnect()
+        #expect(!OpenFileDescriptors.isOpen(descriptor))
+
+        let silent = try ScriptedPeer { connection in _ = connection.readLine() }
+        defer { silent.stop() }
+        var dropped: SocketMonitor? = try await SocketMonitor.dial(silent.address, timeout: .seconds(5))
+        let droppedDescriptor = try #require(OpenFileDescriptors.descriptor(dropped!.core.connection.descriptor))
+        _ = dropped?.events()
+        dropped = nil
+        let deadline = ContinuousClock.now + .seconds(5)
+        while OpenFileDescriptors.isOpen(droppedDescriptor), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        #expect(!OpenFileDescriptors.isOpen(droppedDescriptor))
+    }
+
+    @Test func passingADescriptorOverTCPIsUnsupported() async throws {
+        let peer = try ScriptedPeer(tcp: true) { connection in
+            connection.send(ScriptedPeer.greeting)
+            try connection.answerCapabilities()
+            try connection.answer(#"{"status": "prelaunch"}"#)
+            _ = connection.readLine()
+        }
+        defer { peer.stop() }
+        let monitor = try await SocketMonitor.dial(peer.address, timeout: .seconds(5))
+        _ = try await monitor.connect(timeout: .seconds(5))
+        let file = try OpenedFile(path: peer.directory.file("f"), mode: .write, create: true)
+        defer { file.close() }
+        let error = await #expect(throws: QMPError.self) {
+            try await monitor.execute("getfd", arguments: ["fdname": "f"], passing: file.descriptor)
+        }
+        #expect(error?.code == .unsupported)
+        #expect(try await monitor.execute("query-status")["status"] == "prelaunch")
+        await monitor.disconnect()
+    }
+
+    @Test func dialingNothingFailsWithTheSystemReason() async throws {
+        let directory = try TemporaryDirectory()
+        let error = await #expect(throws: QMPError.self) {
+            try await SocketMonitor.dial(.unix(path: directory.file("missing.sock")), timeout: .seconds(1))
+        }
+        #expect(error?.code == .connectFailed)
+        #expect(error?.description.contains("No such file or directory") == true)
+    }
+
+    @Test func listenWithNobodyConnectingTimesOutAndRemovesItsSocket() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("listen.sock")
+        let error = await #expect(throws: QMPError.self) {
+            try await SocketMonitor.listen(on: .unix(path: path), timeout: .milliseconds(100))
+        }
+        #expect(error?.code == .timeout)
+        #expect(!FileManager.default.fileExists(atPath: path))
+    }
+}
