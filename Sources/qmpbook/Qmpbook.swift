@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct Qmpbook: AsyncParsableCommand {
@@ -8,4 +9,23 @@ struct Qmpbook: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [Run.self, Check.self, Exec.self, Events.self, Schema.self]
     )
+
+    /// argument-parser's entry point, with its usage-error status (64) mapped
+    /// to SPEC.md §4's "bad invocation" (2).
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                StandardError.writeLine(fullMessage(for: error))
+                Foundation.exit(ExitStatus.invalidInput.rawValue)
+            }
+            exit(withError: error)
+        }
+    }
 }

@@ -270,7 +270,6 @@ actor RunSession {
             let line = try text(value, "hmp")
             var plan = ExecutePlan(command: "human-monitor-command", interval: .seconds(1), redact: step.redact)
             plan.arguments = ["command-line": .string(line)]
-            plan.isHMP = true
             let frozen = plan
             return { await StepActions.execute(frozen, on: target, budget: budget, progress: progress) }
         case .waitEvent(let wait):

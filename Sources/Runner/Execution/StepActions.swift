@@ -33,8 +33,6 @@ struct ExecutePlan: Sendable {
     var until: Pattern?
     var interval: Duration
     var redact: Bool
-    /// True for an `hmp` step: the response's return is the monitor's text.
-    var isHMP = false
 }
 
 /// `fd:` with its path resolved against the playbook's folder.
@@ -124,14 +122,10 @@ enum StepActions {
             try? await Task.sleep(for: plan.interval)
             if Task.isCancelled { return result }
         }
-        result.response = plan.isHMP ? hmpResponse(reply) : reply.json
+        result.response = reply.json
         result.registered = result.response
         judge(reply, plan: plan, into: &result)
         return result
-    }
-
-    private static func hmpResponse(_ reply: Reply) -> JSONValue {
-        reply.json
     }
 
     /// Sets the status and message from the reply and the step's `expect`.

@@ -19,6 +19,7 @@ final class TargetSession: Sendable {
     let greeting: Greeting
     private let exitNoticeWait: Duration
     private let pump: Mutex<Task<Void, Never>?> = Mutex(nil)
+    private let subscription: Mutex<EventSubscription?> = Mutex(nil)
 
     private init(
         name: String, monitor: SocketMonitor, events: TargetEvents, process: LaunchedProcess?, greeting: Greeting,
@@ -155,6 +156,7 @@ final class TargetSession: Sendable {
     }
 
     private func startPump(_ subscription: EventSubscription) {
+        self.subscription.withLock { $0 = subscription }
         let events = self.events
         let task = Task {
             for await event in subscription {
@@ -182,6 +184,7 @@ final class TargetSession: Sendable {
     func report(base: TargetReport) -> TargetReport {
         var report = base
         report.protocolErrors = monitor.protocolErrorCount
+        report.eventsDropped = subscription.withLock { $0?.droppedCount ?? 0 }
         if let process {
             report.process = TargetReport.Process(pid: process.pid, exit: process.exit, stderrTail: process.outputTail())
         }

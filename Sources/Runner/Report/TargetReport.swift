@@ -40,6 +40,8 @@ public struct TargetReport: Sendable {
     /// Capabilities enabled by the handshake.
     public var enabled: [String]?
     public var protocolErrors: Int
+    /// Events the engine dropped because the log's buffer was full (see ``MonitorOptions``).
+    public var eventsDropped: Int
     public var process: Process?
     /// Why the target could not be reached or was lost, or nil.
     public var error: String?
@@ -49,6 +51,7 @@ public struct TargetReport: Sendable {
         self.mode = mode
         self.address = address
         self.protocolErrors = 0
+        self.eventsDropped = 0
     }
 
     public var jsonValue: JSONValue {
@@ -63,6 +66,7 @@ public struct TargetReport: Sendable {
             "capabilities": capabilities.map { .array($0.map(JSONValue.string)) } ?? .null,
             "enabled": enabled.map { .array($0.map(JSONValue.string)) } ?? .null,
             "protocol_errors": .int(Int64(protocolErrors)),
+            "events_dropped": .int(Int64(eventsDropped)),
             "process": process.map { process in
                 [
                     "pid": .int(Int64(process.pid)),

@@ -1,0 +1,108 @@
+import Foundation
+import Glibc
+import QEMUTestSupport
+import QMP
+import Testing
+
+/// How `qmpbook run` reaches targets it does not launch, and what it leaves behind.
+@Suite(.timeLimit(.minutes(2))) struct RunTargetTests {
+    @Test func connectRetriesUntilTheSocketAppears() async throws {
+        let fixture = try RunFixture("")
+        let socket = fixture.folder.file("late.qmp")
+        try """
+            name: late socket
+            targets:
+              vm: {connect: "unix:\(socket)", timeout: 20s}
+            steps:
+              - execute: query-status
+            """.write(toFile: fixture.playbook, atomically: true, encoding: .utf8)
+        let run = try BackgroundRun(fixture, [])
+        try await Task.sleep(for: .milliseconds(300))
+        let qemu = try QEMUProcess.startWithoutMonitor(
+            extraArguments: ["-qmp", "unix:\(socket),server=on,wait=off"])
+        defer { qemu.stop() }
+        #expect(await run.waitForExit() == 0)
+        #expect(try fixture.readReport()["targets"]?[0]?["qemu"]?["major"]?.intValue ?? 0 >= 7)
+        #expect(qemu.isRunning)
+    }
+
+    @Test func listenAcceptsAQEMUThatConnects() async throws {
+        let fixture = try RunFixture("")
+        let socket = fixture.folder.file("listen.sock")
+        try """
+            name: listening
+            targets:
+              vm: {listen: "unix:\(socket)", timeout: 20s}
+            steps:
+              - execute: query-status
+                expect: {return: {running: false}}
+            """.write(toFile: fixture.playbook, atomically: true, encoding: .utf8)
+        let run = try BackgroundRun(fixture, [])
+        // QEMU as the client, retrying until qmpbook listens.
+        let qemu = try QEMUProcess.startWithoutMonitor(extraArguments: [
+            "-chardev", "socket,id=mon,path=\(socket),reconnect=1", "-mon", "chardev=mon,mode=control",
+        ])
+        defer { qemu.stop() }
+        #expect(await run.waitForExit() == 0)
+        let report = try fixture.readReport()
+        #expect(report["targets"]?[0]?["mode"] == "listen")
+        #expect(report.statuses == ["passed"])
+    }
+
+    @Test func aKilledQmpbookTakesItsQEMUWithIt() async throws {
+        let fixture = try RunFixture("""
+            name: orphan
+            targets:
+              vm: {launch: \(RunFixture.qemu)}
+            steps:
+              - {wait-event: SHUTDOWN, timeout: 60s}
+            """)
+        let run = try BackgroundRun(fixture, [])
+        try await run.waitForStep(0)
+        let qemu = childProcesses(of: run.pid)
+        #expect(qemu.count == 1)
+        kill(run.pid, SIGKILL)
+        _ = await run.waitForExit()
+        // The kernel's parent-death signal ends QEMU; give it a moment to be reaped by init.
+        for _ in 0..<200 where qemu.contains(where: processExists) {
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        for pid in qemu { #expect(!processExists(pid), "QEMU \(pid) outlived qmpbook") }
+    }
+
+    @Test func quietPrintsOnlyTheSummaryAndVerboseShowsTraffic() async throws {
+        let fixture = try RunFixture("""
+            name: chatter
+            targets:
+              vm: {launch: \(RunFixture.qemu)}
+            steps:
+              - execute: query-status
+            """)
+        let quiet = try await fixture.run(["--quiet"])
+        #expect(quiet.status == 0)
+        #expect(quiet.standardOutput.split(separator: "\n").count == 1)
+        #expect(quiet.standardOutput.contains("chatter: passed, 1 steps"))
+        let verbose = try await fixture.run(["--verbose", "--color", "never"])
+        #expect(verbose.standardOutput.contains(#"→ vm {"execute":"query-status"}"#))
+        #expect(verbose.standardOutput.contains(#"← vm {"return":"#))
+        let both = try await runProgram(try Executables.qmpbook, ["run", fixture.playbook, "--quiet", "--verbose"])
+        #expect(both.status == 2)
+    }
+
+    @Test func theRunDirectoryIsRemovedUnlessKept() async throws {
+        let fixture = try RunFixture("""
+            name: run dir
+            targets:
+              vm: {launch: \(RunFixture.qemu)}
+            steps:
+              - log: "${run.dir}"
+            """)
+        let removed = try await fixture.run()
+        let first = try #require(removed.report["steps"]?[0]?["response"]?.stringValue)
+        #expect(!FileManager.default.fileExists(atPath: first))
+        let kept = try await fixture.run(["--keep-run-dir"])
+        let second = try #require(kept.report["steps"]?[0]?["response"]?.stringValue)
+        defer { try? FileManager.default.removeItem(atPath: second) }
+        #expect(FileManager.default.fileExists(atPath: second + "/vm.log"))
+    }
+}
