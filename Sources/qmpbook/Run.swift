@@ -51,7 +51,7 @@ extension Qmpbook {
         @Flag(name: .customLong("keep-run-dir"), help: "Keep the run directory (QMP sockets, QEMU output) after the run.")
         var keepRunDirectory = false
 
-        @Flag(name: .customLong("no-preflight"), help: "Skip the schema preflight (accepted; the preflight is not wired into run yet).")
+        @Flag(name: .customLong("no-preflight"), help: "Do not check the steps against each target's QMP schema before running them.")
         var noPreflight = false
 
         @Flag(name: .shortAndLong, help: "Print only failures and the summary.")
@@ -91,6 +91,7 @@ extension Qmpbook {
                     throw CommandFailure(message: error.message, status: .invalidInput)
                 }
                 let result = await PlaybookRunner(playbook: loaded, options: options).run()
+                for problem in result.preflightProblems { StandardError.writeLine(problem) }
                 if let message = result.report.message { StandardError.writeLine("qmpbook: \(message)") }
                 for problem in result.outputErrors { StandardError.writeLine("qmpbook: \(problem)") }
                 if result.exitCode != 0 { throw ExitCode(result.exitCode) }

@@ -29,6 +29,8 @@ public final class PlaybookRunner: Sendable {
         public var exitCode: Int32
         /// Why an output file could not be written, if one could not.
         public var outputErrors: [String]
+        /// What the preflight found wrong, one `FILE:LINE:COLUMN: …` line each (the run then stopped with exit 2).
+        public var preflightProblems: [String]
     }
 
     public init(playbook: Playbook, options: RunOptions) {
@@ -100,6 +102,7 @@ public final class PlaybookRunner: Sendable {
         var sessions: [String: TargetSession] = [:]
         var strays: [LaunchedProcess] = []
         var runDirectory: RunDirectory?
+        var preflightProblems: [String] = []
 
         // The run directory, the variables, and the targets.
         do throws(RunnerError) {
@@ -129,6 +132,15 @@ public final class PlaybookRunner: Sendable {
             }
             if let broken = opened?.first(where: { $0.session == nil }), control.interruption == nil {
                 throw RunnerError(.infrastructure, "target \(broken.report.name): \(broken.report.error ?? "could not be opened")")
+            }
+
+            if options.preflight, control.interruption == nil {
+                let problems = try await preflight(sessions, variables: variables, control: control)
+                if !problems.isEmpty {
+                    preflightProblems = problems
+                    let count = problems.count == 1 ? "a problem" : "\(problems.count) problems"
+                    throw RunnerError(.invalidInput, "the preflight found \(count) in the playbook; nothing was run")
+                }
             }
 
             let session = RunSession(
@@ -162,7 +174,7 @@ public final class PlaybookRunner: Sendable {
                 for step in playbook.steps {
                     await session.skip(step, because: "not run: \(error.message)")
                 }
-                if !sessions.isEmpty {
+                if !sessions.isEmpty, error.kind != .invalidInput {
                     _ = await control.phase(.always) { await session.runAlways(budget: self.options.alwaysBudget) }
                 } else {
                     for step in playbook.always {
@@ -215,7 +227,24 @@ public final class PlaybookRunner: Sendable {
         outputErrors += write(report, stream: stream)
         progress.finished(report)
         if !outputErrors.isEmpty, report.exitCode == 0 { report.exitCode = 3 }
-        return Result(report: report, exitCode: report.exitCode, outputErrors: outputErrors)
+        return Result(
+            report: report, exitCode: report.exitCode, outputErrors: outputErrors, preflightProblems: preflightProblems)
+    }
+
+    /// Runs the preflight on the open targets (cancellable like startup).
+    private func preflight(
+        _ sessions: [String: TargetSession], variables: Variables, control: RunControl
+    ) async throws(RunnerError) -> [String] {
+        let cache = SchemaCache.defaultDirectory().map { SchemaCache(directory: $0) }
+        let playbook = self.playbook
+        let outcome = await control.phase(.startup) { () async -> Swift.Result<[String], RunnerError> in
+            do throws(RunnerError) {
+                return .success(try await Preflight.check(playbook, targets: sessions, variables: variables, cache: cache))
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try outcome?.get() ?? []
     }
 
     private static func failure(

@@ -21,7 +21,7 @@ public struct RunOptions: Sendable {
     /// `--timeout`: replaces the playbook's `timeout`.
     public var timeout: Duration?
     public var keepRunDirectory = false
-    /// Accepted for `--no-preflight`; the schema preflight is not wired in yet.
+    /// Check every step against each target's QMP schema before the first step (off: `--no-preflight`).
     public var preflight = true
     public var verbosity: ProgressPrinter.Verbosity = .normal
     public var color: ProgressPrinter.ColorChoice = .auto

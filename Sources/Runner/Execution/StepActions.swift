@@ -114,6 +114,7 @@ enum StepActions {
             if ContinuousClock.now + plan.interval >= deadline {
                 result.status = .timeout
                 result.response = reply.json
+                result.registered = reply.json
                 let detail = plan.redact ? "" : "; last time \(lastMismatch ?? "it did not match")"
                 result.message = "\(plan.command) did not return a value matching until within \(describe(budget))"
                     + " (\(attempts) attempts)\(detail)"
