@@ -49,27 +49,43 @@ public struct ProgramOutput: Sendable {
 
 /// Runs `executable` with `arguments`, waits for it (killing it after
 /// `timeout`), and returns its exit status and output.
-public func runProgram(_ executable: String, _ arguments: [String], timeout: Duration = .seconds(30)) async throws -> ProgramOutput {
+///
+/// Output goes to files, not pipes: a child started at the same moment by
+/// another test could inherit a pipe's write end and hold it open.
+public func runProgram(_ executable: String, _ arguments: [String], timeout: Duration = .seconds(60)) async throws -> ProgramOutput {
+    let directory = try TemporaryDirectory(prefix: "run")
+    let outputPath = directory.file("stdout")
+    let errorPath = directory.file("stderr")
+    _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
+    _ = FileManager.default.createFile(atPath: errorPath, contents: nil)
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
-    let output = Pipe()
-    let error = Pipe()
+    let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
+    let error = try FileHandle(forWritingTo: URL(fileURLWithPath: errorPath))
     process.standardOutput = output
     process.standardError = error
     process.standardInput = FileHandle.nullDevice
     try process.run()
+    try? output.close()
+    try? error.close()
     let pid = process.processIdentifier
     let killer = Task {
         try await Task.sleep(for: timeout)
         kill(pid, SIGKILL)
     }
-    async let outputData = Task.detached { output.fileHandleForReading.readDataToEndOfFile() }.value
-    async let errorData = Task.detached { error.fileHandleForReading.readDataToEndOfFile() }.value
-    let (outputBytes, errorBytes) = await (outputData, errorData)
-    await Task.detached { process.waitUntilExit() }.value
+    await onOwnThread { process.waitUntilExit() }
     killer.cancel()
     return ProgramOutput(status: process.terminationStatus,
-                         standardOutput: String(decoding: outputBytes, as: UTF8.self),
-                         standardError: String(decoding: errorBytes, as: UTF8.self))
+                         standardOutput: (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "",
+                         standardError: (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? "")
+}
+
+/// Runs blocking `body` on a new thread, so it never ties up one of the
+/// cooperative pool's few threads (on a 2-core machine, two blocked waits
+/// would starve every other test).
+public func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        Thread { continuation.resume(returning: body()) }.start()
+    }
 }

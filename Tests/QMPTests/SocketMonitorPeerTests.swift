@@ -290,4 +290,43 @@ struct SocketMonitorPeerTests {
         #expect(error?.code == .timeout)
         #expect(!FileManager.default.fileExists(atPath: path))
     }
+
+    @Test func floodOfUnreadEventsNeverDelaysAReply() async throws {
+        let peer = try ScriptedPeer { connection in
+            connection.send(ScriptedPeer.greeting)
+            try connection.answerCapabilities()
+            let command = try connection.readCommand()
+            var flood = ""
+            for number in 0..<50_000 {
+                flood += #"{"event": "FLOOD", "data": {"n": \#(number)}, "timestamp": {"seconds": 1, "microseconds": 0}}"# + "\r\n"
+            }
+            connection.send(flood + #"{"return": {"after": "flood"}, "id": \#(command["id"]!.jsonText)}"# + "\r\n")
+            _ = connection.readLine()
+        }
+        defer { peer.stop() }
+        let monitor = try await SocketMonitor.dial(peer.address, timeout: .seconds(5))
+        let unread = monitor.events(bufferLimit: 100)
+        _ = try await monitor.connect(timeout: .seconds(5))
+        #expect(try await monitor.execute("query-status", timeout: .seconds(20))["after"] == "flood")
+        #expect(unread.droppedCount == 50_000 - 100)
+        let kept = unread.drain()
+        #expect(kept.first?.data["n"] == 49_900)
+        #expect(kept.last?.data["n"] == 49_999)
+        await monitor.disconnect()
+    }
+
+    @Test func droppedOrCancelledSubscriptionsUnregister() async throws {
+        let peer = try ScriptedPeer { connection in _ = connection.readLine() }
+        defer { peer.stop() }
+        let monitor = try await SocketMonitor.dial(peer.address, timeout: .seconds(5))
+        let kept = monitor.events()
+        var dropped: EventSubscription? = monitor.events()
+        let cancelled = monitor.events()
+        #expect(monitor.core.subscriberCount == 3)
+        dropped = nil
+        cancelled.cancel()
+        #expect(monitor.core.subscriberCount == 1)
+        _ = (kept, dropped)
+        await monitor.disconnect()
+    }
 }

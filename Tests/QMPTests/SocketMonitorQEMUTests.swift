@@ -187,7 +187,7 @@ struct SocketMonitorQEMUTests {
         // Give listen a moment to bind before QEMU connects; QEMU's client
         // chardev retries nothing, so wait for the socket file.
         while !FileManager.default.fileExists(atPath: path) { try await Task.sleep(for: .milliseconds(5)) }
-        let qemu = try QEMUProcess.startWithoutMonitor(extraArguments: [
+        let qemu = try await QEMUProcess.startWithoutMonitor(extraArguments: [
             "-chardev", "socket,id=m,path=\(path),server=off", "-mon", "chardev=m,mode=control",
         ], directory: directory)
         defer { qemu.stop() }
