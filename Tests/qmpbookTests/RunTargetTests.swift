@@ -18,7 +18,7 @@ import Testing
             """.write(toFile: fixture.playbook, atomically: true, encoding: .utf8)
         let run = try BackgroundRun(fixture, [])
         try await Task.sleep(for: .milliseconds(300))
-        let qemu = try QEMUProcess.startWithoutMonitor(
+        let qemu = try await QEMUProcess.startWithoutMonitor(
             extraArguments: ["-qmp", "unix:\(socket),server=on,wait=off"])
         defer { qemu.stop() }
         #expect(await run.waitForExit() == 0)
@@ -39,7 +39,7 @@ import Testing
             """.write(toFile: fixture.playbook, atomically: true, encoding: .utf8)
         let run = try BackgroundRun(fixture, [])
         // QEMU as the client, retrying until qmpbook listens.
-        let qemu = try QEMUProcess.startWithoutMonitor(extraArguments: [
+        let qemu = try await QEMUProcess.startWithoutMonitor(extraArguments: [
             "-chardev", "socket,id=mon,path=\(socket),reconnect=1", "-mon", "chardev=mon,mode=control",
         ])
         defer { qemu.stop() }
