@@ -8,7 +8,7 @@ import Foundation
 ///
 /// Cheaper than a task per command: scheduling is a heap insert under a
 /// lock, and the thread is woken only when the new deadline is the earliest.
-/// There is no cancellation: an action must check whether it still has
+/// Actions run up to ``slack`` late. There is no cancellation: an action must check whether it still has
 /// anything to do (a command whose reply came has left its pending table).
 /// Actions run on the timer thread and must be short and never block.
 final class DeadlineTimer: @unchecked Sendable {
@@ -16,6 +16,9 @@ final class DeadlineTimer: @unchecked Sendable {
     // written only while `condition` is locked.
 
     static let shared = DeadlineTimer()
+
+    /// How late an action may run, at most (plus scheduling delay).
+    static let slack = Duration.milliseconds(2)
 
     private struct Entry {
         var deadline: ContinuousClock.Instant
@@ -63,7 +66,9 @@ final class DeadlineTimer: @unchecked Sendable {
                 entry.action()
                 condition.lock()
             } else {
-                let (seconds, attoseconds) = (first.deadline - now).components
+                // A little slack lets one wake-up fire a batch of deadlines
+                // instead of one wake-up per command under load.
+                let (seconds, attoseconds) = (first.deadline - now + Self.slack).components
                 _ = condition.wait(until: Date(timeIntervalSinceNow: Double(seconds) + Double(attoseconds) / 1e18))
             }
         }

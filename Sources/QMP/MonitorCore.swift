@@ -237,7 +237,7 @@ final class MonitorCore: Sendable {
         guard start else { return }
         let thread = Thread { [self] in readLoop() }
         thread.name = "qmp-reader"
-        thread.stackSize = 1 << 20
+        thread.stackSize = 4 << 20
         thread.start()
     }
 

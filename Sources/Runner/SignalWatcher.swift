@@ -37,6 +37,11 @@ public final class SignalWatcher: Sendable {
         sources = Sources(sources: made)
     }
 
+    /// Makes writes to a closed pipe fail with EPIPE instead of killing the process with SIGPIPE.
+    public static func ignoreBrokenPipes() {
+        _ = Glibc.signal(SIGPIPE, SIG_IGN)
+    }
+
     /// Stops watching; the signals stay ignored until the process exits.
     public func cancel() {
         for source in sources.sources { source.cancel() }

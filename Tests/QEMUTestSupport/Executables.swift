@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 
 /// Finds programs the tests run.
 public enum Executables {
@@ -88,4 +89,23 @@ public func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async 
     await withCheckedContinuation { continuation in
         Thread { continuation.resume(returning: body()) }.start()
     }
+}
+
+/// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0,
+/// read back, released): good enough for a test, not a reservation.
+public func freeTCPPort() throws -> UInt16 {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    guard fd >= 0 else { throw PeerFailure(message: "socket failed: errno \(errno)") }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let ok = withUnsafeMutablePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
+            bind(fd, generic, length) == 0 && getsockname(fd, generic, &length) == 0
+        }
+    }
+    guard ok else { throw PeerFailure(message: "bind failed: errno \(errno)") }
+    return UInt16(bigEndian: address.sin_port)
 }

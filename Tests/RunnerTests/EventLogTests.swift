@@ -228,3 +228,17 @@ final class Counter: Sendable {
         }
     }
 }
+
+@Suite struct EventLogLimitTests {
+    @Test func dropsTheOldestEventsPastTheLimitAndCountsThem() {
+        var log = EventLog(limit: 10)
+        for index in 0..<25 { log.record(RecordedEvent(name: "E\(index)")) }
+        #expect(log.events.count <= 10)
+        #expect(log.dropped + log.events.count == 25)
+        #expect(log.events.last?.name == "E24")
+        #expect(log.events.last?.sequence == 24)
+        #expect(log.count == 25)
+        // Waits still work on what is kept.
+        #expect(log.take(EventQuery(names: ["E24"]), by: 0)?.sequence == 24)
+    }
+}

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import QMP
 import Testing
 @testable import Runner
 
@@ -28,11 +29,16 @@ import Testing
         let socket = folder.file("vm.qmp")
         let process = try await LaunchedProcess.launch(
             Self.qemu + ["-qmp", "unix:\(socket),server=on,wait=off"], outputPath: folder.file("vm.log"))
-        // The socket exists once QEMU is initialised (and handles SIGTERM).
-        for _ in 0..<500 where !FileManager.default.fileExists(atPath: socket) {
-            try await Task.sleep(for: .milliseconds(10))
+        // Once QMP answers, QEMU runs its main loop (and handles SIGTERM).
+        var monitor: SocketMonitor?
+        for _ in 0..<500 where monitor == nil {
+            monitor = try? await SocketMonitor.dial(.unix(path: socket), timeout: .seconds(1))
+            if monitor == nil { try await Task.sleep(for: .milliseconds(10)) }
         }
+        let connected = try #require(monitor)
+        _ = try await connected.connect(timeout: .seconds(10))
         let exit = await process.stop(grace: .seconds(5), terminateGrace: .seconds(10))
+        await connected.disconnect()
         #expect(exit != nil)
         #expect(!exists(process.pid))
         // QEMU says why it stopped, in the output it kept.

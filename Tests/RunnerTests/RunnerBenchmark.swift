@@ -71,6 +71,27 @@ struct RunnerBenchmark {
             stepMedians.append(durations[durations.count / 2])
             wholeRuns.append(Self.microseconds(whole) / Double(Self.steps))
         }
+        // The runner alone: steps that send nothing (`log`), so only its own bookkeeping is timed.
+        var logYAML = "name: log benchmark\ntargets:\n  vm: {connect: unix:/nonexistent}\nsteps:\n"
+        for _ in 0..<Self.steps { logYAML += "  - log: hello\n" }
+        let logPath = folder.file("log.yaml")
+        try logYAML.write(toFile: logPath, atomically: true, encoding: .utf8)
+        var logPlaybook = try PlaybookLoader.load(path: logPath).get()
+        logPlaybook.targets = []
+        var bookkeeping: [Double] = []
+        for round in 0..<Self.rounds {
+            var options = RunOptions()
+            options.reportPath = folder.file("log\(round).json")
+            options.verbosity = .quiet
+            options.handlesSignals = false
+            let result = await PlaybookRunner(playbook: logPlaybook, options: options).run()
+            #expect(result.exitCode == 0)
+            let first = try #require(result.report.steps.first?.started)
+            let last = try #require(result.report.steps.last)
+            let end = try #require(last.started).addingTimeInterval(Self.seconds(try #require(last.duration)))
+            bookkeeping.append(end.timeIntervalSince(first) * 1e6 / Double(Self.steps))
+        }
+
         let engine = engineRuns.sorted()[engineRuns.count / 2]
         let runner = runnerRuns.sorted()[runnerRuns.count / 2]
         print("""
@@ -80,6 +101,7 @@ struct RunnerBenchmark {
               runner, median step:        \(Self.format(stepMedians.sorted()[stepMedians.count / 2])) µs
               runner, whole run:          \(Self.format(wholeRuns.sorted()[wholeRuns.count / 2])) µs/step (QEMU start, stop, report)
               runner adds per step:       \(Self.format((runner / engine - 1) * 100)) %
+              runner alone (log steps):   \(Self.format(bookkeeping.sorted()[bookkeeping.count / 2])) µs/step   rounds \(bookkeeping.map(Self.format))
             """)
     }
 

@@ -69,4 +69,29 @@ struct ExecCommandTests {
         #expect(output.status == 2)
         #expect(output.standardError.split(separator: "\n").count == 1)
     }
+
+    @Test func peerThatNeverAnswersTimesOutWithExitThree() async throws {
+        let peer = try ScriptedPeer { connection in
+            connection.send(ScriptedPeer.greeting)
+            try connection.answerCapabilities()
+            _ = connection.readLine()
+            _ = connection.readLine()
+        }
+        defer { peer.stop() }
+        let output = try await runProgram(try Executables.qmpbook, ["exec", peer.address.description, "query-status", "--timeout", "300ms"])
+        #expect(output.status == 3)
+        #expect(output.standardError.contains("no reply within"))
+    }
+
+    @Test func garbageGreetingExitsThree() async throws {
+        let peer = try ScriptedPeer { connection in
+            connection.send("220 smtp.example.com ESMTP\r\n")
+            _ = connection.readLine()
+        }
+        defer { peer.stop() }
+        let output = try await runProgram(try Executables.qmpbook, ["exec", peer.address.description, "query-status"])
+        #expect(output.status == 3)
+        #expect(output.standardError.contains("greeting"))
+        #expect(output.standardError.split(separator: "\n").count == 1)
+    }
 }

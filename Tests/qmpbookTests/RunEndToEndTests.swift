@@ -67,6 +67,7 @@ import Testing
               dst: {launch: [qemu-system-x86_64, -M, pc, -nodefaults, -display, none, -S, -m, "64", -incoming, defer]}
             steps:
               - {target: src, execute: getfd, arguments: {fdname: out}, fd: {path: "${run.dir}/state.bin", mode: write, create: true}}
+              - {target: src, execute: migrate-set-parameters, arguments: {max-bandwidth: 2097152}}
               - {target: src, execute: migrate, arguments: {uri: "fd:out"}}
               - {name: out done, target: src, execute: query-migrate, until: {status: completed}, interval: 10ms}
               - {target: dst, execute: getfd, arguments: {fdname: in}, fd: {path: "${run.dir}/state.bin", mode: read}}
@@ -77,6 +78,8 @@ import Testing
         #expect(outcome.status == 0, "\(outcome.standardError)\(outcome.standardOutput)")
         #expect(outcome.report.statuses.allSatisfy { $0 == "passed" })
         #expect(outcome.report.step("in done")?["response"]?["return"]?["status"] == "completed")
+        // At 2 MiB/s the state takes a while: `until` polled more than once before it matched.
+        #expect((outcome.report.step("out done")?["attempts"]?.intValue ?? 0) >= 2)
         let getfd = outcome.report["steps"]?[0]
         #expect(getfd?["request"]?["fd"]?["mode"] == "write")
         #expect(getfd?["request"]?["fd"]?["path"]?.stringValue?.hasSuffix("/state.bin") == true)
@@ -363,7 +366,7 @@ import Testing
         let fixture = try RunFixture("""
             name: fields
             targets:
-              vm: {launch: \(RunFixture.qemu)}
+              vm: {launch: \(RunFixture.qemu), capabilities: [oob]}
             steps:
               - {id: go, execute: cont}
               - {wait-event: RESUME, since: go}
@@ -385,6 +388,10 @@ import Testing
             #expect(target[key] != nil, "missing targets[].\(key)")
         }
         #expect(target["qemu"]?["major"]?.intValue ?? 0 >= 7)
+        #expect(target["capabilities"] == ["oob"])
+        #expect(target["enabled"] == ["oob"])
+        #expect(target["mode"] == "launch")
+        #expect(target["address"]?.stringValue?.hasPrefix("unix:") == true)
         for key in ["pid", "exit_status", "stderr_tail"] { #expect(target["process"]?[key] != nil) }
         for step in report["steps"]?.arrayValue ?? [] {
             for key in ["index", "id", "name", "target", "action", "status", "started", "duration_ms", "attempts",

@@ -37,6 +37,27 @@ import Testing
         #expect(outcome.report["message"]?.stringValue?.contains("target vm") == true)
     }
 
+    @Test func alwaysStepsRunOnTheTargetsThatDidOpen() async throws {
+        let fixture = try RunFixture("""
+            name: partial
+            targets:
+              good: {launch: \(RunFixture.qemu)}
+              bad: {connect: unix:/nonexistent/qmp.sock, timeout: 300ms}
+            steps:
+              - {target: good, execute: cont}
+            always:
+              - {target: good, execute: query-status}
+              - {target: bad, execute: query-status}
+            """)
+        let outcome = try await fixture.run()
+        #expect(outcome.status == 3)
+        #expect(outcome.report.statuses == ["skipped", "passed", "skipped"])
+        #expect(outcome.report["steps"]?[2]?["message"]?.stringValue?.contains("not connected") == true)
+        #expect(outcome.report["steps"]?[2]?["started"] == .null)
+        #expect(outcome.standardError.contains("target bad: could not connect"))
+        for pid in outcome.report.launchedPIDs { #expect(!processExists(pid)) }
+    }
+
     @Test func aSocketThatNeverAppearsIsAnInfrastructureError() async throws {
         let fixture = try RunFixture("""
             name: missing
@@ -133,6 +154,27 @@ import Testing
         #expect(report.step("wait for a shutdown that never comes")?["status"] == "error")
         for pid in qemu { #expect(!processExists(pid), "QEMU \(pid) was left running") }
         for pid in report.launchedPIDs { #expect(!processExists(pid)) }
+    }
+
+    @Test func aSignalWhileListeningEndsTheRunAtOnce() async throws {
+        let fixture = try RunFixture("")
+        try """
+            name: nobody comes
+            targets:
+              vm: {listen: "unix:\(fixture.folder.file("listen.sock"))", timeout: 60s}
+            steps:
+              - execute: query-status
+            """.write(toFile: fixture.playbook, atomically: true, encoding: .utf8)
+        let run = try BackgroundRun(fixture, [])
+        for _ in 0..<500 where !FileManager.default.fileExists(atPath: fixture.folder.file("listen.sock")) {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        kill(run.pid, SIGINT)
+        // Well before the 60 s accept timeout.
+        #expect(await run.waitForExit(timeout: .seconds(15)) == 130)
+        let report = try fixture.readReport()
+        #expect(report["outcome"] == "interrupted")
+        #expect(report.statuses == ["skipped"])
     }
 
     @Test func thePlaybookDeadlineFailsTheRun() async throws {

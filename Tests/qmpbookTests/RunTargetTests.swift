@@ -105,4 +105,48 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: second) }
         #expect(FileManager.default.fileExists(atPath: second + "/vm.log"))
     }
+
+    @Test func garbageAfterTheHandshakeIsSkippedAndCounted() async throws {
+        let peer = try ScriptedPeer { connection in
+            connection.send(ScriptedPeer.greeting)
+            try connection.answerCapabilities()
+            connection.send("this is not JSON\r\n")
+            connection.send("[1, 2\r\n")
+            connection.sendEvent("RESUME")
+            try connection.answer(#"{"status": "running", "running": true}"#)
+            _ = connection.readLine()
+        }
+        defer { peer.stop() }
+        let fixture = try RunFixture("""
+            name: garbage
+            targets:
+              vm: {connect: "\(peer.address)", timeout: 5s}
+            steps:
+              - {wait-event: RESUME, timeout: 5s}
+              - {execute: query-status, expect: {return: {status: running}}}
+            """)
+        let outcome = try await fixture.run(["--no-preflight"])
+        #expect(outcome.status == 0, "\(outcome.standardError)")
+        #expect(outcome.report["targets"]?[0]?["protocol_errors"] == 2)
+        #expect(outcome.report["targets"]?[0]?["qemu"]?["package"] == "Debian 1:7.2+dfsg-7")
+    }
+
+    @Test func aGarbageGreetingIsAnInfrastructureError() async throws {
+        let peer = try ScriptedPeer { connection in
+            connection.send("HELLO I AM NOT QEMU\r\n")
+            _ = connection.readLine()
+        }
+        defer { peer.stop() }
+        let fixture = try RunFixture("""
+            name: not qemu
+            targets:
+              vm: {connect: "\(peer.address)", timeout: 2s}
+            steps:
+              - execute: query-status
+            """)
+        let outcome = try await fixture.run()
+        #expect(outcome.status == 3)
+        #expect(outcome.report["outcome"] == "error")
+        #expect(outcome.report["targets"]?[0]?["error"]?.stringValue?.contains("handshake") == true)
+    }
 }

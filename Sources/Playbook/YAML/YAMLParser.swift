@@ -42,8 +42,18 @@ final class YAMLParser {
     /// Parses the whole stream; nil when it holds no document at all.
     ///
     /// Throws the first syntax error (YAML cannot be read past one) as a
-    /// ``Diagnostic`` at its position.
+    /// ``Diagnostic`` at its position. A parser reads its input once: later
+    /// calls repeat the first outcome.
     func parseDocument() throws(Diagnostic) -> YAMLNode? {
+        if let outcome { return try outcome.get() }
+        let result = Result { () throws(Diagnostic) in try parseStream() }
+        outcome = result
+        return try result.get()
+    }
+
+    private var outcome: Result<YAMLNode?, Diagnostic>?
+
+    private func parseStream() throws(Diagnostic) -> YAMLNode? {
         var stack: [Frame] = []
         var root: YAMLNode?
         var documents = 0
@@ -56,7 +66,8 @@ final class YAMLParser {
 
             var completed: (node: YAMLNode, weight: Int)?
             switch event.type {
-            case YAML_STREAM_END_EVENT:
+            case YAML_STREAM_END_EVENT, YAML_NO_EVENT:
+                // libyaml hands out empty events once the stream has ended.
                 return root
             case YAML_DOCUMENT_START_EVENT:
                 documents += 1
@@ -166,9 +177,26 @@ final class YAMLParser {
             return Diagnostic("tab character used for indentation (YAML allows only spaces)", at: location(line, tabColumn))
         }
         if parser.error == YAML_READER_ERROR {
-            return Diagnostic("the file is not valid UTF-8 text (\(message))", at: location(line, column))
+            // Reader errors carry a byte offset, not a mark.
+            let (byteLine, byteColumn) = position(ofByte: Int(parser.problem_offset))
+            return Diagnostic("the file is not valid UTF-8 text (\(message))", at: location(byteLine, byteColumn))
         }
         return Diagnostic(message, at: location(line, column))
+    }
+
+    /// The 1-based line and column (in characters) of byte `offset`.
+    private func position(ofByte offset: Int) -> (Int, Int) {
+        var line = 1
+        var column = 1
+        for index in 0..<min(offset, input.count) {
+            if input[index] == UInt8(ascii: "\n") {
+                line += 1
+                column = 1
+            } else if input[index] & 0xC0 != 0x80 {
+                column += 1
+            }
+        }
+        return (line, column)
     }
 
     /// The 1-based column of a tab in the leading whitespace of `line`, if any.

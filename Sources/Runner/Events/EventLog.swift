@@ -21,22 +21,38 @@ import Foundation
 /// `since` compares the time each event was read from the socket with the
 /// time the step's command was sent, not positions in the log, so an event
 /// still on its way from the connection to the log is placed correctly.
+///
+/// Memory is bounded: past ``limit`` events the oldest tenth is dropped (and
+/// counted in ``dropped``), so a peer that floods events cannot exhaust it.
 public struct EventLog: Sendable {
     public private(set) var events: [RecordedEvent] = []
     private var marks: [String: Date] = [:]
+    private var nextSequence = 0
+    /// The most events kept.
+    public let limit: Int
+    /// How many of the oldest events were dropped to stay within ``limit``.
+    public private(set) var dropped = 0
 
-    public init() {}
+    public init(limit: Int = 100_000) {
+        self.limit = max(1, limit)
+    }
 
-    /// The number of events recorded so far, which is also the position the next one gets.
-    public var count: Int { events.count }
+    /// The number of events recorded so far, which is also the sequence number the next one gets.
+    public var count: Int { nextSequence }
 
     /// Appends `event`, giving it the next sequence number; returns it as stored.
     @discardableResult
     public mutating func record(_ event: RecordedEvent) -> RecordedEvent {
         var stored = event
-        stored.sequence = events.count
+        stored.sequence = nextSequence
         stored.takenBy = nil
+        nextSequence += 1
         events.append(stored)
+        if events.count > limit {
+            let excess = events.count - limit + max(1, limit / 10)
+            events.removeFirst(excess)
+            dropped += excess
+        }
         return stored
     }
 

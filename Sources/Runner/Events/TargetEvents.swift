@@ -23,14 +23,16 @@ public actor TargetEvents {
         var continuation: CheckedContinuation<WaitOutcome, Never>
     }
 
-    public private(set) var log = EventLog()
+    public private(set) var log: EventLog
     private var waiters: [Int: Waiter] = [:]
     private var nextWaiter = 0
     private var lostReason: String?
     private let onRecord: (@Sendable (RecordedEvent) -> Void)?
 
+    /// - Parameter limit: the most events kept (see ``EventLog``).
     /// - Parameter onRecord: called with each event as it is recorded (for streaming output).
-    public init(onRecord: (@Sendable (RecordedEvent) -> Void)? = nil) {
+    public init(limit: Int = 100_000, onRecord: (@Sendable (RecordedEvent) -> Void)? = nil) {
+        self.log = EventLog(limit: limit)
         self.onRecord = onRecord
     }
 
@@ -58,8 +60,11 @@ public actor TargetEvents {
         log.sendTime(of: id)
     }
 
-    /// Every event recorded so far.
+    /// Every event recorded so far (the oldest may have been dropped; see ``EventLog``).
     public var events: [RecordedEvent] { log.events }
+
+    /// How many events the log dropped to stay within its limit.
+    public var dropped: Int { log.dropped }
 
     /// Marks the target lost: pending and later waits that nothing received satisfies end with `reason`.
     public func close(reason: String) {

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import Playbook
 import QMP
 
@@ -96,6 +95,8 @@ public final class PlaybookRunner: Sendable {
 
         let control = RunControl()
         let watcher = options.handlesSignals ? SignalWatcher { control.signal($0) } : nil
+        // A closed stdout (`qmpbook run … | head`) must not kill the run before its report is written.
+        if options.handlesSignals { SignalWatcher.ignoreBrokenPipes() }
         defer { watcher?.cancel() }
 
         var failure: (outcome: RunReport.Outcome, exitCode: Int32, message: String)?
@@ -154,12 +155,12 @@ public final class PlaybookRunner: Sendable {
                 let text = timeout.map(describe) ?? ""
                 let main = await control.phase(.main) { await session.runMain(deadline: deadline, deadlineText: text) }
                 if let end = main, let first = end.failure {
-                    failure = Self.failure(first, deadline: end.deadlinePassed)
+                    failure = Self.failure(first)
                 }
             }
             let always = await control.phase(.always) { await session.runAlways(budget: self.options.alwaysBudget) }
             if failure == nil, let first = always?.failure {
-                failure = Self.failure(first, deadline: false)
+                failure = Self.failure(first)
             }
             report.steps = await session.steps
         } catch {
@@ -195,7 +196,7 @@ public final class PlaybookRunner: Sendable {
         }
         for (name, session) in sessions {
             if let index = report.targets.firstIndex(where: { $0.name == name }) {
-                report.targets[index] = session.report(base: report.targets[index])
+                report.targets[index] = await session.report(base: report.targets[index])
             }
         }
         for process in strays {
@@ -248,9 +249,9 @@ public final class PlaybookRunner: Sendable {
     }
 
     private static func failure(
-        _ first: (index: Int, name: String, status: StepStatus, message: String), deadline: Bool
+        _ first: PhaseEnd.Failure
     ) -> (outcome: RunReport.Outcome, exitCode: Int32, message: String) {
-        let what = "step \(first.index) (\(first.name))"
+        let what = first.stepDescription
         switch first.status {
         case .error: return (.error, 3, "\(what): \(first.message)")
         case .timeout: return (.failed, 1, "\(what) timed out: \(first.message)")
@@ -365,52 +366,5 @@ public final class PlaybookRunner: Sendable {
         stream?.report(report)
         stream?.close()
         return errors
-    }
-}
-
-/// Which phase of a run is going on, and the signals that arrived: the
-/// first SIGINT/SIGTERM cancels startup or the main steps; the `always`
-/// steps are cancelled only by a second one.
-final class RunControl: Sendable {
-    enum Phase: Sendable {
-        case startup, main, always
-    }
-
-    private struct State {
-        var phase: Phase?
-        var task: Task<Void, Never>?
-        var signals: [Int32] = []
-    }
-
-    private let state = Mutex(State())
-
-    /// The first signal that arrived, or nil.
-    var interruption: Int32? { state.withLock { $0.signals.first } }
-
-    func signal(_ number: Int32) {
-        let task: Task<Void, Never>? = state.withLock { state in
-            state.signals.append(number)
-            if state.phase == .always, state.signals.count < 2 { return nil }
-            return state.task
-        }
-        task?.cancel()
-    }
-
-    /// Runs `body` as the current phase (a signal cancels its task) and returns what it returned.
-    func phase<Value: Sendable>(_ phase: Phase, _ body: @escaping @Sendable () async -> Value) async -> Value? {
-        let result = Mutex<Value?>(nil)
-        let task = Task { result.withLock { $0 = nil }; let value = await body(); result.withLock { $0 = value } }
-        let cancelNow: Bool = state.withLock { state in
-            state.phase = phase
-            state.task = task
-            return phase == .always ? state.signals.count >= 2 : !state.signals.isEmpty
-        }
-        if cancelNow { task.cancel() }
-        await task.value
-        state.withLock { state in
-            state.task = nil
-            state.phase = nil
-        }
-        return result.withLock { $0 }
     }
 }

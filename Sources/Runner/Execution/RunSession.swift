@@ -2,13 +2,6 @@ import Foundation
 import Playbook
 import QMP
 
-/// How a phase of the run (the main steps, or the `always` steps) ended.
-struct PhaseEnd: Sendable {
-    /// The first step that failed and was not ignored: its index, status and message.
-    var failure: (index: Int, name: String, status: StepStatus, message: String)?
-    var deadlinePassed = false
-}
-
 /// The steps of one run and everything they share: the open targets, the
 /// variables (with registered values), when each step sent its command, and
 /// the report entry of every step. One task drives it at a time; signals
@@ -82,27 +75,24 @@ actor RunSession {
                 skip(step, because: reason)
                 continue
             }
-            var budgetEnd = deadline
-            var deadlineBound = false
+            var limit: Limit?
             if let deadline {
-                let remaining = deadline - ContinuousClock.now
-                if remaining <= .zero {
+                if deadline <= ContinuousClock.now {
                     end.deadlinePassed = true
                     let message = "the playbook's deadline of \(deadlineText) passed before this step"
-                    end.failure = (step.index, step.name, .timeout, message)
+                    end.failure = .init(step: step, status: .timeout, message: message)
                     finish(step, StepResult(.timeout, message: message), started: Date(), duration: .zero)
                     continue
                 }
-                deadlineBound = remaining < (step.timeout ?? options.defaultStepTimeout)
-                budgetEnd = deadline
+                limit = Limit(end: deadline, name: "the playbook's deadline of \(deadlineText)")
             }
-            let report = await run(step, until: budgetEnd)
+            let (report, cut) = await run(step, within: limit)
             if Task.isCancelled, report.status != .passed {
                 continue
             }
             if !report.status.isSuccess {
-                if deadlineBound, report.status == .timeout { end.deadlinePassed = true }
-                end.failure = (step.index, step.name, report.status, report.message ?? report.status.rawValue)
+                if cut, report.status == .timeout { end.deadlinePassed = true }
+                end.failure = .init(step: step, status: report.status, message: report.message ?? report.status.rawValue)
             }
         }
         return end
@@ -112,23 +102,30 @@ actor RunSession {
     func runAlways(budget: Duration) async -> PhaseEnd {
         var end = PhaseEnd()
         let deadline = ContinuousClock.now + budget
+        let limit = Limit(end: deadline, name: "the always steps' time limit of \(describe(budget))")
         for step in playbook.always {
             if Task.isCancelled || ContinuousClock.now >= deadline {
                 skip(step, because: Task.isCancelled
                      ? "not run: interrupted a second time" : "not run: the always steps ran out of time")
                 continue
             }
-            let report = await run(step, until: deadline)
+            let (report, _) = await run(step, within: limit)
             if !report.status.isSuccess, end.failure == nil, !Task.isCancelled {
-                end.failure = (step.index, step.name, report.status, report.message ?? report.status.rawValue)
+                end.failure = .init(step: step, status: report.status, message: report.message ?? report.status.rawValue)
             }
         }
         return end
     }
 
-    /// Runs one step (its timeout cut short by `until`), records and shows its report.
-    @discardableResult
-    private func run(_ step: Step, until limit: ContinuousClock.Instant?) async -> StepReport {
+    /// A time that cuts steps short (the playbook deadline, the always steps' budget), and its name for messages.
+    struct Limit {
+        var end: ContinuousClock.Instant
+        var name: String
+    }
+
+    /// Runs one step, its timeout cut short by `limit`; records and shows its report.
+    /// - Returns: the report, and whether `limit` (not the step's own timeout) bounded it.
+    private func run(_ step: Step, within limit: Limit?) async -> (StepReport, cut: Bool) {
         let started = Date()
         let clockStart = ContinuousClock.now
         let phase: StepReport.Phase = step.phase == .always ? .always : .main
@@ -138,15 +135,15 @@ actor RunSession {
 
         let stepTimeout = step.timeout ?? options.defaultStepTimeout
         var budget = stepTimeout
-        var cutByDeadline = false
+        var cutBy: String?
         if let limit {
-            let remaining = max(limit - clockStart, .milliseconds(1))
+            let remaining = max(limit.end - clockStart, .milliseconds(1))
             if remaining < budget {
                 budget = remaining
-                cutByDeadline = true
+                cutBy = limit.name
             }
         }
-        var result = await perform(step, budget: budget, cutByDeadline: cutByDeadline)
+        var result = await perform(step, budget: budget, cutBy: cutBy)
         if Task.isCancelled, result.status != .passed {
             result.status = .error
             result.message = "interrupted"
@@ -157,15 +154,17 @@ actor RunSession {
         if let value = result.registered, let name = step.registerName {
             variables.register(name, value: value)
         }
-        return finish(step, result, started: started, duration: ContinuousClock.now - clockStart)
+        let report = finish(step, result, started: started, duration: ContinuousClock.now - clockStart)
+        return (report, cutBy != nil)
     }
 
     @discardableResult
     private func finish(_ step: Step, _ result: StepResult, started: Date, duration: Duration) -> StepReport {
         var report = steps[step.index]
         report.status = result.status
-        report.started = started
-        report.duration = duration
+        // A step that turned out not to run has no start or duration.
+        report.started = result.status == .skipped ? nil : started
+        report.duration = result.status == .skipped ? nil : duration
         report.attempts = result.attempts
         report.request = result.request
         report.response = result.response
@@ -179,12 +178,13 @@ actor RunSession {
     }
 
     /// Resolves the step's templates and runs its action within `budget`.
-    private func perform(_ step: Step, budget: Duration, cutByDeadline: Bool) async -> StepResult {
+    private func perform(_ step: Step, budget: Duration, cutBy limitName: String?) async -> StepResult {
         let target: TargetSession?
         if let name = step.target {
             target = targets[name]
             if target == nil, step.needsTarget {
-                return StepResult(.error, message: "target \(name) is not connected")
+                // Only after the target failed to open, which already made the run an error.
+                return StepResult(.skipped, message: "not run: target \(name) is not connected")
             }
         } else {
             target = nil
@@ -205,10 +205,8 @@ actor RunSession {
         case .cancelled:
             result = StepResult(.error, message: "interrupted")
         }
-        if cutByDeadline, result.status == .timeout {
-            let deadlineText = describe(options.timeout ?? playbook.timeout ?? .zero)
-            result.message = "the playbook's deadline of \(deadlineText) passed during this step: "
-                + (result.message ?? "timed out")
+        if let limitName, result.status == .timeout {
+            result.message = "\(limitName) passed during this step: " + (result.message ?? "timed out")
         }
         return result
     }
@@ -299,30 +297,6 @@ actor RunSession {
                 result.response = .string(line)
                 return result
             }
-        }
-    }
-}
-
-/// A step that cannot be run as written (an undefined variable, a bad pattern).
-struct StepPreparationError: Error {
-    var message: String
-}
-
-extension Step {
-    /// The `register` name of an execute or wait-event step.
-    var registerName: String? {
-        switch action {
-        case .execute(let execute): return execute.register
-        case .waitEvent(let wait): return wait.register
-        default: return nil
-        }
-    }
-
-    /// Whether the action talks to a target.
-    var needsTarget: Bool {
-        switch action {
-        case .execute, .waitEvent, .hmp: return true
-        case .sleep, .log: return false
         }
     }
 }

@@ -1,62 +1,6 @@
 import Foundation
 import Playbook
 import QMP
-internal import Glibc
-
-/// What one step did: the fields of its report entry, plus what the run
-/// keeps from it (a registered value, when it sent its command).
-struct StepResult: Sendable {
-    var status: StepStatus
-    var attempts: Int?
-    var request: JSONValue?
-    var response: JSONValue?
-    var event: JSONValue?
-    var message: String?
-    /// The value to keep under the step's `register` name.
-    var registered: JSONValue?
-    /// When the step first sent its command (for `since`).
-    var sentAt: Date?
-
-    init(_ status: StepStatus, message: String? = nil) {
-        self.status = status
-        self.message = message
-    }
-}
-
-/// An `execute` (or `hmp`) step with every template resolved.
-struct ExecutePlan: Sendable {
-    var command: String
-    var arguments: JSONObject?
-    var fd: FileDescriptorPlan?
-    var expectReturn: Pattern?
-    var expectError: Pattern?
-    var until: Pattern?
-    var interval: Duration
-    var redact: Bool
-}
-
-/// `fd:` with its path resolved against the playbook's folder.
-struct FileDescriptorPlan: Sendable {
-    var path: String
-    var mode: FileDescriptorSpec.Mode
-    var create: Bool
-    var permissions: UInt32
-
-    /// Opens the file; the caller closes the descriptor.
-    func open() throws(SystemError) -> Int32 {
-        var flags: Int32
-        switch mode {
-        case .read: flags = O_RDONLY
-        case .write: flags = O_WRONLY
-        case .readWrite: flags = O_RDWR
-        case .append: flags = O_WRONLY | O_APPEND
-        }
-        if create { flags |= O_CREAT }
-        return try System.open(path, flags: flags, permissions: permissions)
-    }
-
-    var json: JSONValue { ["path": .string(path), "mode": .string(mode.rawValue)] }
-}
 
 /// The actions of steps, each run against one target within a time budget.
 /// Failures are results; nothing here throws.

@@ -65,10 +65,22 @@ final class TargetSession: Sendable {
                 monitor = try await dialRetrying(address, until: deadline, process: nil, timeout: timeout)
             case .listen(let address):
                 report = TargetReport(name: name, mode: .listen, address: address.description)
-                do {
-                    monitor = try await SocketMonitor.listen(on: address, timeout: timeout)
-                } catch {
-                    throw RunnerError(.infrastructure, "no QEMU connected to \(address) within \(describe(timeout)): \(error.message)")
+                // Raced so that a signal does not wait out the accept timeout.
+                let accepted = await race(timeout: nil) { () async -> Result<SocketMonitor, QMPError> in
+                    do throws(QMPError) {
+                        return .success(try await SocketMonitor.listen(on: address, timeout: timeout))
+                    } catch {
+                        return .failure(error)
+                    }
+                }
+                switch accepted {
+                case .finished(.success(let accepted)):
+                    monitor = accepted
+                case .finished(.failure(let error)):
+                    throw RunnerError(
+                        .infrastructure, "no QEMU connected to \(address) within \(describe(timeout)): \(error.message)")
+                case .timedOut, .cancelled:
+                    throw RunnerError(.infrastructure, "interrupted while listening on \(address)")
                 }
             case .launch(let command, let environment, let socket, let output):
                 report = TargetReport(name: name, mode: .launch, address: "unix:\(socket)")
@@ -93,11 +105,16 @@ final class TargetSession: Sendable {
         let greeting: Greeting
         do {
             let remaining = max(deadline - ContinuousClock.now, .milliseconds(1))
-            greeting = try await monitor.connect(capabilities: capabilities, timeout: remaining)
+            // A signal closes the connection, which ends the handshake at once.
+            greeting = try await withTaskCancellationHandler {
+                try await monitor.connect(capabilities: capabilities, timeout: remaining)
+            } onCancel: {
+                Task { await monitor.disconnect(reason: QMPError.connectionClosed("interrupted during the handshake")) }
+            }
         } catch {
             subscription.cancel()
             await monitor.disconnect()
-            var reason = "the QMP handshake with \(report.address ?? name) failed: \(error.message)"
+            var reason = "the QMP handshake with \(report.address ?? name) failed: \((error as? QMPError)?.message ?? "\(error)")"
             if let process, let exit = await process.waitForExit(timeout: .milliseconds(300)) {
                 reason = "QEMU \(exit) during the QMP handshake" + outputSuffix(process)
             }
@@ -181,10 +198,10 @@ final class TargetSession: Sendable {
     }
 
     /// The report entry for this target now.
-    func report(base: TargetReport) -> TargetReport {
+    func report(base: TargetReport) async -> TargetReport {
         var report = base
         report.protocolErrors = monitor.protocolErrorCount
-        report.eventsDropped = subscription.withLock { $0?.droppedCount ?? 0 }
+        report.eventsDropped = subscription.withLock { $0?.droppedCount ?? 0 } + (await events.dropped)
         if let process {
             report.process = TargetReport.Process(pid: process.pid, exit: process.exit, stderrTail: process.outputTail())
         }

@@ -1,0 +1,33 @@
+import Testing
+@testable import Playbook
+
+@Suite struct DurationTextTests {
+    @Test(arguments: [
+        ("250ms", Duration.milliseconds(250)), ("5s", .seconds(5)), ("2m", .seconds(120)), ("1h", .seconds(3600)),
+        ("90", .seconds(90)), ("1.5s", .milliseconds(1500)), ("0", .zero), ("10us", .microseconds(10)),
+    ])
+    func parsesDurations(text: String, expected: Duration) {
+        #expect(DurationText.parse(text) == expected)
+    }
+
+    @Test(arguments: ["", "s", "-1s", "5 seconds", "1d", "1m30s", "abc", "1e3s", "inf"])
+    func refusesNonDurations(text: String) {
+        #expect(DurationText.parse(text) == nil)
+    }
+
+    @Test func formatsShortestText() {
+        #expect(DurationText.format(.seconds(5)) == "5s")
+        #expect(DurationText.format(.seconds(120)) == "2m")
+        #expect(DurationText.format(.milliseconds(250)) == "250ms")
+        #expect(DurationText.format(.milliseconds(1500)) == "1.5s")
+    }
+}
+
+@Suite struct SHA256Tests {
+    @Test func matchesKnownDigests() {
+        #expect(SHA256.hexDigest([]) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(SHA256.hexDigest(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        let long = Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)
+        #expect(SHA256.hexDigest(long) == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+    }
+}
