@@ -50,36 +50,60 @@ public struct ProgramOutput: Sendable {
 
 /// Runs `executable` with `arguments`, waits for it (killing it after
 /// `timeout`), and returns its exit status and output.
+public func runProgram(_ executable: String, _ arguments: [String], timeout: Duration = .seconds(60)) async throws -> ProgramOutput {
+    try await RunningProgram(executable, arguments, timeout: timeout).wait()
+}
+
+/// A program started in the background, its output going to files that
+/// can be read while it runs.
 ///
 /// Output goes to files, not pipes: a child started at the same moment by
 /// another test could inherit a pipe's write end and hold it open.
-public func runProgram(_ executable: String, _ arguments: [String], timeout: Duration = .seconds(60)) async throws -> ProgramOutput {
-    let directory = try TemporaryDirectory(prefix: "run")
-    let outputPath = directory.file("stdout")
-    let errorPath = directory.file("stderr")
-    _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
-    _ = FileManager.default.createFile(atPath: errorPath, contents: nil)
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
-    let error = try FileHandle(forWritingTo: URL(fileURLWithPath: errorPath))
-    process.standardOutput = output
-    process.standardError = error
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    try? output.close()
-    try? error.close()
-    let pid = process.processIdentifier
-    let killer = Task {
-        try await Task.sleep(for: timeout)
-        kill(pid, SIGKILL)
+public final class RunningProgram: @unchecked Sendable {
+    // @unchecked Sendable: all stored properties are `let`s set in init;
+    // Process is used only for waitUntilExit and terminationStatus.
+    private let process: Process
+    private let directory: TemporaryDirectory
+    private let killer: Task<Void, any Error>
+    public let pid: Int32
+
+    public init(_ executable: String, _ arguments: [String], timeout: Duration = .seconds(60)) throws {
+        directory = try TemporaryDirectory(prefix: "run")
+        _ = FileManager.default.createFile(atPath: directory.file("stdout"), contents: nil)
+        _ = FileManager.default.createFile(atPath: directory.file("stderr"), contents: nil)
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: directory.file("stdout")))
+        let error = try FileHandle(forWritingTo: URL(fileURLWithPath: directory.file("stderr")))
+        process.standardOutput = output
+        process.standardError = error
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        try? output.close()
+        try? error.close()
+        let pid = process.processIdentifier
+        self.pid = pid
+        killer = Task {
+            try await Task.sleep(for: timeout)
+            kill(pid, SIGKILL)
+        }
     }
-    await onOwnThread { process.waitUntilExit() }
-    killer.cancel()
-    return ProgramOutput(status: process.terminationStatus,
-                         standardOutput: (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "",
-                         standardError: (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? "")
+
+    /// What the program has written on stdout so far.
+    public var standardOutput: String {
+        (try? String(contentsOfFile: directory.file("stdout"), encoding: .utf8)) ?? ""
+    }
+
+    /// Waits for the program to exit (off the cooperative pool).
+    public func wait() async -> ProgramOutput {
+        let process = self.process
+        await onOwnThread { process.waitUntilExit() }
+        killer.cancel()
+        return ProgramOutput(status: process.terminationStatus,
+                             standardOutput: standardOutput,
+                             standardError: (try? String(contentsOfFile: directory.file("stderr"), encoding: .utf8)) ?? "")
+    }
 }
 
 /// Runs blocking `body` on a new thread, so it never ties up one of the

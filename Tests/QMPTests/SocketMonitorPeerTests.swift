@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Synchronization
 import QEMUTestSupport
 import Testing
 @testable import QMP
@@ -159,10 +160,12 @@ struct SocketMonitorPeerTests {
     }
 
     @Test func cancellingACallerFailsOnlyThatCall() async throws {
+        let received = Flag()
         let peer = try ScriptedPeer { connection in
             connection.send(ScriptedPeer.greeting)
             try connection.answerCapabilities()
             _ = try connection.readCommand()  // never answered
+            received.set()
             try connection.answer(#"{"after": true}"#)
             _ = connection.readLine()
         }
@@ -170,7 +173,7 @@ struct SocketMonitorPeerTests {
         let monitor = try await SocketMonitor.dial(peer.address, timeout: .seconds(5))
         _ = try await monitor.connect(timeout: .seconds(5))
         let task = Task { try await monitor.execute("never-answered") }
-        try await Task.sleep(for: .milliseconds(50))
+        while !received.isSet { try await Task.sleep(for: .milliseconds(5)) }
         task.cancel()
         let result = await task.result
         guard case .failure(let error as QMPError) = result else {
@@ -400,4 +403,11 @@ struct SocketMonitorPeerTests {
         #expect(try await events.next(timeout: .seconds(5))?.name == "E")
         await monitor.disconnect()
     }
+}
+
+/// A flag one thread sets and another polls.
+final class Flag: Sendable {
+    private let value = Mutex(false)
+    var isSet: Bool { value.withLock { $0 } }
+    func set() { value.withLock { $0 = true } }
 }

@@ -272,9 +272,9 @@ struct SocketMonitorQEMUTests {
 
         let listenPort = try freeTCPPort()
         async let accepted = SocketMonitor.listen(on: .tcp(host: "127.0.0.1", port: listenPort), timeout: .seconds(20))
-        try await Task.sleep(for: .milliseconds(200))
+        // QEMU retries every second (reconnect=1) until the listener is up.
         let client = try await QEMUProcess.startWithoutMonitor(extraArguments: [
-            "-chardev", "socket,id=m,host=127.0.0.1,port=\(listenPort),server=off", "-mon", "chardev=m,mode=control",
+            "-chardev", "socket,id=m,host=127.0.0.1,port=\(listenPort),server=off,reconnect=1", "-mon", "chardev=m,mode=control",
         ])
         defer { client.stop() }
         let listened = try await accepted

@@ -76,13 +76,18 @@ struct EventsCommandTests {
         let (qemu, socket) = try await Self.startQEMU()
         defer { qemu.stop() }
         let driver = try await qemu.connectMonitor()
-        let command = BackgroundProgram(["events", socket])
-        // Let the command connect before QEMU goes away.
-        try await Task.sleep(for: .milliseconds(500))
+        let command = try RunningProgram(try Executables.qmpbook, ["events", socket])
+        // Once an event shows up in its output, the command is surely subscribed.
+        for _ in 0..<400 where command.standardOutput.isEmpty {
+            try await driver.execute("cont")
+            try await driver.execute("stop")
+            try await Task.sleep(for: .milliseconds(25))
+        }
         _ = try? await driver.execute("quit")
-        let output = try await command.output()
+        let output = await command.wait()
         #expect(output.status == 3)
         #expect(output.standardOutput.contains("SHUTDOWN"))
+        #expect(output.standardError.contains("closed"))
     }
 }
 
