@@ -47,7 +47,7 @@ final class PlaybookDecoder {
         }
 
         var vars = JSONObject()
-        if let node = top["vars"], let pairs = mapping(node, what: "vars") {
+        if let node = top.unlessNull("vars"), let pairs = mapping(node, what: "vars") {
             for pair in pairs {
                 let key = pair.key.scalarText ?? ""
                 if Variables.builtinNames.contains(key) {
@@ -59,7 +59,7 @@ final class PlaybookDecoder {
             }
         }
         defined = Set(vars.keys).union(overrides.keys).union(Variables.builtinNames)
-        if let node = top["vars"], case .mapping(let pairs) = node.content {
+        if let node = top.unlessNull("vars"), case .mapping(let pairs) = node.content {
             for pair in pairs { checkTemplates(pair.value) }
         }
 
@@ -68,7 +68,7 @@ final class PlaybookDecoder {
         decodeDefaults(top)
 
         collectStepIDs(top["steps"])
-        collectStepIDs(top["always"])
+        collectStepIDs(top.unlessNull("always"))
         var steps: [Step] = []
         if let node = top.required("steps"), let elements = sequence(node, what: "steps") {
             if elements.isEmpty { error("'steps' needs at least one step", at: node) }
@@ -77,7 +77,7 @@ final class PlaybookDecoder {
             }
         }
         var always: [Step] = []
-        if let node = top["always"], let elements = sequence(node, what: "always") {
+        if let node = top.unlessNull("always"), let elements = sequence(node, what: "always") {
             for element in elements {
                 if let step = decodeStep(element, index: steps.count + always.count, phase: .always) { always.append(step) }
             }
@@ -89,7 +89,7 @@ final class PlaybookDecoder {
     }
 
     private func decodeDefaults(_ top: Fields) {
-        guard let node = top["defaults"], let defaults = fields(node, of: "defaults", allowed: Self.defaultsKeys, context: "in defaults") else { return }
+        guard let node = top.unlessNull("defaults"), let defaults = fields(node, of: "defaults", allowed: Self.defaultsKeys, context: "in defaults") else { return }
         if let target = defaults["target"], let name = string(target, what: "defaults.target") {
             checkTargetExists(name, at: target)
             defaultTarget = name
@@ -130,7 +130,7 @@ final class PlaybookDecoder {
             mode = decodeLaunch(launch)
         }
         var capabilities: [String] = []
-        if let node = target["capabilities"] { capabilities = strings(node, what: "capabilities") }
+        if let node = target.unlessNull("capabilities") { capabilities = strings(node, what: "capabilities") }
         let timeout = target["timeout"].flatMap { duration($0, what: "timeout") }
         guard let mode else { return nil }
         return TargetSpec(name: name, mode: mode, capabilities: capabilities, timeout: timeout, location: location(key))
@@ -255,7 +255,7 @@ final class PlaybookDecoder {
         let timeout = step["timeout"].flatMap { duration($0, what: "timeout") } ?? defaultTimeout
         let ignoreErrors = step["ignore-errors"].flatMap { bool($0, what: "ignore-errors") } ?? defaultIgnoreErrors
         let redact = step["redact"].flatMap { bool($0, what: "redact") } ?? defaultRedact
-        let tags = step["tags"].map { strings($0, what: "tags") } ?? []
+        let tags = step.unlessNull("tags").map { strings($0, what: "tags") } ?? []
         let explicitName = step["name"].flatMap { text($0, what: "name") }
 
         var action: StepAction?
@@ -312,7 +312,7 @@ final class PlaybookDecoder {
         guard let commandNode = step["execute"], let command = string(commandNode, what: "execute") else { return nil }
         if command.isEmpty { error("execute needs a QMP command name", at: commandNode) }
         var arguments: JSONObject?
-        if let node = step["arguments"], mapping(node, what: "arguments") != nil {
+        if let node = step.unlessNull("arguments"), mapping(node, what: "arguments") != nil {
             checkTemplates(node)
             arguments = node.jsonValue.objectValue
         }
@@ -483,6 +483,14 @@ final class PlaybookDecoder {
         var owner: YAMLNode
         unowned let decoder: PlaybookDecoder
         var what: String
+
+        /// The value of `key`, nil when absent or written empty (`vars:` with
+        /// everything commented out); for optional collections.
+        func unlessNull(_ key: String) -> YAMLNode? {
+            guard let node = self[key] else { return nil }
+            if node.isPlainScalar, node.jsonValue.isNull { return nil }
+            return node
+        }
 
         /// The value of `key`; reports it missing (at the map) when absent.
         func required(_ key: String) -> YAMLNode? {

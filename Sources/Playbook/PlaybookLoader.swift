@@ -50,20 +50,6 @@ public enum PlaybookLoader {
 
     /// The file's bytes, at most ``YAMLLimits/maximumFileSize`` + 1 of them.
     static func read(path: String) -> Result<[UInt8], Diagnostic> {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            return .failure(Diagnostic("\(path): no such file", at: nil))
-        }
-        guard !isDirectory.boolValue else { return .failure(Diagnostic("\(path): is a folder, not a playbook file", at: nil)) }
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            return .failure(Diagnostic("\(path): cannot be read (permission denied?)", at: nil))
-        }
-        defer { try? handle.close() }
-        do {
-            let data = try handle.read(upToCount: YAMLLimits.maximumFileSize + 1) ?? Data()
-            return .success([UInt8](data))
-        } catch {
-            return .failure(Diagnostic("\(path): cannot be read: \(error.localizedDescription)", at: nil))
-        }
+        PlaybookFile.read(path: path, limit: YAMLLimits.maximumFileSize)
     }
 }

@@ -27,11 +27,11 @@ public enum PlaybookSchema {
         "name": {"type": ["string", "number", "boolean"], "description": "The playbook's name, shown in progress and reports."},
         "description": {"type": ["string", "number", "boolean"]},
         "version": {"const": 1, "description": "The format version; only 1 exists."},
-        "vars": {"type": "object", "description": "Variables for ${NAME}; any YAML values.",
+        "vars": {"type": ["object", "null"], "description": "Variables for ${NAME}; any YAML values.",
                  "propertyNames": {"pattern": "^[A-Za-z0-9_-]+$", "not": {"enum": ["env", "playbook", "run"]}}},
         "timeout": {"$ref": "#/$defs/duration", "description": "Deadline for the whole run."},
         "defaults": {
-          "type": "object", "additionalProperties": false,
+          "type": ["object", "null"], "additionalProperties": false,
           "properties": {
             "target": {"type": "string"},
             "timeout": {"$ref": "#/$defs/duration"},
@@ -42,7 +42,7 @@ public enum PlaybookSchema {
         },
         "targets": {"type": "object", "minProperties": 1, "additionalProperties": {"$ref": "#/$defs/target"}},
         "steps": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/step"}},
-        "always": {"type": "array", "items": {"$ref": "#/$defs/step"}, "description": "Steps run after the others, whatever happened."}
+        "always": {"type": ["array", "null"], "items": {"$ref": "#/$defs/step"}, "description": "Steps run after the others, whatever happened."}
       },
       "$defs": {
         "duration": {
@@ -65,7 +65,7 @@ public enum PlaybookSchema {
                                 "env": {"type": "object", "additionalProperties": {"$ref": "#/$defs/scalar"}}}}
               ]
             },
-            "capabilities": {"type": "array", "items": {"type": "string"}},
+            "capabilities": {"type": ["array", "null"], "items": {"type": "string"}},
             "timeout": {"$ref": "#/$defs/duration"}
           }
         },
@@ -85,10 +85,10 @@ public enum PlaybookSchema {
             "target": {"type": "string"},
             "timeout": {"$ref": "#/$defs/duration"},
             "ignore-errors": {"type": "boolean"},
-            "tags": {"type": "array", "items": {"type": "string"}},
+            "tags": {"type": ["array", "null"], "items": {"type": "string"}},
             "redact": {"type": "boolean"},
             "execute": {"type": "string", "minLength": 1, "description": "A QMP command."},
-            "arguments": {"type": "object"},
+            "arguments": {"type": ["object", "null"]},
             "fd": {
               "type": "object", "additionalProperties": false, "required": ["path"],
               "properties": {

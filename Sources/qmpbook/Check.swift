@@ -14,17 +14,16 @@ extension Qmpbook {
         )
 
         @Argument(help: "The playbooks to check.")
-        var playbooks: [String]
+        var playbooks: [String] = []
 
         @Option(name: .customLong("var"), help: ArgumentHelp("Define a variable (VALUE is a YAML scalar).", valueName: "NAME=VALUE"))
         var variables: [String] = []
 
-        func validate() throws {
-            if playbooks.isEmpty { throw ValidationError("give at least one playbook to check") }
-        }
-
         func run() async throws {
             try await reportingFailures {
+                guard !playbooks.isEmpty else {
+                    throw CommandFailure(message: "check: give at least one playbook", status: .invalidInput)
+                }
                 let overrides: [String: JSONValue]
                 do throws(Diagnostic) {
                     overrides = try Variables.parseOverrides(variables)

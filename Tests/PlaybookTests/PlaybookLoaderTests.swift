@@ -207,6 +207,35 @@ import Testing
         #expect(found.map { $0.location?.line } == [4, 7])
     }
 
+    @Test func alwaysStepsMayWaitSinceAMainStep() throws {
+        let playbook = try playbook("""
+            name: a
+            targets: {vm: {connect: /s}}
+            steps:
+              - {execute: device_del, id: del, register: reply}
+            always:
+              - {wait-event: DEVICE_DELETED, since: del}
+              - {log: "${reply}"}
+            """)
+        guard case .waitEvent(let wait) = playbook.always[0].action else { Issue.record("not wait"); return }
+        #expect(wait.since == "del")
+        #expect(playbook.always.map(\.index) == [1, 2])
+    }
+
+    @Test func mergeKeysAreNotYAML12() {
+        let found = problems("name: a\nbase: &b {timeout: 1s}\ntargets: {vm: {connect: /s}}\nsteps:\n  - {<<: *b, log: x}\n")
+        #expect(found.contains { $0.message.hasPrefix("unknown key 'base'") })
+        #expect(found.contains { $0.message.hasPrefix("unknown key '<<'") && $0.location?.line == 5 })
+    }
+
+    @Test func emptyOptionalCollectionsAreAbsent() throws {
+        let playbook = try playbook("name: e\nvars:\ndefaults:\ntargets: {vm: {connect: /s, capabilities: }}\nsteps:\n  - execute: x\n    arguments:\n    tags: ~\nalways:\n")
+        guard case .execute(let step) = playbook.steps[0].action else { Issue.record("not execute"); return }
+        #expect(step.arguments == nil)
+        #expect(playbook.always.isEmpty)
+        #expect(playbook.vars.isEmpty)
+    }
+
     @Test func varOverridesDefineVariables() throws {
         let text = """
             name: o

@@ -69,6 +69,19 @@ import Testing
         #expect(error.location?.line == 6)
     }
 
+    @Test func refusesManyAliasesOfAModestAnchor() throws {
+        let anchor = "base: &b [" + (0..<1000).map(String.init).joined(separator: ", ") + "]\n"
+        let copies = "copies: [" + Array(repeating: "*b", count: 200).joined(separator: ", ") + "]\n"
+        let error = try #require(failure(anchor + copies))
+        #expect(error.message.contains("aliases expand to more than \(YAMLLimits.maximumAliasExpansion) nodes"))
+        #expect(error.location?.line == 2)
+    }
+
+    @Test func namesWhereAnUnclosedConstructStarted() throws {
+        let error = try #require(failure("name: \"abc\n"))
+        #expect(error.message.contains("that starts at line 1, column 7"))
+    }
+
     @Test func refusesAnUndefinedAlias() throws {
         let error = try #require(failure("a: *nowhere\n"))
         #expect(error.location == SourceLocation(file: "t.yaml", line: 1, column: 4))

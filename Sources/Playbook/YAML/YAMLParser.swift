@@ -171,7 +171,11 @@ final class YAMLParser {
         let column = Int(mark.column) + 1
         var message = parser.problem.map { String(cString: $0) } ?? "invalid YAML"
         if let context = parser.context.map({ String(cString: $0) }) {
+            let start = parser.context_mark
             message += " \(context)"
+            if start.line != mark.line || start.column != mark.column {
+                message += " that starts at line \(start.line + 1), column \(start.column + 1)"
+            }
         }
         if let tabColumn = indentationTab(onLine: line) {
             return Diagnostic("tab character used for indentation (YAML allows only spaces)", at: location(line, tabColumn))
