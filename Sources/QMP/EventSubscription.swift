@@ -24,7 +24,7 @@ public final class EventSubscription: AsyncSequence, Sendable {
     /// The most events kept unread before the oldest are dropped.
     public let bufferLimit: Int
     private let state: Mutex<State>
-    private let onCancel: @Sendable (EventSubscription) -> Void
+    private let onCancel: @Sendable (ObjectIdentifier) -> Void
 
     private struct State {
         var buffer = EventRing()
@@ -34,7 +34,7 @@ public final class EventSubscription: AsyncSequence, Sendable {
         var waiters: [(id: UInt64, continuation: CheckedContinuation<Result<Event?, QMPError>, Never>)] = []
     }
 
-    init(bufferLimit: Int, onCancel: @escaping @Sendable (EventSubscription) -> Void) {
+    init(bufferLimit: Int, onCancel: @escaping @Sendable (ObjectIdentifier) -> Void) {
         self.bufferLimit = Swift.max(1, bufferLimit)
         self.state = Mutex(State())
         self.onCancel = onCancel
@@ -54,7 +54,11 @@ public final class EventSubscription: AsyncSequence, Sendable {
     /// Stops recording; pending and later reads return what is buffered, then nil.
     public func cancel() {
         finish(QMPError(.cancelled, "the event subscription was cancelled"))
-        onCancel(self)
+        onCancel(ObjectIdentifier(self))
+    }
+
+    deinit {
+        onCancel(ObjectIdentifier(self))
     }
 
     /// The next event, waiting at most `timeout` (forever when nil).
@@ -81,8 +85,7 @@ public final class EventSubscription: AsyncSequence, Sendable {
                 }
                 if Task.isCancelled { resumeWaiter(waiterID, with: .success(nil)) }
                 if let timeout {
-                    Task { [weak self] in
-                        try? await Task.sleep(for: timeout)
+                    DeadlineTimer.shared.schedule(after: timeout) { [weak self] in
                         self?.resumeWaiter(waiterID, with: .failure(QMPError(.timeout, "no event arrived within \(timeout)")))
                     }
                 }

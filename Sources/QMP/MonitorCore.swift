@@ -26,7 +26,6 @@ final class MonitorCore: Sendable {
     private struct Pending {
         var continuation: ReplyContinuation
         var command: String
-        var timer: Task<Void, Never>?
     }
 
     private enum ReaderPhase {
@@ -59,12 +58,14 @@ final class MonitorCore: Sendable {
     var greeting: Greeting? { state.withLock { $0.greeting } }
     var protocolErrorCount: Int { state.withLock { $0.protocolErrors } }
     var closeReason: QMPError? { state.withLock { $0.closed } }
+    /// How many subscriptions are registered (for tests).
+    var subscriberCount: Int { state.withLock { $0.subscriptions.count } }
 
     // MARK: - Callers
 
     func subscribe(bufferLimit: Int) -> EventSubscription {
-        let subscription = EventSubscription(bufferLimit: bufferLimit) { [weak self] subscription in
-            self?.state.withLock { _ = $0.subscriptions.removeValue(forKey: ObjectIdentifier(subscription)) }
+        let subscription = EventSubscription(bufferLimit: bufferLimit) { [weak self] identifier in
+            self?.state.withLock { _ = $0.subscriptions.removeValue(forKey: identifier) }
         }
         let closed = state.withLock { state -> QMPError? in
             if let closed = state.closed { return closed }
@@ -95,8 +96,7 @@ final class MonitorCore: Sendable {
                     return
                 }
                 if Task.isCancelled { failGreetingWaiter(waiterID, QMPError(.cancelled, "waiting for the greeting was cancelled")) }
-                Task { [weak self] in
-                    try? await Task.sleep(for: timeout)
+                DeadlineTimer.shared.schedule(after: timeout) { [weak self] in
                     self?.failGreetingWaiter(waiterID, QMPError(.timeout, "QEMU sent no QMP greeting within \(timeout)"))
                 }
             }
@@ -135,7 +135,7 @@ final class MonitorCore: Sendable {
             await withCheckedContinuation { (continuation: ReplyContinuation) in
                 let closed = state.withLock { state -> QMPError? in
                     if let closed = state.closed { return closed }
-                    state.pending[id] = Pending(continuation: continuation, command: name, timer: nil)
+                    state.pending[id] = Pending(continuation: continuation, command: name)
                     return nil
                 }
                 if let closed {
@@ -146,23 +146,12 @@ final class MonitorCore: Sendable {
                     complete(id, with: .failure(QMPError(.cancelled, "\(name) was cancelled", command: name)))
                     return
                 }
-                let timer = Task { [weak self] in
-                    do {
-                        try await Task.sleep(for: timeout)
-                    } catch {
-                        return
-                    }
+                DeadlineTimer.shared.schedule(after: timeout) { [weak self] in
                     self?.complete(id, with: .failure(QMPError(.timeout, "\(name) got no reply within \(timeout)", command: name)))
                 }
-                let registered = state.withLock { state -> Bool in
-                    guard state.pending[id] != nil else { return false }
-                    state.pending[id]?.timer = timer
-                    return true
-                }
-                if !registered { timer.cancel() }
                 if case .failure(let errno) = connection.send(bytes, passing: fd) {
                     let error: QMPError
-                    if errno.rawValue == 9 /* EBADF */ && fd != nil {
+                    if errno == .badDescriptor && fd != nil {
                         error = QMPError(.invalidCommand, "\(name): cannot pass file descriptor \(fd ?? -1): \(errno)", command: name)
                     } else {
                         error = closeReason ?? QMPError(.connectionClosed, "\(name): sending on the QMP connection failed: \(errno)", command: name)
@@ -178,7 +167,6 @@ final class MonitorCore: Sendable {
 
     private func complete(_ id: Int64, with result: Result<ReceivedReply, QMPError>) {
         guard let pending = state.withLock({ $0.pending.removeValue(forKey: id) }) else { return }
-        pending.timer?.cancel()
         pending.continuation.resume(returning: result)
     }
 
@@ -216,7 +204,6 @@ final class MonitorCore: Sendable {
                     state.subscriptions.values.compactMap(\.subscription), started, closeWaiters, state.closed ?? reason)
         }
         for entry in pending {
-            entry.timer?.cancel()
             let error = finalReason.command == nil && finalReason.code != .commandFailed
                 ? QMPError(finalReason.code, "\(entry.command): \(finalReason.message)", command: entry.command, errno: finalReason.errno)
                 : finalReason
@@ -250,7 +237,7 @@ final class MonitorCore: Sendable {
         guard start else { return }
         let thread = Thread { [self] in readLoop() }
         thread.name = "qmp-reader"
-        thread.stackSize = 1 << 20
+        thread.stackSize = 4 << 20
         thread.start()
     }
 
@@ -304,7 +291,6 @@ final class MonitorCore: Sendable {
                 options.logger.warning("dropping a QMP reply with an unknown id: \(MessageRouter.excerpt(line))")
                 return nil
             }
-            pending.timer?.cancel()
             let reply = Reply(message: message) ?? .success(.null)
             pending.continuation.resume(returning: .success(ReceivedReply(bytes: Array(line), message: message, reply: reply)))
         case .event(let event):

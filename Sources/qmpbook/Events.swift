@@ -28,7 +28,7 @@ extension Qmpbook {
         @Option(help: "Stop after this many events.")
         var count: Int?
 
-        @Option(help: ArgumentHelp("How long to wait (also bounds connecting and the handshake).", valueName: "DUR"))
+        @Option(help: ArgumentHelp("How long to wait for events, from the end of the handshake (which has at least 10s).", valueName: "DUR"))
         var timeout: String?
 
         func run() async throws {
@@ -39,12 +39,12 @@ extension Qmpbook {
                 if let count, count < 1 {
                     throw CommandFailure(message: "--count must be at least 1", status: .invalidInput)
                 }
-                let deadline = timeout.map { ContinuousClock.now + $0 }
-
                 var subscription: EventSubscription?
-                let monitor = try await MonitorCommandLine.connect(address, timeout: timeout ?? .seconds(10)) { monitor in
+                let connectTimeout = max(timeout ?? .zero, .seconds(10))
+                let monitor = try await MonitorCommandLine.connect(address, timeout: connectTimeout) { monitor in
                     subscription = monitor.events()
                 }
+                let deadline = timeout.map { ContinuousClock.now + $0 }
                 guard let events = subscription else { return }
                 var printed = 0
                 while count.map({ printed < $0 }) ?? true {

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 
 /// Finds programs the tests run.
 public enum Executables {
@@ -49,27 +50,86 @@ public struct ProgramOutput: Sendable {
 
 /// Runs `executable` with `arguments`, waits for it (killing it after
 /// `timeout`), and returns its exit status and output.
-public func runProgram(_ executable: String, _ arguments: [String], timeout: Duration = .seconds(30)) async throws -> ProgramOutput {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    let output = Pipe()
-    let error = Pipe()
-    process.standardOutput = output
-    process.standardError = error
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    let pid = process.processIdentifier
-    let killer = Task {
-        try await Task.sleep(for: timeout)
-        kill(pid, SIGKILL)
+public func runProgram(_ executable: String, _ arguments: [String], timeout: Duration = .seconds(60)) async throws -> ProgramOutput {
+    try await RunningProgram(executable, arguments, timeout: timeout).wait()
+}
+
+/// A program started in the background, its output going to files that
+/// can be read while it runs.
+///
+/// Output goes to files, not pipes: a child started at the same moment by
+/// another test could inherit a pipe's write end and hold it open.
+public final class RunningProgram: @unchecked Sendable {
+    // @unchecked Sendable: all stored properties are `let`s set in init;
+    // Process is used only for waitUntilExit and terminationStatus.
+    private let process: Process
+    private let directory: TemporaryDirectory
+    private let killer: Task<Void, any Error>
+    public let pid: Int32
+
+    public init(_ executable: String, _ arguments: [String], timeout: Duration = .seconds(60)) throws {
+        directory = try TemporaryDirectory(prefix: "run")
+        _ = FileManager.default.createFile(atPath: directory.file("stdout"), contents: nil)
+        _ = FileManager.default.createFile(atPath: directory.file("stderr"), contents: nil)
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: directory.file("stdout")))
+        let error = try FileHandle(forWritingTo: URL(fileURLWithPath: directory.file("stderr")))
+        process.standardOutput = output
+        process.standardError = error
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        try? output.close()
+        try? error.close()
+        let pid = process.processIdentifier
+        self.pid = pid
+        killer = Task {
+            try await Task.sleep(for: timeout)
+            kill(pid, SIGKILL)
+        }
     }
-    async let outputData = Task.detached { output.fileHandleForReading.readDataToEndOfFile() }.value
-    async let errorData = Task.detached { error.fileHandleForReading.readDataToEndOfFile() }.value
-    let (outputBytes, errorBytes) = await (outputData, errorData)
-    await Task.detached { process.waitUntilExit() }.value
-    killer.cancel()
-    return ProgramOutput(status: process.terminationStatus,
-                         standardOutput: String(decoding: outputBytes, as: UTF8.self),
-                         standardError: String(decoding: errorBytes, as: UTF8.self))
+
+    /// What the program has written on stdout so far.
+    public var standardOutput: String {
+        (try? String(contentsOfFile: directory.file("stdout"), encoding: .utf8)) ?? ""
+    }
+
+    /// Waits for the program to exit (off the cooperative pool).
+    public func wait() async -> ProgramOutput {
+        let process = self.process
+        await onOwnThread { process.waitUntilExit() }
+        killer.cancel()
+        return ProgramOutput(status: process.terminationStatus,
+                             standardOutput: standardOutput,
+                             standardError: (try? String(contentsOfFile: directory.file("stderr"), encoding: .utf8)) ?? "")
+    }
+}
+
+/// Runs blocking `body` on a new thread, so it never ties up one of the
+/// cooperative pool's few threads (on a 2-core machine, two blocked waits
+/// would starve every other test).
+public func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        Thread { continuation.resume(returning: body()) }.start()
+    }
+}
+
+/// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0,
+/// read back, released): good enough for a test, not a reservation.
+public func freeTCPPort() throws -> UInt16 {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    guard fd >= 0 else { throw PeerFailure(message: "socket failed: errno \(errno)") }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let ok = withUnsafeMutablePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
+            bind(fd, generic, length) == 0 && getsockname(fd, generic, &length) == 0
+        }
+    }
+    guard ok else { throw PeerFailure(message: "bind failed: errno \(errno)") }
+    return UInt16(bigEndian: address.sin_port)
 }

@@ -1,4 +1,6 @@
 import Foundation
+import Glibc
+import Synchronization
 import QEMUTestSupport
 import Testing
 @testable import QMP
@@ -158,10 +160,12 @@ struct SocketMonitorPeerTests {
     }
 
     @Test func cancellingACallerFailsOnlyThatCall() async throws {
+        let received = Flag()
         let peer = try ScriptedPeer { connection in
             connection.send(ScriptedPeer.greeting)
             try connection.answerCapabilities()
             _ = try connection.readCommand()  // never answered
+            received.set()
             try connection.answer(#"{"after": true}"#)
             _ = connection.readLine()
         }
@@ -169,7 +173,7 @@ struct SocketMonitorPeerTests {
         let monitor = try await SocketMonitor.dial(peer.address, timeout: .seconds(5))
         _ = try await monitor.connect(timeout: .seconds(5))
         let task = Task { try await monitor.execute("never-answered") }
-        try await Task.sleep(for: .milliseconds(50))
+        while !received.isSet { try await Task.sleep(for: .milliseconds(5)) }
         task.cancel()
         let result = await task.result
         guard case .failure(let error as QMPError) = result else {
@@ -290,4 +294,120 @@ struct SocketMonitorPeerTests {
         #expect(error?.code == .timeout)
         #expect(!FileManager.default.fileExists(atPath: path))
     }
+
+    @Test func floodOfUnreadEventsNeverDelaysAReply() async throws {
+        let peer = try ScriptedPeer { connection in
+            connection.send(ScriptedPeer.greeting)
+            try connection.answerCapabilities()
+            let command = try connection.readCommand()
+            var flood = ""
+            for number in 0..<50_000 {
+                flood += #"{"event": "FLOOD", "data": {"n": \#(number)}, "timestamp": {"seconds": 1, "microseconds": 0}}"# + "\r\n"
+            }
+            connection.send(flood + #"{"return": {"after": "flood"}, "id": \#(command["id"]!.jsonText)}"# + "\r\n")
+            _ = connection.readLine()
+        }
+        defer { peer.stop() }
+        let monitor = try await SocketMonitor.dial(peer.address, timeout: .seconds(5))
+        let unread = monitor.events(bufferLimit: 100)
+        _ = try await monitor.connect(timeout: .seconds(5))
+        #expect(try await monitor.execute("query-status", timeout: .seconds(20))["after"] == "flood")
+        #expect(unread.droppedCount == 50_000 - 100)
+        let kept = unread.drain()
+        #expect(kept.first?.data["n"] == 49_900)
+        #expect(kept.last?.data["n"] == 49_999)
+        await monitor.disconnect()
+    }
+
+    @Test func droppedOrCancelledSubscriptionsUnregister() async throws {
+        let peer = try ScriptedPeer { connection in _ = connection.readLine() }
+        defer { peer.stop() }
+        let monitor = try await SocketMonitor.dial(peer.address, timeout: .seconds(5))
+        let kept = monitor.events()
+        var dropped: EventSubscription? = monitor.events()
+        let cancelled = monitor.events()
+        #expect(monitor.core.subscriberCount == 3)
+        dropped = nil
+        cancelled.cancel()
+        #expect(monitor.core.subscriberCount == 1)
+        _ = (kept, dropped)
+        await monitor.disconnect()
+    }
+
+    @Test func deepNestingIsGarbageNotACrash() async throws {
+        let peer = try ScriptedPeer { connection in
+            connection.send(ScriptedPeer.greeting)
+            try connection.answerCapabilities()
+            let command = try connection.readCommand()
+            connection.send(String(repeating: "[", count: 100_000) + "\r\n")
+            let nested = String(repeating: "[", count: 500) + String(repeating: "]", count: 500)
+            connection.send(#"{"return": \#(nested), "id": \#(command["id"]!.jsonText)}"# + "\r\n")
+            _ = connection.readLine()
+        }
+        defer { peer.stop() }
+        let monitor = try await SocketMonitor.dial(peer.address, timeout: .seconds(5))
+        _ = try await monitor.connect(timeout: .seconds(5))
+        let value = try await monitor.execute("nested")
+        #expect(value.arrayValue?.count == 1)
+        #expect(monitor.protocolErrorCount == 1)
+        await monitor.disconnect()
+    }
+
+    @Test func listenReplacesAStaleSocketButNotALiveOne() async throws {
+        let live = try ScriptedPeer { connection in _ = connection.readLine() }
+        defer { live.stop() }
+        guard case .unix(let livePath) = live.address else { return }
+        let busy = await #expect(throws: QMPError.self) {
+            try await SocketMonitor.listen(on: live.address, timeout: .milliseconds(100))
+        }
+        #expect(busy?.code == .connectFailed)
+        #expect(FileManager.default.fileExists(atPath: livePath))
+
+        // A socket file nobody listens on any more, as a crashed process leaves it.
+        let directory = try TemporaryDirectory()
+        let stale = directory.file("stale.sock")
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(stale.utf8)) }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        close(fd)
+        #expect(bound == 0)
+        let timedOut = await #expect(throws: QMPError.self) {
+            try await SocketMonitor.listen(on: .unix(path: stale), timeout: .milliseconds(100))
+        }
+        #expect(timedOut?.code == .timeout)
+    }
+
+    @Test func greetingAndRepliesArrivingOneByteAtATimeWork() async throws {
+        let peer = try ScriptedPeer { connection in
+            func trickle(_ text: String) {
+                for byte in text.utf8 { connection.send([byte]) }
+            }
+            trickle(ScriptedPeer.greeting)
+            let capabilities = try connection.readCommand()
+            trickle(#"{"return": {}, "id": \#(capabilities["id"]!.jsonText)}"# + "\r\n")
+            let command = try connection.readCommand()
+            trickle(#"{"event": "E", "data": {}, "timestamp": {"seconds": 1, "microseconds": 2}}"# + "\n")
+            trickle(#"{"return": {"bytes": "one at a time"}, "id": \#(command["id"]!.jsonText)}"# + "\r\n")
+            _ = connection.readLine()
+        }
+        defer { peer.stop() }
+        let monitor = try await SocketMonitor.dial(peer.address, timeout: .seconds(5))
+        let events = monitor.events()
+        let greeting = try await monitor.connect(timeout: .seconds(5))
+        #expect(greeting.version.package == "Debian 1:7.2+dfsg-7")
+        #expect(try await monitor.execute("query-status")["bytes"] == "one at a time")
+        #expect(try await events.next(timeout: .seconds(5))?.name == "E")
+        await monitor.disconnect()
+    }
+}
+
+/// A flag one thread sets and another polls.
+final class Flag: Sendable {
+    private let value = Mutex(false)
+    var isSet: Bool { value.withLock { $0 } }
+    func set() { value.withLock { $0 = true } }
 }

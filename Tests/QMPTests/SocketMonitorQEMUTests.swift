@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import QEMUTestSupport
 import Testing
 @testable import QMP
@@ -187,7 +188,7 @@ struct SocketMonitorQEMUTests {
         // Give listen a moment to bind before QEMU connects; QEMU's client
         // chardev retries nothing, so wait for the socket file.
         while !FileManager.default.fileExists(atPath: path) { try await Task.sleep(for: .milliseconds(5)) }
-        let qemu = try QEMUProcess.startWithoutMonitor(extraArguments: [
+        let qemu = try await QEMUProcess.startWithoutMonitor(extraArguments: [
             "-chardev", "socket,id=m,path=\(path),server=off", "-mon", "chardev=m,mode=control",
         ], directory: directory)
         defer { qemu.stop() }
@@ -220,16 +221,21 @@ struct SocketMonitorQEMUTests {
     }
 
     @Test func killedQEMUFailsAPendingCall() async throws {
-        let qemu = try await QEMUProcess.start(extraArguments: [])
+        let qemu = try await QEMUProcess.start()
         defer { qemu.stop() }
         let monitor = try await qemu.connectMonitor()
-        let pending = Task { try await monitor.execute("query-qmp-schema", timeout: .seconds(30)) }
+        // Freeze QEMU so the command is surely pending, then kill it.
+        kill(qemu.pid, SIGSTOP)
+        let pending = Task { try await monitor.execute("query-status", timeout: .seconds(30)) }
+        try await Task.sleep(for: .milliseconds(100))
         qemu.stop()
         let result = await pending.result
-        if case .failure(let error as QMPError) = result {
-            #expect(error.code == .connectionClosed)
+        guard case .failure(let error as QMPError) = result else {
+            Issue.record("a frozen QEMU answered: \(result)")
+            return
         }
-        // Either the reply won the race or the call failed as closed; later calls fail.
+        #expect(error.code == .connectionClosed)
+        #expect(error.command == "query-status")
         let later = await #expect(throws: QMPError.self) { try await monitor.execute("query-status") }
         #expect(later?.code == .connectionClosed)
         await monitor.disconnect()
@@ -248,5 +254,61 @@ struct SocketMonitorQEMUTests {
         let again = try await qemu.connectMonitor()
         #expect(try await again.execute("query-status")["status"] == "prelaunch")
         await again.disconnect()
+    }
+
+    @Test func dialsAndListensOverTCP() async throws {
+        let port = try freeTCPPort()
+        let qemu = try await QEMUProcess.start(extraArguments: ["-qmp", "tcp:127.0.0.1:\(port),server=on,wait=off"])
+        defer { qemu.stop() }
+        var dialed: SocketMonitor?
+        for _ in 0..<100 where dialed == nil {
+            dialed = try? await SocketMonitor.dial(.tcp(host: "127.0.0.1", port: port), timeout: .seconds(5))
+            if dialed == nil { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        let monitor = try #require(dialed)
+        _ = try await monitor.connect(timeout: .seconds(10))
+        #expect(try await monitor.execute("query-status")["status"] == "prelaunch")
+        await monitor.disconnect()
+
+        let listenPort = try freeTCPPort()
+        async let accepted = SocketMonitor.listen(on: .tcp(host: "127.0.0.1", port: listenPort), timeout: .seconds(20))
+        // QEMU retries every second (reconnect=1) until the listener is up.
+        let client = try await QEMUProcess.startWithoutMonitor(extraArguments: [
+            "-chardev", "socket,id=m,host=127.0.0.1,port=\(listenPort),server=off,reconnect=1", "-mon", "chardev=m,mode=control",
+        ])
+        defer { client.stop() }
+        let listened = try await accepted
+        _ = try await listened.connect(timeout: .seconds(10))
+        #expect(try await listened.execute("query-status")["status"] == "prelaunch")
+        await listened.disconnect()
+    }
+
+    @Test func disconnectWhileManyTasksWaitEndsEveryCall() async throws {
+        let qemu = try await QEMUProcess.start()
+        defer { qemu.stop() }
+        let monitor = try await qemu.connectMonitor()
+        let outcomes = await withTaskGroup(of: QMPError.Code?.self) { group in
+            for _ in 0..<50 {
+                group.addTask {
+                    do throws(QMPError) {
+                        for _ in 0..<1_000 { try await monitor.execute("query-status") }
+                        return nil
+                    } catch {
+                        return error.code
+                    }
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: .milliseconds(100))
+                await monitor.disconnect()
+                return nil
+            }
+            var codes: [QMPError.Code?] = []
+            for await code in group { codes.append(code) }
+            return codes
+        }
+        #expect(outcomes.count == 51)
+        #expect(outcomes.compactMap { $0 }.allSatisfy { $0 == .connectionClosed })
+        #expect(outcomes.contains(QMPError.Code.connectionClosed))
     }
 }

@@ -25,6 +25,8 @@ struct Errno: Error, Equatable, CustomStringConvertible {
     static let noSuchFile = Errno(rawValue: ENOENT)
     /// The operation timed out. (ETIMEDOUT)
     static let timedOut = Errno(rawValue: ETIMEDOUT)
+    /// The descriptor is not open. (EBADF)
+    static let badDescriptor = Errno(rawValue: EBADF)
     /// An argument is invalid. (EINVAL)
     static let invalidArgument = Errno(rawValue: EINVAL)
 

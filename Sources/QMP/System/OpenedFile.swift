@@ -28,8 +28,7 @@ public final class OpenedFile: Sendable {
 
     /// Opens `path`. With `create`, a missing file is created with `permissions`.
     /// Writing modes truncate only `write`; `append` appends.
-    /// - Throws: ``QMPError/Code/connectFailed`` is not used here; failures are
-    ///   ``QMPError/Code/invalidCommand`` naming the path and the system's reason.
+    /// - Throws: ``QMPError/Code/invalidCommand``, naming the path and the system's reason.
     public init(path: String, mode: Mode, create: Bool = false, permissions: UInt32 = 0o600) throws(QMPError) {
         var flags: Int32
         switch mode {

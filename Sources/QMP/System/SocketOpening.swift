@@ -45,8 +45,10 @@ enum SocketOpening {
                     _ = system_unlink(path)
                     result = listen(family: AF_UNIX, pointer, length, address: address)
                 }
-                guard case .success(let listener) = result else {
-                    return result.map { _ in fatalError("unreachable") }
+                let listener: Int32
+                switch result {
+                case .success(let descriptor): listener = descriptor
+                case .failure(let error): return .failure(error)
                 }
                 defer {
                     _ = system_close(listener)

@@ -1,0 +1,97 @@
+import Foundation
+import QEMUTestSupport
+import QMP
+import Testing
+
+/// `qmpbook exec` as a whole process against a real QEMU.
+@Suite(.timeLimit(.minutes(2)))
+struct ExecCommandTests {
+    @Test func printsTheReplyAsJSONAndExitsZero() async throws {
+        let qemu = try await QEMUProcess.start()
+        defer { qemu.stop() }
+        let output = try await runProgram(try Executables.qmpbook, ["exec", "unix:\(qemu.socketPath)", "query-status"])
+        #expect(output.status == 0)
+        let reply = try JSONValue(parsing: output.standardOutput)
+        #expect(reply["return"]?["status"] == "prelaunch")
+        #expect(output.standardError.isEmpty)
+    }
+
+    @Test func passesArgumentsAndAcceptsABarePath() async throws {
+        let qemu = try await QEMUProcess.start()
+        defer { qemu.stop() }
+        let qmpbook = try Executables.qmpbook
+        let add = try await runProgram(qmpbook, ["exec", qemu.socketPath, "device_add", #"{"driver": "usb-tablet", "id": "tablet0"}"#])
+        #expect(add.status == 0)
+        #expect(try JSONValue(parsing: add.standardOutput) == ["return": [:]])
+        let list = try await runProgram(qmpbook, ["exec", qemu.socketPath, "qom-list", #"{"path": "/machine/peripheral"}"#, "--pretty"])
+        #expect(list.status == 0)
+        #expect(list.standardOutput.contains("tablet0"))
+        #expect(list.standardOutput.split(separator: "\n").count > 1)
+    }
+
+    @Test func qmpErrorIsOneLineOnStderrAndExitsOne() async throws {
+        let qemu = try await QEMUProcess.start()
+        defer { qemu.stop() }
+        let output = try await runProgram(try Executables.qmpbook, ["exec", qemu.socketPath, "device_del", #"{"id": "nope"}"#])
+        #expect(output.status == 1)
+        #expect(output.standardOutput.isEmpty)
+        let lines = output.standardError.split(separator: "\n")
+        #expect(lines.count == 1)
+        #expect(lines.first?.contains("DeviceNotFound") == true)
+        #expect(lines.first?.contains("device_del") == true)
+    }
+
+    @Test func passesAFileWithFd() async throws {
+        let qemu = try await QEMUProcess.start()
+        defer { qemu.stop() }
+        let path = qemu.directory.file("passed.bin")
+        let output = try await runProgram(try Executables.qmpbook, ["exec", qemu.socketPath, "add-fd", "--fd", "\(path):write"])
+        #expect(output.status == 0)
+        #expect(try JSONValue(parsing: output.standardOutput)["return"]?["fdset-id"]?.intValue != nil)
+        #expect(FileManager.default.fileExists(atPath: path))
+    }
+
+    @Test func unreachableSocketExitsThree() async throws {
+        let directory = try TemporaryDirectory()
+        let output = try await runProgram(try Executables.qmpbook, ["exec", directory.file("none.sock"), "query-status"])
+        #expect(output.status == 3)
+        #expect(output.standardError.contains("cannot connect"))
+    }
+
+    @Test(arguments: [
+        ["exec", "ftp:somewhere", "query-status"],
+        ["exec", "/tmp/x.sock", "query-status", "[1, 2]"],
+        ["exec", "/tmp/x.sock", "query-status", "{not json"],
+        ["exec", "/tmp/x.sock", "query-status", "--timeout", "soon"],
+    ])
+    func badArgumentsExitTwo(_ arguments: [String]) async throws {
+        let output = try await runProgram(try Executables.qmpbook, arguments)
+        #expect(output.status == 2)
+        #expect(output.standardError.split(separator: "\n").count == 1)
+    }
+
+    @Test func peerThatNeverAnswersTimesOutWithExitThree() async throws {
+        let peer = try ScriptedPeer { connection in
+            connection.send(ScriptedPeer.greeting)
+            try connection.answerCapabilities()
+            _ = connection.readLine()
+            _ = connection.readLine()
+        }
+        defer { peer.stop() }
+        let output = try await runProgram(try Executables.qmpbook, ["exec", peer.address.description, "query-status", "--timeout", "300ms"])
+        #expect(output.status == 3)
+        #expect(output.standardError.contains("no reply within"))
+    }
+
+    @Test func garbageGreetingExitsThree() async throws {
+        let peer = try ScriptedPeer { connection in
+            connection.send("220 smtp.example.com ESMTP\r\n")
+            _ = connection.readLine()
+        }
+        defer { peer.stop() }
+        let output = try await runProgram(try Executables.qmpbook, ["exec", peer.address.description, "query-status"])
+        #expect(output.status == 3)
+        #expect(output.standardError.contains("greeting"))
+        #expect(output.standardError.split(separator: "\n").count == 1)
+    }
+}
