@@ -30,9 +30,21 @@ public struct Diagnostic: Error, Sendable, Hashable, CustomStringConvertible {
     public var location: SourceLocation?
     public var message: String
 
+    /// A diagnostic is one line: line breaks in `message` (say, from a quoted
+    /// value) are written as `\n`.
     public init(_ message: String, at location: SourceLocation?) {
         self.location = location
-        self.message = message
+        var line = ""
+        line.reserveCapacity(message.utf8.count)
+        for character in message {
+            switch character {
+            case "\n": line += "\\n"
+            case "\r\n": line += "\\r\\n"
+            case "\r": line += "\\r"
+            default: line.append(character)
+            }
+        }
+        self.message = line
     }
 
     public var description: String {
@@ -53,5 +65,13 @@ public struct Diagnostics: Error, Sendable, CustomStringConvertible {
     /// One line per problem.
     public var description: String {
         diagnostics.map(\.description).joined(separator: "\n")
+    }
+}
+
+extension String {
+    /// "an integer", "a string", "null": a type's name as a message says it.
+    var withArticle: String {
+        if self == "null" { return self }
+        return ("aeiou".contains(first ?? "x") ? "an " : "a ") + self
     }
 }

@@ -92,19 +92,19 @@ public struct Pattern: Sendable {
     private static func compileOperator(_ name: String, _ operand: JSONValue, path: [String]) throws(PatternError) -> Node {
         switch name {
         case "$regex":
-            guard case .string(let source) = operand else { throw PatternError("$regex takes a string, not a \(operand.typeName)", path: path) }
+            guard case .string(let source) = operand else { throw PatternError("$regex takes a string, not \(operand.typeName.withArticle)", path: path) }
             guard let expression = RegularExpression(source) else { throw PatternError("$regex: '\(source)' is not a valid regular expression", path: path) }
             return .regex(source, expression)
         case "$exists":
-            guard case .bool(let flag) = operand else { throw PatternError("$exists takes true or false, not a \(operand.typeName)", path: path) }
+            guard case .bool(let flag) = operand else { throw PatternError("$exists takes true or false, not \(operand.typeName.withArticle)", path: path) }
             return .exists(flag)
         case "$ne":
             return .notEqual(operand)
         case "$gt", "$ge", "$lt", "$le":
-            guard let bound = operand.doubleValue else { throw PatternError("\(name) takes a number, not a \(operand.typeName)", path: path) }
+            guard let bound = operand.doubleValue else { throw PatternError("\(name) takes a number, not \(operand.typeName.withArticle)", path: path) }
             return .compare(Comparison(rawValue: name)!, bound)
         case "$in":
-            guard case .array(let choices) = operand else { throw PatternError("$in takes a list, not a \(operand.typeName)", path: path) }
+            guard case .array(let choices) = operand else { throw PatternError("$in takes a list, not \(operand.typeName.withArticle)", path: path) }
             return .oneOf(choices)
         case "$contains":
             return .contains(try compile(operand, path: path))

@@ -624,7 +624,6 @@ final class PlaybookDecoder {
     }
 
     private func article(_ noun: String) -> String {
-        if noun == "null" { return "null" }
-        return (["a", "e", "i", "o", "u"].contains(noun.first.map(String.init) ?? "") ? "an " : "a ") + noun
+        noun.withArticle
     }
 }

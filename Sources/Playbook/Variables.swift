@@ -96,7 +96,7 @@ public struct Variables: Sendable {
                 }
                 current = elements[index]
             default:
-                throw TemplateError("'${\(reference)}': '\(walked)' is a \(current.typeName), not a map or a list")
+                throw TemplateError("'${\(reference)}': '\(walked)' is \(current.typeName.withArticle), not a map or a list")
             }
         }
         return current

@@ -43,8 +43,7 @@ extension Qmpbook {
                         failedFiles += 1
                         problems += failure.diagnostics.count
                         for diagnostic in failure.diagnostics {
-                            // A problem without a position concerns the whole file.
-                            StandardError.writeLine(diagnostic.location == nil ? "\(diagnostic.message)" : diagnostic.description)
+                            StandardError.writeLine(diagnostic.description)
                         }
                     }
                 }

@@ -153,6 +153,10 @@ import Testing
         #expect(step.locations["arguments.props.0.x"]?.line == 21)
         #expect(step.location(of: "arguments.props.0.x.y").line == 21)
         #expect(step.location(of: "nowhere").line == 16)
+        let steps = try playbook(Self.example).steps
+        #expect(steps[2].locations["wait-event.1"] == SourceLocation(file: "/books/t.yaml", line: 31, column: 34))
+        #expect(steps[1].locations["expect.error.class"]?.line == 27)
+        #expect(steps[6].locations["fd.perm"]?.line == 40)
     }
 
     @Test(arguments: ["0600", "0o600", "\"0600\"", "600", "'0o600'"])
@@ -257,6 +261,13 @@ import Testing
     @Test func sleepAndLogNeedNoTargetAmongSeveral() throws {
         let playbook = try playbook("name: t\ntargets: {a: {connect: /s}, b: {connect: /t}}\nsteps: [{sleep: 1}, {log: x}]\n")
         #expect(playbook.steps.map(\.target) == [nil, nil])
+    }
+
+    @Test func everyProblemIsOneLine() {
+        let found = problems("name: t\ntargets: {vm: {connect: /s}}\nsteps:\n  - sleep: \"5\\nseconds\"\n")
+        #expect(found.count == 1)
+        #expect(found.first?.description.contains("\n") == false)
+        #expect(found.first?.message.contains("'5\\nseconds'") == true)
     }
 
     @Test func hintsTheNearestKey() {

@@ -64,7 +64,7 @@ import Testing
         ("${devv}", "did you mean 'dev'"),
         ("${nested.y}", "has no key 'y'"),
         ("${nested.list.5}", "no element '5'"),
-        ("${n.x}", "is a integer, not a map"),
+        ("${n.x}", "is an integer, not a map"),
         ("${env.NO_SUCH_VARIABLE_HERE}", "not set"),
         ("${playbook.path}", "${playbook.dir}"),
         ("${unterminated", "unterminated"),

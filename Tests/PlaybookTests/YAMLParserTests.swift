@@ -2,7 +2,8 @@ import QMP
 import Testing
 @testable import Playbook
 
-@Suite struct YAMLParserTests {
+@Suite(.timeLimit(.minutes(1)))
+struct YAMLParserTests {
     private func parse(_ text: String) throws(Diagnostic) -> YAMLNode? {
         try YAMLParser(bytes: Array(text.utf8), file: "t.yaml").parseDocument()
     }

@@ -65,9 +65,7 @@ import Testing
         let sent = Date(timeIntervalSince1970: 1000)
         var log = EventLog()
         log.record(RecordedEvent(name: "STOP", received: sent - 0.5))
-        log.mark(step: "pause", at: sent)
         log.record(RecordedEvent(name: "STOP", received: sent + 0.5))
-        #expect(log.sendTime(of: "pause") == sent)
         #expect(log.take(EventQuery(names: ["STOP"], since: sent), by: 5)?.sequence == 1)
         #expect(log.events[0].takenBy == nil)
     }
@@ -76,13 +74,8 @@ import Testing
         // An event read before the command was sent but logged after the mark still does not count.
         let sent = Date(timeIntervalSince1970: 1000)
         var log = EventLog()
-        log.mark(step: "pause", at: sent)
         log.record(RecordedEvent(name: "STOP", received: sent - 0.001))
         #expect(log.take(EventQuery(names: ["STOP"], since: sent), by: 5) == nil)
-    }
-
-    @Test func anUnmarkedStepHasNoSendTime() {
-        #expect(EventLog().sendTime(of: "never") == nil)
     }
 
     @Test func untakenListsWhatNoWaitTookSinceATime() {

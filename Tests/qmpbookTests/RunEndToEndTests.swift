@@ -191,7 +191,7 @@ import Testing
                 execute: query-status
                 until: {status: running}
                 interval: 50ms
-                timeout: 400ms
+                timeout: 1s
             """)
         let outcome = try await fixture.run()
         #expect(outcome.status == 1)

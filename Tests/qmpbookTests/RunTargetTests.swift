@@ -149,4 +149,20 @@ import Testing
         #expect(outcome.report["outcome"] == "error")
         #expect(outcome.report["targets"]?[0]?["error"]?.stringValue?.contains("handshake") == true)
     }
+
+    @Test func theReportOnStdoutMovesProgressToStderr() async throws {
+        let fixture = try RunFixture("""
+            name: to stdout
+            targets:
+              vm: {launch: \(RunFixture.qemu)}
+            steps:
+              - execute: query-status
+            """)
+        let output = try await runProgram(try Executables.qmpbook, ["run", fixture.playbook, "--report", "-"])
+        #expect(output.status == 0)
+        let report = try JSONValue(parsing: output.standardOutput)
+        #expect(report["outcome"] == "passed")
+        #expect(output.standardError.contains("PASS"))
+        #expect(!FileManager.default.fileExists(atPath: fixture.folder.file("book.report.json")))
+    }
 }

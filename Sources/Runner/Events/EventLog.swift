@@ -6,10 +6,10 @@ import Foundation
 /// ```swift
 /// var log = EventLog()
 /// log.record(RecordedEvent(name: "STOP", received: t0))
-/// log.mark(step: "pause", at: t1)             // step "pause" was sent at t1
 /// log.record(RecordedEvent(name: "RESUME", received: t2))
-/// let query = EventQuery(names: ["STOP", "RESUME"], since: log.sendTime(of: "pause"))
-/// log.take(query, by: 4)?.name                // "RESUME": STOP came before the mark
+/// // `since: pause`, where step "pause" sent its command at t1, between t0 and t2:
+/// let query = EventQuery(names: ["STOP", "RESUME"], since: t1)
+/// log.take(query, by: 4)?.name                // "RESUME": STOP came before t1
 /// ```
 ///
 /// A wait takes the first event, in arrival order, that no earlier wait took,
@@ -19,14 +19,14 @@ import Foundation
 /// ``TargetEvents`` adds waiting with a timeout.
 ///
 /// `since` compares the time each event was read from the socket with the
-/// time the step's command was sent, not positions in the log, so an event
-/// still on its way from the connection to the log is placed correctly.
+/// time the step's command was sent (which the runner keeps, as the step may
+/// be on another target), not positions in the log, so an event still on
+/// its way from the connection to the log is placed correctly.
 ///
 /// Memory is bounded: past ``limit`` events the oldest tenth is dropped (and
 /// counted in ``dropped``), so a peer that floods events cannot exhaust it.
 public struct EventLog: Sendable {
     public private(set) var events: [RecordedEvent] = []
-    private var marks: [String: Date] = [:]
     private var nextSequence = 0
     /// The most events kept.
     public let limit: Int
@@ -54,16 +54,6 @@ public struct EventLog: Sendable {
             dropped += excess
         }
         return stored
-    }
-
-    /// Notes that step `id` sent its command at `time`: `since: id` then considers only events received later.
-    public mutating func mark(step id: String, at time: Date) {
-        marks[id] = time
-    }
-
-    /// When step `id` sent its command, or nil when it has not sent anything.
-    public func sendTime(of id: String) -> Date? {
-        marks[id]
     }
 
     /// Takes the first untaken event matching `query`, recording `step` as its taker.

@@ -50,16 +50,6 @@ public actor TargetEvents {
         }
     }
 
-    /// Notes that step `id` sent its command at `time` (see ``EventLog/mark(step:at:)``).
-    public func mark(step id: String, at time: Date) {
-        log.mark(step: id, at: time)
-    }
-
-    /// When step `id` sent its command.
-    public func sendTime(of id: String) -> Date? {
-        log.sendTime(of: id)
-    }
-
     /// Every event recorded so far (the oldest may have been dropped; see ``EventLog``).
     public var events: [RecordedEvent] { log.events }
 

@@ -166,7 +166,7 @@ public final class PlaybookRunner: Sendable {
         } catch {
             failure = (.error, error.kind == .invalidInput ? 2 : 3, error.message)
             // Targets that are up still get their always steps.
-            if !sessions.isEmpty || !playbook.always.isEmpty {
+            do {
                 let session = RunSession(
                     playbook: playbook, options: options, targets: sessions,
                     variables: Variables(vars: playbook.vars, overrides: options.variables,
@@ -239,11 +239,16 @@ public final class PlaybookRunner: Sendable {
         let cache = SchemaCache.defaultDirectory().map { SchemaCache(directory: $0) }
         let playbook = self.playbook
         let outcome = await control.phase(.startup) { () async -> Swift.Result<[String], RunnerError> in
-            do throws(RunnerError) {
-                return .success(try await Preflight.check(playbook, targets: sessions, variables: variables, cache: cache))
-            } catch {
-                return .failure(error)
+            // Raced so that a signal does not wait for a schema that is still arriving.
+            let checked = await race(timeout: nil) { () async -> Swift.Result<[String], RunnerError> in
+                do throws(RunnerError) {
+                    return .success(try await Preflight.check(playbook, targets: sessions, variables: variables, cache: cache))
+                } catch {
+                    return .failure(error)
+                }
             }
+            if case .finished(let result) = checked { return result }
+            return .success([])
         }
         return try outcome?.get() ?? []
     }
@@ -301,9 +306,14 @@ public final class PlaybookRunner: Sendable {
             for (key, value) in environment {
                 env[key] = try text(value, "launch env \(key)")
             }
-            let socket = folder.file("\(target.name).qmp")
+            // A unix socket path holds at most 107 bytes: long target names get a short file name.
+            var stem = target.name
+            if folder.file("\(stem).qmp").utf8.count > 100 || stem.contains("/") || stem.contains(",") {
+                stem = "target-\(playbook.targets.firstIndex { $0.name == target.name } ?? 0)"
+            }
+            let socket = folder.file("\(stem).qmp")
             argv += ["-qmp", "unix:\(socket),server=on,wait=off"]
-            return .launch(command: argv, environment: env, socket: socket, output: folder.file("\(target.name).log"))
+            return .launch(command: argv, environment: env, socket: socket, output: folder.file("\(stem).log"))
         }
     }
 

@@ -43,6 +43,14 @@ enum StepActions {
                 if let descriptor { System.close(descriptor) }
             } catch {
                 if let descriptor { System.close(descriptor) }
+                if plan.until != nil, error.code == .timeout {
+                    // The poll ran out of time while waiting for a reply.
+                    result.status = .timeout
+                    let detail = plan.redact || lastMismatch == nil ? "" : "; the last reply: \(lastMismatch ?? "")"
+                    result.message = untilMessage(plan, budget: budget, attempts: attempts)
+                        + "; the last attempt got no reply" + detail
+                    return result
+                }
                 return await failure(of: plan.command, error, on: target, budget: budget, into: result)
             }
             if progress.isVerbose {
@@ -60,8 +68,7 @@ enum StepActions {
                 result.response = reply.json
                 result.registered = reply.json
                 let detail = plan.redact ? "" : "; last time \(lastMismatch ?? "it did not match")"
-                result.message = "\(plan.command) did not return a value matching until within \(describe(budget))"
-                    + " (\(attempts) attempts)\(detail)"
+                result.message = untilMessage(plan, budget: budget, attempts: attempts) + detail
                 return result
             }
             try? await Task.sleep(for: plan.interval)
@@ -71,6 +78,11 @@ enum StepActions {
         result.registered = result.response
         judge(reply, plan: plan, into: &result)
         return result
+    }
+
+    private static func untilMessage(_ plan: ExecutePlan, budget: Duration, attempts: Int) -> String {
+        "\(plan.command) did not return a value matching until within \(describe(budget))"
+            + " (\(attempts) attempt\(attempts == 1 ? "" : "s"))"
     }
 
     /// Sets the status and message from the reply and the step's `expect`.
