@@ -21,6 +21,8 @@ final class MonitorCore: Sendable {
 
     let connection: SocketConnection
     let options: MonitorOptions
+    /// Runs the jobs of tasks that prefer it on the reader thread.
+    let executor = ConnectionExecutor()
     private let state: Mutex<State>
 
     private struct Pending {
@@ -212,6 +214,7 @@ final class MonitorCore: Sendable {
         for waiter in greetingWaiters { waiter.resume(returning: .failure(finalReason)) }
         for subscription in subscriptions { subscription.finish(finalReason) }
         for waiter in closeWaiters { waiter.resume() }
+        if !readerStarted { executor.stop() }
         return (readerStarted, finalReason)
     }
 
@@ -228,7 +231,7 @@ final class MonitorCore: Sendable {
 
     // MARK: - The reader thread
 
-    private func startReader() {
+    func startReader() {
         let start = state.withLock { state -> Bool in
             guard state.reader == .notStarted else { return false }
             state.reader = .running
@@ -242,13 +245,34 @@ final class MonitorCore: Sendable {
     }
 
     private func readLoop() {
+        // Named from inside: on Linux a name set before start() is not
+        // applied, and the thread would carry its creator's name.
+        Thread.current.name = "qmp-reader"
         var framer = LineFramer(maximumMessageSize: options.maximumMessageSize)
         var router = MessageRouter()
         let chunkSize = 64 << 10
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
         defer { chunk.deallocate() }
+        var jobs: [UnownedJob] = []
         var end: QMPError
         reading: while true {
+            if executor.isActive {
+                // Run what tasks preferring this thread have queued (callers
+                // just resumed by replies), then wait for the socket or a job.
+                executor.runQueuedJobs(&jobs)
+                guard executor.prepareToWait() else { continue reading }
+                let ready = system_poll_readable(connection.descriptor, executor.wakeDescriptor)
+                executor.finishWaiting(signalled: (try? ready.get().second).map { $0 != 0 } ?? false)
+                switch ready {
+                case .success(let revents) where revents.first == 0:
+                    continue reading
+                case .success:
+                    break
+                case .failure(let errno):
+                    end = QMPError.connectionClosed("waiting on the QMP connection failed: \(errno)")
+                    break reading
+                }
+            }
             switch connection.receive(into: chunk) {
             case .success(0):
                 end = QMPError.connectionClosed("the peer closed the QMP connection")
@@ -273,6 +297,7 @@ final class MonitorCore: Sendable {
             }
         }
         fail(with: end)
+        executor.stop()
         connection.shutdown()
         connection.close()
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in

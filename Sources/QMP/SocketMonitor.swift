@@ -135,6 +135,21 @@ public final class SocketMonitor: Sendable {
         await core.waitUntilClosed()
     }
 
+    /// An executor that runs tasks on this connection's reader thread, so a
+    /// reply resumes its caller without waking a second thread. Getting it
+    /// starts the reader. See ``ConnectionExecutor`` for what code running
+    /// there must not do.
+    ///
+    /// ```swift
+    /// try await withTaskExecutorPreference(monitor.executor) {
+    ///     for _ in 0..<1000 { try await monitor.execute("query-status") }
+    /// }
+    /// ```
+    public var executor: ConnectionExecutor {
+        core.startReader()
+        return core.executor
+    }
+
     /// How many lines the peer sent after the greeting that were not QMP
     /// messages (skipped and logged).
     public var protocolErrorCount: Int { core.protocolErrorCount }
