@@ -2,9 +2,10 @@ import Foundation
 import Logging
 import Synchronization
 
-/// A reply as it came off the socket: the raw line and the parsed message.
+/// A reply as it came off the socket: the raw line (only when the caller
+/// asked for it) and the parsed message.
 struct ReceivedReply: Sendable {
-    var bytes: [UInt8]
+    var bytes: [UInt8]?
     var message: JSONObject
     var reply: Reply
 }
@@ -28,6 +29,8 @@ final class MonitorCore: Sendable {
     private struct Pending {
         var continuation: ReplyContinuation
         var command: String
+        /// Whether the caller wants the raw reply line (``SocketMonitor/run(_:timeout:)``).
+        var wantsBytes: Bool
     }
 
     private enum ReaderPhase {
@@ -118,7 +121,8 @@ final class MonitorCore: Sendable {
     }
 
     /// Sends `message` (without an id: one is added) and waits for its reply.
-    func send(_ message: JSONObject, name: String, passing fd: Int32?, timeout: Duration?) async throws(QMPError) -> ReceivedReply {
+    /// With `wantsBytes`, the reply's raw line is kept in ``ReceivedReply/bytes``.
+    func send(_ message: JSONObject, name: String, passing fd: Int32?, timeout: Duration?, wantsBytes: Bool = false) async throws(QMPError) -> ReceivedReply {
         if fd != nil, !connection.isUnix {
             throw QMPError(.unsupported, "\(name): passing a file descriptor needs a unix socket, not TCP", command: name)
         }
@@ -137,7 +141,7 @@ final class MonitorCore: Sendable {
             await withCheckedContinuation { (continuation: ReplyContinuation) in
                 let closed = state.withLock { state -> QMPError? in
                     if let closed = state.closed { return closed }
-                    state.pending[id] = Pending(continuation: continuation, command: name)
+                    state.pending[id] = Pending(continuation: continuation, command: name, wantsBytes: wantsBytes)
                     return nil
                 }
                 if let closed {
@@ -250,7 +254,7 @@ final class MonitorCore: Sendable {
         Thread.current.name = "qmp-reader"
         var framer = LineFramer(maximumMessageSize: options.maximumMessageSize)
         var router = MessageRouter()
-        let chunkSize = 64 << 10
+        let chunkSize = 256 << 10
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
         defer { chunk.deallocate() }
         var jobs: [UnownedJob] = []
@@ -317,7 +321,7 @@ final class MonitorCore: Sendable {
                 return nil
             }
             let reply = Reply(message: message) ?? .success(.null)
-            pending.continuation.resume(returning: .success(ReceivedReply(bytes: Array(line), message: message, reply: reply)))
+            pending.continuation.resume(returning: .success(ReceivedReply(bytes: pending.wantsBytes ? Array(line) : nil, message: message, reply: reply)))
         case .event(let event):
             let subscriptions = state.withLock { $0.subscriptions.values.compactMap(\.subscription) }
             for subscription in subscriptions { subscription.deliver(event) }

@@ -166,11 +166,11 @@ public final class SocketMonitor: Sendable {
         }
         let callerID = message["id"]
         message["id"] = nil
-        let received = try await core.send(message, name: name, passing: fd, timeout: timeout)
+        let received = try await core.send(message, name: name, passing: fd, timeout: timeout, wantsBytes: callerID == nil)
         if case .failure(let error) = received.reply {
             throw QMPError.commandFailed(error, command: name)
         }
-        guard let callerID else { return received.bytes }
+        if callerID == nil, let bytes = received.bytes { return bytes }
         var reply = received.message
         reply["id"] = callerID
         return JSONValue.object(reply).jsonBytes
