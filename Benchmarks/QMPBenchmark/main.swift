@@ -1,17 +1,22 @@
 // The benchmark client for qmpbook's engine: the same workloads as
 // Benchmarks/qmp/raw_client.c, through QMP.SocketMonitor.
 //
-//   qmp-bench SOCKET WORKLOAD COUNT
+//   qmp-bench [--reader-executor] SOCKET WORKLOAD COUNT
 //
 // Workloads: roundtrip, schema, event, getfd, sequential, concurrent.
-// Prints one JSON object in the shape compare.py reads.
+// Prints one JSON object in the shape compare.py reads. With
+// --reader-executor the workload runs with the connection's executor as
+// its task executor preference (callers resume on the reader thread);
+// without it, on the cooperative pool, as a library user's code would.
 
 import Foundation
 import QMP
 
-let arguments = CommandLine.arguments
+var arguments = CommandLine.arguments
+let onReader = arguments.count > 1 && arguments[1] == "--reader-executor"
+if onReader { arguments.remove(at: 1) }
 guard arguments.count == 4, let count = Int(arguments[3]), count > 0 else {
-    FileHandle.standardError.write(Data("usage: qmp-bench SOCKET WORKLOAD COUNT\n".utf8))
+    FileHandle.standardError.write(Data("usage: qmp-bench [--reader-executor] SOCKET WORKLOAD COUNT\n".utf8))
     exit(2)
 }
 let socketPath = arguments[1]
@@ -25,7 +30,7 @@ func report(_ workload: String, _ samples: [UInt64], wall: UInt64? = nil) {
     let total = wall ?? sorted.reduce(0, +)
     let seconds = Double(total) / 1e9
     let result: JSONValue = [
-        "client": "qmpbook",
+        "client": .string(onReader ? "qmpbook-reader" : "qmpbook"),
         "workload": .string(workload),
         "count": .int(Int64(sorted.count)),
         "seconds": .double(seconds),
@@ -41,9 +46,20 @@ func report(_ workload: String, _ samples: [UInt64], wall: UInt64? = nil) {
 /// cooperative pool: top-level code would run on the main actor and add a
 /// hop to the main thread and back to every command, which is the
 /// benchmark's cost, not the engine's.
-func runWorkload(socketPath: String, workload: String, count: Int) async throws {
+func runWorkload(socketPath: String, workload: String, count: Int, onReader: Bool) async throws {
     let monitor = try await SocketMonitor.dial(.unix(path: socketPath), timeout: .seconds(5))
     _ = try await monitor.connect(timeout: .seconds(5))
+    if onReader {
+        try await withTaskExecutorPreference(monitor.executor) {
+            try await run(workload, count: count, on: monitor)
+        }
+    } else {
+        try await run(workload, count: count, on: monitor)
+    }
+    await monitor.disconnect()
+}
+
+func run(_ workload: String, count: Int, on monitor: SocketMonitor) async throws {
     var samples: [UInt64] = []
     samples.reserveCapacity(count)
     switch workload {
@@ -117,11 +133,10 @@ func runWorkload(socketPath: String, workload: String, count: Int) async throws 
         FileHandle.standardError.write(Data("unknown workload \(workload)\n".utf8))
         exit(2)
     }
-    await monitor.disconnect()
 }
 
 do {
-    try await runWorkload(socketPath: socketPath, workload: workload, count: count)
+    try await runWorkload(socketPath: socketPath, workload: workload, count: count, onReader: onReader)
 } catch {
     FileHandle.standardError.write(Data("qmp-bench: \(error)\n".utf8))
     exit(1)
