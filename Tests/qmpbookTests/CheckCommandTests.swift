@@ -184,7 +184,7 @@ struct CheckCommandTests {
         let path = Self.repository("Playbooks/usb-hotplug.yaml")
         let outcome = try await CheckCommandRunner.run(["check", path])
         #expect(outcome.status == 0)
-        #expect(outcome.standardOutput == "\(path): ok (5 steps, 1 target)\n")
+        #expect(outcome.standardOutput == "\(path): ok (9 steps, 1 target)\n")
         #expect(outcome.standardError.isEmpty)
     }
 
