@@ -34,6 +34,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(name: "qmp-bench", dependencies: ["QMP"], path: "Benchmarks/QMPBenchmark"),
         .target(name: "QEMUTestSupport", dependencies: ["QMP"], path: "Tests/QEMUTestSupport"),
         .testTarget(name: "QMPTests", dependencies: ["QMP", "QEMUTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PlaybookTests", dependencies: ["Playbook"]),

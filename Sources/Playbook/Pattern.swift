@@ -63,25 +63,37 @@ public struct Pattern: Sendable {
     /// part) for an unknown operator or an operator with a wrong operand.
     public init(_ value: JSONValue) throws(PatternError) {
         source = value
-        root = try Pattern.compile(value, path: [])
+        root = try Pattern.compile(value, path: [], isDeferred: nil)
     }
 
-    private static func compile(_ value: JSONValue, path: [String]) throws(PatternError) -> Node {
+    /// Checks a pattern before its `${…}` are resolved: an operator whose
+    /// operand `isDeferred` (not known until the run) is accepted as it is,
+    /// so `{$regex: "^${dev}$"}` or `{$gt: "${limit}"}` are checked at run time.
+    /// - Throws: ``PatternError`` as ``init(_:)`` does, for what is known now.
+    public static func check(_ value: JSONValue, isDeferred: (JSONValue) -> Bool) throws(PatternError) {
+        try withoutActuallyEscaping(isDeferred) { (deferred) throws(PatternError) in
+            _ = try compile(value, path: [], isDeferred: deferred)
+        }
+    }
+
+    private static func compile(_ value: JSONValue, path: [String], isDeferred: ((JSONValue) -> Bool)?) throws(PatternError) -> Node {
         switch value {
         case .array(let elements):
             var nodes: [Node] = []
-            for (index, element) in elements.enumerated() { nodes.append(try compile(element, path: path + [String(index)])) }
+            for (index, element) in elements.enumerated() {
+                nodes.append(try compile(element, path: path + [String(index)], isDeferred: isDeferred))
+            }
             return .array(nodes)
         case .object(let object):
             if object.count == 1, let key = object.keys.first, key.hasPrefix("$") {
-                return try compileOperator(key, object.values[0], path: path + [key])
+                return try compileOperator(key, object.values[0], path: path + [key], isDeferred: isDeferred)
             }
             var members: [(String, Node)] = []
             for (key, member) in object.members {
                 if key.hasPrefix("$") {
                     throw PatternError("an operator such as '\(key)' must be the only key of its map", path: path + [key])
                 }
-                members.append((key, try compile(member, path: path + [key])))
+                members.append((key, try compile(member, path: path + [key], isDeferred: isDeferred)))
             }
             return .object(members)
         default:
@@ -89,7 +101,10 @@ public struct Pattern: Sendable {
         }
     }
 
-    private static func compileOperator(_ name: String, _ operand: JSONValue, path: [String]) throws(PatternError) -> Node {
+    private static func compileOperator(
+        _ name: String, _ operand: JSONValue, path: [String], isDeferred: ((JSONValue) -> Bool)?
+    ) throws(PatternError) -> Node {
+        if operators.contains(name), let isDeferred, isDeferred(operand) { return .any }
         switch name {
         case "$regex":
             guard case .string(let source) = operand else { throw PatternError("$regex takes a string, not \(operand.typeName.withArticle)", path: path) }
@@ -107,7 +122,7 @@ public struct Pattern: Sendable {
             guard case .array(let choices) = operand else { throw PatternError("$in takes a list, not \(operand.typeName.withArticle)", path: path) }
             return .oneOf(choices)
         case "$contains":
-            return .contains(try compile(operand, path: path))
+            return .contains(try compile(operand, path: path, isDeferred: isDeferred))
         case "$any":
             guard operand == .bool(true) else { throw PatternError("$any takes true", path: path) }
             return .any

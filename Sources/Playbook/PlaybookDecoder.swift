@@ -417,7 +417,10 @@ final class PlaybookDecoder {
         checkTemplates(node)
         let value = node.jsonValue
         do {
-            _ = try Pattern(value)
+            try Pattern.check(value) { operand in
+                guard case .string(let text) = operand else { return false }
+                return (try? Template.references(in: text))?.isEmpty == false
+            }
         } catch {
             var locations: [String: SourceLocation] = [path: location(node)]
             record(node, path: path, into: &locations)

@@ -2,9 +2,10 @@ import Foundation
 import Logging
 import Synchronization
 
-/// A reply as it came off the socket: the raw line and the parsed message.
+/// A reply as it came off the socket: the raw line (only when the caller
+/// asked for it) and the parsed message.
 struct ReceivedReply: Sendable {
-    var bytes: [UInt8]
+    var bytes: [UInt8]?
     var message: JSONObject
     var reply: Reply
 }
@@ -21,11 +22,15 @@ final class MonitorCore: Sendable {
 
     let connection: SocketConnection
     let options: MonitorOptions
+    /// Runs the jobs of tasks that prefer it on the reader thread.
+    let executor = ConnectionExecutor()
     private let state: Mutex<State>
 
     private struct Pending {
         var continuation: ReplyContinuation
         var command: String
+        /// Whether the caller wants the raw reply line (``SocketMonitor/run(_:timeout:)``).
+        var wantsBytes: Bool
     }
 
     private enum ReaderPhase {
@@ -116,7 +121,8 @@ final class MonitorCore: Sendable {
     }
 
     /// Sends `message` (without an id: one is added) and waits for its reply.
-    func send(_ message: JSONObject, name: String, passing fd: Int32?, timeout: Duration?) async throws(QMPError) -> ReceivedReply {
+    /// With `wantsBytes`, the reply's raw line is kept in ``ReceivedReply/bytes``.
+    func send(_ message: JSONObject, name: String, passing fd: Int32?, timeout: Duration?, wantsBytes: Bool = false) async throws(QMPError) -> ReceivedReply {
         if fd != nil, !connection.isUnix {
             throw QMPError(.unsupported, "\(name): passing a file descriptor needs a unix socket, not TCP", command: name)
         }
@@ -135,7 +141,7 @@ final class MonitorCore: Sendable {
             await withCheckedContinuation { (continuation: ReplyContinuation) in
                 let closed = state.withLock { state -> QMPError? in
                     if let closed = state.closed { return closed }
-                    state.pending[id] = Pending(continuation: continuation, command: name)
+                    state.pending[id] = Pending(continuation: continuation, command: name, wantsBytes: wantsBytes)
                     return nil
                 }
                 if let closed {
@@ -212,6 +218,7 @@ final class MonitorCore: Sendable {
         for waiter in greetingWaiters { waiter.resume(returning: .failure(finalReason)) }
         for subscription in subscriptions { subscription.finish(finalReason) }
         for waiter in closeWaiters { waiter.resume() }
+        if !readerStarted { executor.stop() }
         return (readerStarted, finalReason)
     }
 
@@ -228,7 +235,7 @@ final class MonitorCore: Sendable {
 
     // MARK: - The reader thread
 
-    private func startReader() {
+    func startReader() {
         let start = state.withLock { state -> Bool in
             guard state.reader == .notStarted else { return false }
             state.reader = .running
@@ -242,13 +249,34 @@ final class MonitorCore: Sendable {
     }
 
     private func readLoop() {
+        // Named from inside: on Linux a name set before start() is not
+        // applied, and the thread would carry its creator's name.
+        Thread.current.name = "qmp-reader"
         var framer = LineFramer(maximumMessageSize: options.maximumMessageSize)
         var router = MessageRouter()
-        let chunkSize = 64 << 10
+        let chunkSize = 256 << 10
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
         defer { chunk.deallocate() }
+        var jobs: [UnownedJob] = []
         var end: QMPError
         reading: while true {
+            if executor.isActive {
+                // Run what tasks preferring this thread have queued (callers
+                // just resumed by replies), then wait for the socket or a job.
+                executor.runQueuedJobs(&jobs)
+                guard executor.prepareToWait() else { continue reading }
+                let ready = system_poll_readable(connection.descriptor, executor.wakeDescriptor)
+                executor.finishWaiting(signalled: (try? ready.get().second).map { $0 != 0 } ?? false)
+                switch ready {
+                case .success(let revents) where revents.first == 0:
+                    continue reading
+                case .success:
+                    break
+                case .failure(let errno):
+                    end = QMPError.connectionClosed("waiting on the QMP connection failed: \(errno)")
+                    break reading
+                }
+            }
             switch connection.receive(into: chunk) {
             case .success(0):
                 end = QMPError.connectionClosed("the peer closed the QMP connection")
@@ -273,6 +301,7 @@ final class MonitorCore: Sendable {
             }
         }
         fail(with: end)
+        executor.stop()
         connection.shutdown()
         connection.close()
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
@@ -292,7 +321,7 @@ final class MonitorCore: Sendable {
                 return nil
             }
             let reply = Reply(message: message) ?? .success(.null)
-            pending.continuation.resume(returning: .success(ReceivedReply(bytes: Array(line), message: message, reply: reply)))
+            pending.continuation.resume(returning: .success(ReceivedReply(bytes: pending.wantsBytes ? Array(line) : nil, message: message, reply: reply)))
         case .event(let event):
             let subscriptions = state.withLock { $0.subscriptions.values.compactMap(\.subscription) }
             for subscription in subscriptions { subscription.deliver(event) }

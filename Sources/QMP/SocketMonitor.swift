@@ -135,6 +135,21 @@ public final class SocketMonitor: Sendable {
         await core.waitUntilClosed()
     }
 
+    /// An executor that runs tasks on this connection's reader thread, so a
+    /// reply resumes its caller without waking a second thread. Getting it
+    /// starts the reader. See ``ConnectionExecutor`` for what code running
+    /// there must not do.
+    ///
+    /// ```swift
+    /// try await withTaskExecutorPreference(monitor.executor) {
+    ///     for _ in 0..<1000 { try await monitor.execute("query-status") }
+    /// }
+    /// ```
+    public var executor: ConnectionExecutor {
+        core.startReader()
+        return core.executor
+    }
+
     /// How many lines the peer sent after the greeting that were not QMP
     /// messages (skipped and logged).
     public var protocolErrorCount: Int { core.protocolErrorCount }
@@ -151,11 +166,11 @@ public final class SocketMonitor: Sendable {
         }
         let callerID = message["id"]
         message["id"] = nil
-        let received = try await core.send(message, name: name, passing: fd, timeout: timeout)
+        let received = try await core.send(message, name: name, passing: fd, timeout: timeout, wantsBytes: callerID == nil)
         if case .failure(let error) = received.reply {
             throw QMPError.commandFailed(error, command: name)
         }
-        guard let callerID else { return received.bytes }
+        if callerID == nil, let bytes = received.bytes { return bytes }
         var reply = received.message
         reply["id"] = callerID
         return JSONValue.object(reply).jsonBytes

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Playbook
 import QMP
 
 extension Qmpbook {
@@ -22,7 +23,7 @@ extension Qmpbook {
         @Option(name: .customLong("event"), help: ArgumentHelp("Only events with this name (repeatable).", valueName: "NAME"))
         var names: [String] = []
 
-        @Option(help: ArgumentHelp("Only events whose data contains this JSON: objects match when every key given matches, lists element by element, scalars by equality.", valueName: "JSON"))
+        @Option(help: ArgumentHelp("Only events whose data matches this pattern, written as JSON in the playbook match language ({\"device\": \"tablet0\"}, {\"$regex\": …}, …).", valueName: "JSON"))
         var match: String?
 
         @Option(help: "Stop after this many events.")
@@ -35,7 +36,14 @@ extension Qmpbook {
             try await reportingFailures {
                 let address = try MonitorCommandLine.address(address)
                 let timeout = try timeout.map { try MonitorCommandLine.duration($0, option: "--timeout") }
-                let pattern = try match.map { try MonitorCommandLine.json($0, what: "--match") }
+                let pattern = try match.map { text -> Pattern in
+                    let value = try MonitorCommandLine.json(text, what: "--match")
+                    do {
+                        return try Pattern(value)
+                    } catch {
+                        throw CommandFailure(message: "--match: \(error)", status: .invalidInput)
+                    }
+                }
                 if let count, count < 1 {
                     throw CommandFailure(message: "--count must be at least 1", status: .invalidInput)
                 }
@@ -62,27 +70,11 @@ extension Qmpbook {
                         throw MonitorCommandLine.failure(reason)
                     }
                     guard names.isEmpty || names.contains(event.name) else { continue }
-                    if let pattern, !Self.data(.object(event.data), contains: pattern) { continue }
+                    if let pattern, !pattern.matches(.object(event.data)) { continue }
                     MonitorCommandLine.writeLine(event.json.jsonText)
                     printed += 1
                 }
                 await monitor.disconnect()
-            }
-        }
-
-        /// Whether `value` has everything `pattern` has: for objects, every key
-        /// of the pattern with a matching value; for lists, the same length and
-        /// matching elements; otherwise equality.
-        static func data(_ value: JSONValue, contains pattern: JSONValue) -> Bool {
-            switch (value, pattern) {
-            case (.object(let object), .object(let wanted)):
-                return wanted.members.allSatisfy { key, expected in
-                    object[key].map { data($0, contains: expected) } ?? false
-                }
-            case (.array(let elements), .array(let wanted)):
-                return elements.count == wanted.count && zip(elements, wanted).allSatisfy { data($0, contains: $1) }
-            default:
-                return value == pattern
             }
         }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Playbook
 import QMP
 
 extension Qmpbook {
@@ -79,26 +80,10 @@ enum MonitorCommandLine {
 
     /// `250ms`, `5s`, `2m`, `1h`, or a bare number of seconds.
     static func duration(_ text: String, option: String) throws -> Duration {
-        guard let duration = parseDuration(text) else {
+        guard let duration = DurationText.parse(text) else {
             throw CommandFailure(message: "\(option): '\(text)' is not a duration (use 250ms, 5s, 2m, 1h or seconds)", status: .invalidInput)
         }
         return duration
-    }
-
-    static func parseDuration(_ text: String) -> Duration? {
-        let units: [(suffix: String, seconds: Double)] = [("ms", 1e-3), ("s", 1), ("m", 60), ("h", 3600)]
-        var number = Substring(text)
-        var scale = 1.0
-        for unit in units where text.hasSuffix(unit.suffix) {
-            number = text.dropLast(unit.suffix.count)
-            scale = unit.seconds
-            break
-        }
-        guard !number.isEmpty, number.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }),
-              let value = Double(number), value.isFinite, value >= 0, value * scale < 1e9 else { return nil }
-        let seconds = value * scale
-        let whole = seconds.rounded(.down)
-        return .seconds(Int64(whole)) + .nanoseconds(Int64(((seconds - whole) * 1e9).rounded()))
     }
 
     static func json(_ text: String, what: String) throws -> JSONValue {

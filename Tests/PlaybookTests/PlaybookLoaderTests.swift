@@ -23,6 +23,23 @@ import Testing
         }
     }
 
+    @Test func patternOperandsWithTemplatesAreCheckedAtRunTime() {
+        let text = """
+            name: t
+            vars: {dev: tablet0, limit: 3}
+            targets: {vm: {connect: /s}}
+            steps:
+              - wait-event: DEVICE_DELETED
+                match: {device: {$regex: "^${dev}$"}, path: {$regex: "["}}
+              - execute: query-status
+                until: {count: {$gt: "${limit}"}}
+            """
+        let found = problems(text)
+        #expect(found.count == 1)
+        #expect(found.first?.description.contains("t.yaml:6:") == true)
+        #expect(found.first?.description.contains("'[' is not a valid regular expression") == true)
+    }
+
     static let example = """
         name: USB tablet hot-plug
         description: plug and unplug

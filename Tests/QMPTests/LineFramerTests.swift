@@ -82,4 +82,31 @@ import Testing
         #expect(try framer.nextLine() == nil)
         #expect(framer.bufferedCount == 5)
     }
+
+    /// The word-at-a-time newline search finds exactly the first newline at
+    /// every offset, among bytes one bit away from it (0x0B, 0x08, 0x8A, 0x0E)
+    /// that a careless zero-byte trick would flag.
+    @Test func findsTheFirstNewlineAtEveryOffsetAmongNearMisses() {
+        let nearMisses: [UInt8] = [0x0B, 0x08, 0x8A, 0x0E, 0x09, 0x00, 0xFF, 0x1A]
+        for length in 0..<40 {
+            var bytes = (0..<length).map { nearMisses[$0 % nearMisses.count] }
+            bytes.withUnsafeBufferPointer { buffer in
+                for start in 0...length {
+                    #expect(LineFramer.firstNewline(in: buffer, from: start) == nil)
+                }
+            }
+            for newline in 0..<length {
+                let saved = bytes[newline]
+                bytes[newline] = 0x0A
+                if newline + 1 < length { bytes[length - 1] = 0x0A }
+                bytes.withUnsafeBufferPointer { buffer in
+                    for start in 0...newline {
+                        #expect(LineFramer.firstNewline(in: buffer, from: start) == newline)
+                    }
+                }
+                bytes[newline] = saved
+                if newline + 1 < length { bytes[length - 1] = nearMisses[(length - 1) % nearMisses.count] }
+            }
+        }
+    }
 }

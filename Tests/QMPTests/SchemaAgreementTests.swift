@@ -1,8 +1,7 @@
-import CQMPShim
 import Foundation
-import Glibc
-import Testing
+import QEMUTestSupport
 import QMP
+import Testing
 
 /// The validator against the QEMU installed here: for each call, the validator
 /// finds a problem exactly when QEMU rejects the call for its shape (unknown
@@ -54,14 +53,15 @@ import QMP
     ]
 
     @Test(.timeLimit(.minutes(1)))
-    func validatorAgreesWithQEMU() throws {
+    func validatorAgreesWithQEMU() async throws {
         let schema = try SchemaFixture.load()
-        let qemu = try ScratchQEMU()
+        let qemu = try await QEMUProcess.start()
         defer { qemu.stop() }
+        let monitor = try await qemu.connectMonitor()
         var rejections = 0
         var namedParameters = 0
         for item in Self.cases {
-            let reply = try qemu.execute(item.command, arguments: item.arguments)
+            let reply = try await monitor.request(item.command, arguments: item.arguments).json
             let rejected = Self.isShapeRejection(reply)
             if rejected { rejections += 1 }
             let problems = schema.validate(command: item.command, arguments: item.arguments)
@@ -102,104 +102,5 @@ import QMP
         let text = error["desc"]?.stringValue ?? ""
         return ["Invalid parameter type", "is missing", "is unexpected", "does not accept value", "must be an object"]
             .contains { text.contains($0) }
-    }
-}
-
-/// A QEMU with no guest and a QMP socket in a private folder, killed by pid.
-final class ScratchQEMU {
-    let folder: String
-    let pid: pid_t
-    let socket: Int32
-    private var buffer: [UInt8] = []
-
-    init() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("qmpbook-agree-\(UUID().uuidString.prefix(8))").path
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let socketPath = folder + "/qmp.sock"
-        let arguments = ["qemu-system-x86_64", "-M", "pc", "-nodefaults", "-display", "none", "-S",
-                         "-device", "qemu-xhci,id=xhci", "-qmp", "unix:\(socketPath),server=on,wait=off"]
-        let argv = arguments.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        let envp = ProcessInfo.processInfo.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { envp.forEach { free($0) } }
-        let output = open("/dev/null", O_WRONLY | O_CLOEXEC)
-        defer { close(output) }
-        let started = qmp_spawn(arguments[0], argv, envp, output)
-        guard started > 0 else {
-            try? FileManager.default.removeItem(atPath: folder)
-            throw SchemaError("cannot start qemu-system-x86_64: errno \(errno)")
-        }
-        pid = started
-        var connected: Int32 = -1
-        for _ in 0..<200 {
-            connected = Self.connect(to: socketPath)
-            if connected >= 0 { break }
-            usleep(50_000)
-        }
-        socket = connected
-        guard socket >= 0 else {
-            kill(pid, SIGKILL)
-            waitpid(pid, nil, 0)
-            try? FileManager.default.removeItem(atPath: folder)
-            throw SchemaError("QEMU's QMP socket did not answer")
-        }
-        var timeout = timeval(tv_sec: 10, tv_usec: 0)
-        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        _ = try readMessage()  // the greeting
-        _ = try execute("qmp_capabilities", arguments: nil)
-    }
-
-    func stop() {
-        close(socket)
-        kill(pid, SIGKILL)
-        waitpid(pid, nil, 0)
-        try? FileManager.default.removeItem(atPath: folder)
-    }
-
-    private static func connect(to path: String) -> Int32 {
-        let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { return -1 }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (index, byte) in path.utf8.prefix(raw.count - 1).enumerated() { raw[index] = byte }
-        }
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        if result != 0 {
-            close(fd)
-            return -1
-        }
-        return fd
-    }
-
-    /// Sends one command and returns its reply, skipping events.
-    func execute(_ command: String, arguments: JSONObject?) throws -> JSONValue {
-        var message: JSONObject = ["execute": .string(command)]
-        if let arguments { message["arguments"] = .object(arguments) }
-        let bytes = JSONValue.object(message).jsonBytes + [UInt8(ascii: "\n")]
-        let sent = bytes.withUnsafeBytes { send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-        guard sent == bytes.count else { throw SchemaError("send to QEMU failed") }
-        while true {
-            let reply = try readMessage()
-            if reply["event"] == nil { return reply }
-        }
-    }
-
-    private func readMessage() throws -> JSONValue {
-        while true {
-            if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
-                let line = Array(buffer[..<newline])
-                buffer.removeSubrange(...newline)
-                return try JSONValue(parsing: line)
-            }
-            var chunk = [UInt8](repeating: 0, count: 65536)
-            let count = chunk.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
-            guard count > 0 else { throw SchemaError("QEMU closed the connection or did not answer (errno \(errno))") }
-            buffer += chunk[..<count]
-        }
     }
 }

@@ -9,6 +9,10 @@ import Testing
 /// demand: silence, garbage, endless lines, closing mid-reply.
 @Suite(.timeLimit(.minutes(1)))
 struct SocketMonitorPeerTests {
+    /// Generous where the handshake is not what a test is about: a busy
+    /// machine running every suite at once must not fail it.
+    static let handshakeTimeout = Duration.seconds(60)
+
     @Test func silentPeerTimesOutTheGreeting() async throws {
         let peer = try ScriptedPeer { connection in
             _ = connection.readLine()  // until stopped
@@ -62,7 +66,7 @@ struct SocketMonitorPeerTests {
         }
         defer { peer.stop() }
         let monitor = try await SocketMonitor.dial(peer.address, timeout: .seconds(5))
-        _ = try await monitor.connect(timeout: .seconds(5))
+        _ = try await monitor.connect(timeout: Self.handshakeTimeout)
         #expect(try await monitor.execute("query-status")["status"] == "running")
         #expect(try await monitor.execute("query-name")["second"] == true)
         #expect(monitor.protocolErrorCount == 2)
@@ -89,7 +93,7 @@ struct SocketMonitorPeerTests {
         defer { peer.stop() }
         let monitor = try await SocketMonitor.dial(peer.address, timeout: .seconds(5))
         let events = monitor.events()
-        _ = try await monitor.connect(timeout: .seconds(5))
+        _ = try await monitor.connect(timeout: Self.handshakeTimeout)
         #expect(try await monitor.execute("query-status")["ok"] == true)
         var names: [String] = []
         while names.count < 4, let event = try await events.next(timeout: .seconds(5)) { names.append(event.name) }
@@ -111,7 +115,7 @@ struct SocketMonitorPeerTests {
         defer { peer.stop() }
         let options = MonitorOptions(maximumMessageSize: 1 << 20)
         let monitor = try await SocketMonitor.dial(peer.address, timeout: .seconds(5), options: options)
-        _ = try await monitor.connect(timeout: .seconds(5))
+        _ = try await monitor.connect(timeout: Self.handshakeTimeout)
         let error = await #expect(throws: QMPError.self) { try await monitor.execute("query-status") }
         #expect(error?.code == .messageTooLarge)
         #expect(error?.description.contains("1048576") == true)
@@ -130,7 +134,7 @@ struct SocketMonitorPeerTests {
         }
         defer { peer.stop() }
         let monitor = try await SocketMonitor.dial(peer.address, timeout: .seconds(5))
-        _ = try await monitor.connect(timeout: .seconds(5))
+        _ = try await monitor.connect(timeout: Self.handshakeTimeout)
         let error = await #expect(throws: QMPError.self) { try await monitor.execute("query-status") }
         #expect(error?.code == .connectionClosed)
         #expect(error?.command == "query-status")
@@ -150,7 +154,7 @@ struct SocketMonitorPeerTests {
         }
         defer { peer.stop() }
         let monitor = try await SocketMonitor.dial(peer.address, timeout: .seconds(5))
-        _ = try await monitor.connect(timeout: .seconds(5))
+        _ = try await monitor.connect(timeout: Self.handshakeTimeout)
         let error = await #expect(throws: QMPError.self) { try await monitor.execute("slow-command", timeout: .milliseconds(100)) }
         #expect(error?.code == .timeout)
         #expect(error?.command == "slow-command")
@@ -171,7 +175,7 @@ struct SocketMonitorPeerTests {
         }
         defer { peer.stop() }
         let monitor = try await SocketMonitor.dial(peer.address, timeout: .seconds(5))
-        _ = try await monitor.connect(timeout: .seconds(5))
+        _ = try await monitor.connect(timeout: Self.handshakeTimeout)
         let task = Task { try await monitor.execute("never-answered") }
         while !received.isSet { try await Task.sleep(for: .milliseconds(5)) }
         task.cancel()
@@ -195,7 +199,7 @@ struct SocketMonitorPeerTests {
         defer { peer.stop() }
         let monitor = try await SocketMonitor.dial(peer.address, timeout: .seconds(5))
         let events = monitor.events()
-        _ = try await monitor.connect(timeout: .seconds(5))
+        _ = try await monitor.connect(timeout: Self.handshakeTimeout)
         let pending = Task { try await monitor.execute("never-answered") }
         try await Task.sleep(for: .milliseconds(50))
         await monitor.disconnect(reason: .peerExited("QEMU exited with status 137"))
@@ -223,7 +227,7 @@ struct SocketMonitorPeerTests {
         defer { peer.stop() }
         let marker = peer.directory.file("stray-descriptor")
         let monitor = try await SocketMonitor.dial(peer.address, timeout: .seconds(5))
-        _ = try await monitor.connect(timeout: .seconds(5))
+        _ = try await monitor.connect(timeout: Self.handshakeTimeout)
         try await monitor.execute("hand-me-a-descriptor", arguments: ["path": .string(marker)])
         #expect(OpenFileDescriptors.matching(marker).isEmpty)
         await monitor.disconnect()
@@ -265,7 +269,7 @@ struct SocketMonitorPeerTests {
         }
         defer { peer.stop() }
         let monitor = try await SocketMonitor.dial(peer.address, timeout: .seconds(5))
-        _ = try await monitor.connect(timeout: .seconds(5))
+        _ = try await monitor.connect(timeout: Self.handshakeTimeout)
         let file = try OpenedFile(path: peer.directory.file("f"), mode: .write, create: true)
         defer { file.close() }
         let error = await #expect(throws: QMPError.self) {
@@ -310,7 +314,7 @@ struct SocketMonitorPeerTests {
         defer { peer.stop() }
         let monitor = try await SocketMonitor.dial(peer.address, timeout: .seconds(5))
         let unread = monitor.events(bufferLimit: 100)
-        _ = try await monitor.connect(timeout: .seconds(5))
+        _ = try await monitor.connect(timeout: Self.handshakeTimeout)
         #expect(try await monitor.execute("query-status", timeout: .seconds(20))["after"] == "flood")
         #expect(unread.droppedCount == 50_000 - 100)
         let kept = unread.drain()
@@ -346,7 +350,7 @@ struct SocketMonitorPeerTests {
         }
         defer { peer.stop() }
         let monitor = try await SocketMonitor.dial(peer.address, timeout: .seconds(5))
-        _ = try await monitor.connect(timeout: .seconds(5))
+        _ = try await monitor.connect(timeout: Self.handshakeTimeout)
         let value = try await monitor.execute("nested")
         #expect(value.arrayValue?.count == 1)
         #expect(monitor.protocolErrorCount == 1)

@@ -1,4 +1,5 @@
 import Foundation
+import QEMUTestSupport
 import Testing
 
 /// Runs the built `qmpbook` binary (next to the test bundle) for the check and schema tests.
@@ -19,7 +20,7 @@ enum CheckCommandRunner {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
-    static func run(_ arguments: [String], executable: URL = binary) throws -> Outcome {
+    static func run(_ arguments: [String], executable: URL = binary) async throws -> Outcome {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let outputURL = folder.appendingPathComponent("stdout")
@@ -35,7 +36,7 @@ enum CheckCommandRunner {
         process.standardError = error
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        process.waitUntilExit()
+        await onOwnThread { process.waitUntilExit() }
         try output.close()
         try error.close()
         return Outcome(status: process.terminationStatus,
@@ -167,11 +168,11 @@ struct CheckCommandTests {
     }
 
     @Test(arguments: badInputs)
-    func badInputIsReportedAtItsLineAndColumn(input: BadInput) throws {
+    func badInputIsReportedAtItsLineAndColumn(input: BadInput) async throws {
         let folder = try CheckCommandRunner.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = try write(input.text, in: folder)
-        let outcome = try CheckCommandRunner.run(["check", path])
+        let outcome = try await CheckCommandRunner.run(["check", path])
         #expect(outcome.status == 2)
         let expected = "\(path):\(input.line):\(input.column): "
         let line = outcome.standardError.split(separator: "\n").first { $0.hasPrefix(expected) }
@@ -179,21 +180,21 @@ struct CheckCommandTests {
         #expect(outcome.standardOutput.isEmpty)
     }
 
-    @Test func validPlaybookExitsZeroWithOneLineSummary() throws {
+    @Test func validPlaybookExitsZeroWithOneLineSummary() async throws {
         let path = Self.repository("Playbooks/usb-hotplug.yaml")
-        let outcome = try CheckCommandRunner.run(["check", path])
+        let outcome = try await CheckCommandRunner.run(["check", path])
         #expect(outcome.status == 0)
-        #expect(outcome.standardOutput == "\(path): ok (5 steps, 1 target)\n")
+        #expect(outcome.standardOutput == "\(path): ok (9 steps, 1 target)\n")
         #expect(outcome.standardError.isEmpty)
     }
 
-    @Test func listsEveryProblemOfEveryPlaybook() throws {
+    @Test func listsEveryProblemOfEveryPlaybook() async throws {
         let folder = try CheckCommandRunner.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let first = try write(Self.header + "  - execute: x\n    argumnts: {}\n  - sleep: soon\n", named: "a.yaml", in: folder)
         let good = try write(Self.header + "  - log: fine\n", named: "b.yaml", in: folder)
         let second = try write(Self.header + "  - log: \"${nope}\"\n", named: "c.yaml", in: folder)
-        let outcome = try CheckCommandRunner.run(["check", first, good, second])
+        let outcome = try await CheckCommandRunner.run(["check", first, good, second])
         #expect(outcome.status == 2)
         let lines = outcome.standardError.split(separator: "\n").map(String.init)
         #expect(lines.count == 4)
@@ -203,63 +204,63 @@ struct CheckCommandTests {
         #expect(lines[3] == "qmpbook: 3 problems in 2 of 3 playbooks")
     }
 
-    @Test func missingFileIsExitTwo() throws {
-        let outcome = try CheckCommandRunner.run(["check", "/nonexistent/book.yaml"])
+    @Test func missingFileIsExitTwo() async throws {
+        let outcome = try await CheckCommandRunner.run(["check", "/nonexistent/book.yaml"])
         #expect(outcome.status == 2)
         #expect(outcome.standardError.contains("/nonexistent/book.yaml: no such file"))
     }
 
-    @Test func folderIsExitTwo() throws {
+    @Test func folderIsExitTwo() async throws {
         let folder = try CheckCommandRunner.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let outcome = try CheckCommandRunner.run(["check", folder.path])
+        let outcome = try await CheckCommandRunner.run(["check", folder.path])
         #expect(outcome.status == 2)
         #expect(outcome.standardError.contains("is a folder"))
     }
 
-    @Test func unreadableFileIsExitTwo() throws {
+    @Test func unreadableFileIsExitTwo() async throws {
         let folder = try CheckCommandRunner.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = try write(Self.header + "  - log: x\n", in: folder)
         try FileManager.default.setAttributes([.posixPermissions: 0], ofItemAtPath: path)
         // root reads any file: then /proc/self/mem (open succeeds, read fails) stands in.
         let unreadable = getuid() == 0 ? "/proc/self/mem" : path
-        let outcome = try CheckCommandRunner.run(["check", unreadable])
+        let outcome = try await CheckCommandRunner.run(["check", unreadable])
         #expect(outcome.status == 2)
         #expect(outcome.standardError.hasPrefix("\(unreadable): cannot be read: "))
     }
 
-    @Test func hugeFileIsRefused() throws {
+    @Test func hugeFileIsRefused() async throws {
         let folder = try CheckCommandRunner.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.appendingPathComponent("huge.yaml").path
         try Data(repeating: UInt8(ascii: "#"), count: 9 << 20).write(to: URL(fileURLWithPath: path))
-        let outcome = try CheckCommandRunner.run(["check", path])
+        let outcome = try await CheckCommandRunner.run(["check", path])
         #expect(outcome.status == 2)
         #expect(outcome.standardError.contains("larger than 8 MiB"))
     }
 
-    @Test func varDefinesAVariable() throws {
+    @Test func varDefinesAVariable() async throws {
         let folder = try CheckCommandRunner.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = try write(Self.header + "  - log: \"${who}\"\n", in: folder)
-        #expect(try CheckCommandRunner.run(["check", path]).status == 2)
-        #expect(try CheckCommandRunner.run(["check", path, "--var", "who=me"]).status == 0)
-        let bad = try CheckCommandRunner.run(["check", path, "--var", "who"])
+        #expect(try await CheckCommandRunner.run(["check", path]).status == 2)
+        #expect(try await CheckCommandRunner.run(["check", path, "--var", "who=me"]).status == 0)
+        let bad = try await CheckCommandRunner.run(["check", path, "--var", "who"])
         #expect(bad.status == 2)
         #expect(bad.standardError.contains("write NAME=VALUE"))
     }
 
-    @Test func noPlaybookIsABadInvocation() throws {
-        #expect(try CheckCommandRunner.run(["check"]).status == 2)
+    @Test func noPlaybookIsABadInvocation() async throws {
+        #expect(try await CheckCommandRunner.run(["check"]).status == 2)
     }
 
-    @Test func everyPlaybookInPlaybooksIsValid() throws {
+    @Test func everyPlaybookInPlaybooksIsValid() async throws {
         let folder = URL(fileURLWithPath: Self.repository("Playbooks"))
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path)
             .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
         #expect(!files.isEmpty)
-        let outcome = try CheckCommandRunner.run(["check"] + files.map { folder.appendingPathComponent($0).path })
+        let outcome = try await CheckCommandRunner.run(["check"] + files.map { folder.appendingPathComponent($0).path })
         #expect(outcome.status == 0, "\(outcome.standardError)")
     }
 

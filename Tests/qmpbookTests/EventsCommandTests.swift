@@ -41,7 +41,7 @@ struct EventsCommandTests {
         let (qemu, socket) = try await Self.startQEMU()
         defer { qemu.stop() }
         let driver = try await qemu.connectMonitor()
-        let command = BackgroundProgram(["events", socket, "--event", "DEVICE_DELETED", "--match", #"{"device": "t2"}"#, "--count", "1", "--timeout", "20s"])
+        let command = BackgroundProgram(["events", socket, "--event", "DEVICE_DELETED", "--match", #"{"device": {"$regex": "^t2$"}}"#, "--count", "1", "--timeout", "20s"])
         for _ in 0..<100 where !command.isFinished {
             try await driver.execute("device_add", arguments: ["driver": "usb-tablet", "id": "t1"])
             try await driver.execute("device_add", arguments: ["driver": "usb-tablet", "id": "t2"])
@@ -55,6 +55,13 @@ struct EventsCommandTests {
         let event = try JSONValue(parsing: result.standardOutput)
         #expect(event["event"] == "DEVICE_DELETED")
         #expect(event["data"]?["device"] == "t2")
+    }
+
+    @Test func badMatchPatternIsABadInvocation() async throws {
+        let output = try await runProgram(try Executables.qmpbook, ["events", "unix:/nonexistent.sock", "--match", #"{"device": {"$regx": "t"}}"#])
+        #expect(output.status == 2)
+        #expect(output.standardError.contains("unknown operator '$regx' (did you mean '$regex'?)"))
+        #expect(output.standardError.split(separator: "\n").count == 1)
     }
 
     @Test func timeoutBeforeTheCountExitsOne() async throws {

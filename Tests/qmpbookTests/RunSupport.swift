@@ -123,7 +123,8 @@ final class BackgroundRun: @unchecked Sendable {
             try await Task.sleep(for: timeout)
             kill(pid, SIGKILL)
         }
-        await Task.detached { self.process.waitUntilExit() }.value
+        let process = self.process
+        await onOwnThread { process.waitUntilExit() }
         killer.cancel()
         return process.terminationStatus
     }

@@ -84,3 +84,37 @@ func system_lstat_isSocket(_ path: String) -> Bool {
     guard lstat(path, &info) == 0 else { return false }
     return (info.st_mode & S_IFMT) == S_IFSOCK
 }
+
+/// A connected pair of unix stream sockets, both close-on-exec: a wake-up channel.
+func system_socketpair() -> Result<(Int32, Int32), Errno> {
+    var descriptors: (Int32, Int32) = (-1, -1)
+    let result = withUnsafeMutableBytes(of: &descriptors) { raw in
+        valueOrErrno { socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, raw.baseAddress?.assumingMemoryBound(to: Int32.self)) }
+    }
+    return result.map { _ in descriptors }
+}
+
+/// Writes one byte without blocking (a full buffer already means "wake up").
+func system_send_wakeup(_ fd: Int32) -> Result<Int, Errno> {
+    var byte: UInt8 = 1
+    return valueOrErrno { send(fd, &byte, 1, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT)) }
+}
+
+/// Reads and discards whatever wake-up bytes are pending, without blocking.
+func system_drain_wakeups(_ fd: Int32) {
+    var bytes: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
+    withUnsafeMutableBytes(of: &bytes) { raw in
+        while case .success(let count) = valueOrErrno({ recv(fd, raw.baseAddress, raw.count, Int32(MSG_DONTWAIT)) }), count == raw.count {}
+    }
+}
+
+/// Waits, without a time limit, until `first` or `second` is readable (or
+/// hung up, or in error); returns each one's `revents`.
+func system_poll_readable(_ first: Int32, _ second: Int32) -> Result<(first: Int16, second: Int16), Errno> {
+    var descriptors = (pollfd(fd: first, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: second, events: Int16(POLLIN), revents: 0))
+    let result = withUnsafeMutableBytes(of: &descriptors) { raw in
+        valueOrErrno { poll(raw.baseAddress?.assumingMemoryBound(to: pollfd.self), 2, -1) }
+    }
+    return result.map { _ in (descriptors.0.revents, descriptors.1.revents) }
+}

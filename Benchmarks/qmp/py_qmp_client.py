@@ -1,0 +1,65 @@
+"""The same workloads as raw_client.c, through QEMU's own Python library, qemu.qmp.
+
+    python py_qmp_client.py SOCKET WORKLOAD COUNT
+"""
+import asyncio
+import json
+import os
+import sys
+import time
+
+from qemu.qmp import QMPClient
+
+
+def report(workload, samples):
+    samples.sort()
+    total = sum(samples)
+    count = len(samples)
+    print(json.dumps({
+        "client": "qemu.qmp", "workload": workload, "count": count, "seconds": total / 1e9,
+        "ops_per_sec": count / (total / 1e9), "p50_us": samples[count // 2] / 1e3,
+        "p99_us": samples[int(count * 0.99)] / 1e3, "mean_us": total / 1e3 / count,
+    }))
+
+
+async def main(path, workload, count):
+    qmp = QMPClient("bench")
+    await qmp.connect(path)
+    samples = []
+    clock = time.perf_counter_ns
+    if workload == "roundtrip":
+        for _ in range(count):
+            start = clock()
+            await qmp.execute("query-status")
+            samples.append(clock() - start)
+    elif workload == "schema":
+        for _ in range(count):
+            start = clock()
+            await qmp.execute("query-qmp-schema")
+            samples.append(clock() - start)
+    elif workload == "event":
+        with qmp.listener(("STOP", "RESUME")) as listener:
+            for _ in range(count):
+                await qmp.execute("cont")
+                await listener.get()
+                start = clock()
+                await qmp.execute("stop")
+                while (await listener.get())["event"] != "STOP":
+                    pass
+                samples.append(clock() - start)
+    elif workload == "getfd":
+        fd = os.open("/dev/null", os.O_WRONLY | os.O_CLOEXEC)
+        for _ in range(count):
+            start = clock()
+            qmp.send_fd_scm(fd)
+            await qmp.execute("getfd", {"fdname": "bench"})
+            samples.append(clock() - start)
+        os.close(fd)
+    else:
+        raise SystemExit(f"unknown workload {workload}")
+    await qmp.disconnect()
+    report(workload, samples)
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3])))

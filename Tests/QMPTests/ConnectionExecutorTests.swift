@@ -1,0 +1,100 @@
+import Foundation
+import QEMUTestSupport
+import Testing
+@testable import QMP
+
+/// The name of the thread running the caller (a synchronous function, so
+/// async code may ask).
+private func currentThreadName() -> String {
+    Thread.current.name ?? ""
+}
+
+/// Tasks that prefer ``SocketMonitor/executor`` run on the connection's
+/// reader thread, get their replies and events there, and move to the
+/// global executor once the connection closes.
+@Suite(.timeLimit(.minutes(2)))
+struct ConnectionExecutorTests {
+    @Test func tasksPreferringTheReaderGetTheirRepliesAndEventsOnIt() async throws {
+        let qemu = try await QEMUProcess.start()
+        defer { qemu.stop() }
+        let monitor = try await qemu.connectMonitor()
+        let events = monitor.events()
+        let (threads, statuses) = try await withTaskExecutorPreference(monitor.executor) {
+            try await withThrowingTaskGroup(of: (Set<String>, [JSONValue]).self) { group in
+                for _ in 0..<8 {
+                    group.addTask {
+                        var threads: Set<String> = []
+                        var statuses: [JSONValue] = []
+                        for _ in 0..<50 {
+                            statuses.append(try await monitor.execute("query-status")["status"] ?? .null)
+                            threads.insert(currentThreadName())
+                        }
+                        return (threads, statuses)
+                    }
+                }
+                var threads: Set<String> = []
+                var statuses: [JSONValue] = []
+                for try await (someThreads, someStatuses) in group {
+                    threads.formUnion(someThreads)
+                    statuses += someStatuses
+                }
+                return (threads, statuses)
+            }
+        }
+        #expect(statuses.count == 400)
+        #expect(statuses.allSatisfy { $0 == "prelaunch" })
+        #expect(threads == ["qmp-reader"])
+
+        let stopName = try await withTaskExecutorPreference(monitor.executor) {
+            try await monitor.execute("cont")
+            try await monitor.execute("stop")
+            var name: String?
+            while let event = try await events.next(timeout: .seconds(10)) {
+                if event.name == "STOP" {
+                    name = event.name
+                    #expect(currentThreadName() == "qmp-reader")
+                    break
+                }
+            }
+            return name
+        }
+        #expect(stopName == "STOP")
+        await monitor.disconnect()
+    }
+
+    @Test func tasksMoveToTheGlobalExecutorOnceTheConnectionCloses() async throws {
+        let qemu = try await QEMUProcess.start()
+        defer { qemu.stop() }
+        let monitor = try await qemu.connectMonitor()
+        let (before, after, error) = await withTaskExecutorPreference(monitor.executor) {
+            _ = try? await monitor.execute("query-status")
+            let before = currentThreadName()
+            await monitor.disconnect()
+            let error = await #expect(throws: QMPError.self) { try await monitor.execute("query-status") }
+            return (before, currentThreadName(), error)
+        }
+        #expect(before == "qmp-reader")
+        #expect(after != "qmp-reader")
+        #expect(error?.code == .connectionClosed)
+    }
+
+    @Test func commandTimeoutWakesATaskWaitingOnTheReader() async throws {
+        let peer = try ScriptedPeer { connection in
+            connection.send(ScriptedPeer.greeting)
+            try connection.answerCapabilities()
+            _ = connection.readLine()  // the command, never answered
+            _ = connection.readLine()  // until stopped
+        }
+        defer { peer.stop() }
+        let monitor = try await SocketMonitor.dial(peer.address, timeout: .seconds(5))
+        _ = try await monitor.connect(timeout: .seconds(5))
+        let error = await withTaskExecutorPreference(monitor.executor) {
+            await #expect(throws: QMPError.self) {
+                try await monitor.execute("query-status", timeout: .milliseconds(200))
+            }
+        }
+        #expect(error?.code == .timeout)
+        #expect(monitor.closeReason == nil)
+        await monitor.disconnect()
+    }
+}
