@@ -118,9 +118,6 @@ struct PlaybookSetup {
             let qemu = try await QEMUProcess.start(extraArguments: ["-name", "web01"])
             setup.existingVM = qemu
             setup.arguments = ["--target", "vm=unix:\(qemu.socketPath)"]
-        case "expected-errors.yaml":
-            // Sends an unknown command on purpose; the preflight would refuse the playbook.
-            setup.arguments = ["--no-preflight"]
         case "live-migrate-tcp.yaml":
             setup.arguments = ["--var", "port=\(try freeLoopbackPort())"]
         default:
