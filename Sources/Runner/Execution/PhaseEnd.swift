@@ -11,8 +11,11 @@ struct PhaseEnd: Sendable {
         var status: StepStatus
         var message: String
 
-        /// `step 'NAME' (FILE:LINE:COLUMN)`, for the run's message.
-        var stepDescription: String { "step '\(step.name)' (\(step.location))" }
+        /// `step 'NAME' on TARGET (FILE:LINE:COLUMN)`, for the run's message.
+        var stepDescription: String {
+            let target = step.target.map { " on \($0)" } ?? ""
+            return "step '\(step.name)'\(target) (\(step.location))"
+        }
     }
     var deadlinePassed = false
 }
