@@ -141,11 +141,14 @@ final class MonitorCore: Sendable {
             defer { state.nextID += 1 }
             return state.nextID
         }
-        var message = message
-        message["id"] = .int(id)
-        // A newline after each command: QEMU does not need it, but line-based peers do.
+        // The id goes last, written before the closing brace: cheaper than
+        // adding it to the object, which would copy both of its arrays.
         var bytes = JSONValue.object(message).jsonBytes
-        bytes.append(0x0A)
+        bytes.removeLast()
+        bytes.append(contentsOf: (message.isEmpty ? #""id":"# : #","id":"#).utf8)
+        bytes.append(contentsOf: String(id).utf8)
+        // A newline after each command: QEMU does not need it, but line-based peers do.
+        bytes.append(contentsOf: "}\n".utf8)
         let result = await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: ReplyContinuation) in
                 let now = ContinuousClock.now
