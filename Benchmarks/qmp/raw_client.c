@@ -2,6 +2,11 @@
  * The smallest useful QMP client, as a speed baseline: write a command,
  * read lines until its reply. No JSON parsing beyond finding a substring.
  *
+ * Every command carries an "id", as the engine's and qemu.qmp's do (they
+ * need one to match replies): QEMU 7.2 answers a command with an id 25-50 us
+ * later than the same command without one, so a baseline without ids would
+ * measure QEMU, not the clients.
+ *
  *   raw_client SOCKET WORKLOAD COUNT
  *
  * Workloads: roundtrip, schema, event, getfd. Prints one JSON object.
@@ -145,14 +150,17 @@ int main(int argc, char **argv) {
         }
     } else if (strcmp(workload, "event") == 0) {
         for (int i = 0; i < count; i++) {
-            send_all("{\"execute\":\"cont\"}\n");
+            char command[96];
+            snprintf(command, sizeof command, "{\"execute\":\"cont\",\"id\":%d}\n", 2 * i);
+            send_all(command);
             for (;;) {
                 char *line = read_line();
                 if (is_event(line) && strstr(line, "\"RESUME\"")) break;
             }
             read_reply();
+            snprintf(command, sizeof command, "{\"execute\":\"stop\",\"id\":%d}\n", 2 * i + 1);
             uint64_t start = now_ns();
-            send_all("{\"execute\":\"stop\"}\n");
+            send_all(command);
             for (;;) {
                 char *line = read_line();
                 if (is_event(line) && strstr(line, "\"STOP\"")) break;
@@ -163,8 +171,11 @@ int main(int argc, char **argv) {
     } else if (strcmp(workload, "getfd") == 0) {
         int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
         for (int i = 0; i < count; i++) {
+            char command[128];
+            snprintf(command, sizeof command,
+                     "{\"execute\":\"getfd\",\"arguments\":{\"fdname\":\"bench\"},\"id\":%d}\n", i);
             uint64_t start = now_ns();
-            send_with_fd("{\"execute\":\"getfd\",\"arguments\":{\"fdname\":\"bench\"}}\n", fd);
+            send_with_fd(command, fd);
             char *reply = read_reply();
             if (!strstr(reply, "\"return\"")) {
                 fprintf(stderr, "getfd failed: %s\n", reply);

@@ -18,8 +18,11 @@ import Synchronization
 /// Jobs run between reads, so while one runs nothing is read: code running
 /// here must be short and must never block (no blocking I/O, no waiting on
 /// a lock another thread holds while waiting for this connection). Use it
-/// for tight command loops, not for heavy work. Once the connection has
-/// closed, jobs run on the global concurrent executor instead.
+/// for tight command loops, not for heavy work. Sending a command from
+/// here is fine: a send blocks only when the peer stops reading for a
+/// socket buffer's worth of commands, and QEMU keeps reading while it
+/// buffers its own output. Once the connection has closed, jobs run on the
+/// global concurrent executor instead.
 public final class ConnectionExecutor: TaskExecutor, Sendable {
     private struct Queue {
         var jobs: [UnownedJob] = []

@@ -31,6 +31,9 @@ final class MonitorCore: Sendable {
         var command: String
         /// Whether the caller wants the raw reply line (``SocketMonitor/run(_:timeout:)``).
         var wantsBytes: Bool
+        /// When the command times out, and after how long (for the message).
+        var deadline: ContinuousClock.Instant
+        var timeout: Duration
     }
 
     private enum ReaderPhase {
@@ -40,6 +43,10 @@ final class MonitorCore: Sendable {
     private struct State {
         var nextID: Int64 = 1
         var pending: [Int64: Pending] = [:]
+        /// When the next deadline check is scheduled on ``DeadlineTimer``:
+        /// at or before the earliest pending deadline, so one timer entry
+        /// covers every command sent after it (see ``checkDeadlines()``).
+        var nextCheck: ContinuousClock.Instant?
         var greeting: Greeting?
         var nextWaiter: UInt64 = 0
         var greetingWaiters: [UInt64: GreetingContinuation] = [:]
@@ -63,6 +70,8 @@ final class MonitorCore: Sendable {
     var greeting: Greeting? { state.withLock { $0.greeting } }
     var protocolErrorCount: Int { state.withLock { $0.protocolErrors } }
     var closeReason: QMPError? { state.withLock { $0.closed } }
+    /// How many commands wait for a reply (for tests).
+    var pendingCount: Int { state.withLock { $0.pending.count } }
     /// How many subscriptions are registered (for tests).
     var subscriberCount: Int { state.withLock { $0.subscriptions.count } }
 
@@ -132,28 +141,37 @@ final class MonitorCore: Sendable {
             defer { state.nextID += 1 }
             return state.nextID
         }
-        var message = message
-        message["id"] = .int(id)
-        // A newline after each command: QEMU does not need it, but line-based peers do.
+        // The id goes last, written before the closing brace: cheaper than
+        // adding it to the object, which would copy both of its arrays.
         var bytes = JSONValue.object(message).jsonBytes
-        bytes.append(0x0A)
+        bytes.removeLast()
+        bytes.append(contentsOf: (message.isEmpty ? #""id":"# : #","id":"#).utf8)
+        bytes.append(contentsOf: String(id).utf8)
+        // A newline after each command: QEMU does not need it, but line-based peers do.
+        bytes.append(contentsOf: "}\n".utf8)
         let result = await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: ReplyContinuation) in
-                let closed = state.withLock { state -> QMPError? in
-                    if let closed = state.closed { return closed }
-                    state.pending[id] = Pending(continuation: continuation, command: name, wantsBytes: wantsBytes)
-                    return nil
+                let now = ContinuousClock.now
+                let deadline = now + timeout
+                let (closed, scheduleCheck) = state.withLock { state -> (QMPError?, Bool) in
+                    if let closed = state.closed { return (closed, false) }
+                    state.pending[id] = Pending(continuation: continuation, command: name, wantsBytes: wantsBytes,
+                                                deadline: deadline, timeout: timeout)
+                    // A check still to come at or before this deadline covers it.
+                    if let next = state.nextCheck, next > now, next <= deadline { return (nil, false) }
+                    state.nextCheck = deadline
+                    return (nil, true)
                 }
                 if let closed {
                     continuation.resume(returning: .failure(closed))
                     return
                 }
+                if scheduleCheck {
+                    DeadlineTimer.shared.schedule(after: timeout) { [weak self] in self?.checkDeadlines() }
+                }
                 if Task.isCancelled {
                     complete(id, with: .failure(QMPError(.cancelled, "\(name) was cancelled", command: name)))
                     return
-                }
-                DeadlineTimer.shared.schedule(after: timeout) { [weak self] in
-                    self?.complete(id, with: .failure(QMPError(.timeout, "\(name) got no reply within \(timeout)", command: name)))
                 }
                 if case .failure(let errno) = connection.send(bytes, passing: fd) {
                     let error: QMPError
@@ -169,6 +187,40 @@ final class MonitorCore: Sendable {
             complete(id, with: .failure(QMPError(.cancelled, "\(name) was cancelled", command: name)))
         }
         return try result.get()
+    }
+
+    /// Runs on the deadline thread: fails every command past its deadline
+    /// and schedules the next check for the earliest one left. Commands
+    /// with the same timeout have increasing deadlines, so a steady stream
+    /// of them needs one timer entry per timeout period, not one each.
+    private func checkDeadlines() {
+        let now = ContinuousClock.now
+        let (expired, next) = state.withLock { state -> ([Pending], ContinuousClock.Instant?) in
+            var expired: [Pending] = []
+            var earliest: ContinuousClock.Instant?
+            for (id, pending) in state.pending {
+                if pending.deadline <= now {
+                    expired.append(pending)
+                    state.pending[id] = nil
+                } else if earliest.map({ pending.deadline < $0 }) ?? true {
+                    earliest = pending.deadline
+                }
+            }
+            guard let earliest else {
+                if let next = state.nextCheck, next <= now { state.nextCheck = nil }
+                return (expired, nil)
+            }
+            if let next = state.nextCheck, next > now, next <= earliest { return (expired, nil) }
+            state.nextCheck = earliest
+            return (expired, earliest)
+        }
+        if let next {
+            DeadlineTimer.shared.schedule(after: next - now) { [weak self] in self?.checkDeadlines() }
+        }
+        for pending in expired {
+            let name = pending.command
+            pending.continuation.resume(returning: .failure(QMPError(.timeout, "\(name) got no reply within \(pending.timeout)", command: name)))
+        }
     }
 
     private func complete(_ id: Int64, with result: Result<ReceivedReply, QMPError>) {

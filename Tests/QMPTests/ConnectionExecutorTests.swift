@@ -97,4 +97,29 @@ struct ConnectionExecutorTests {
         #expect(monitor.closeReason == nil)
         await monitor.disconnect()
     }
+
+    @Test func cancellingATaskWaitingOnTheReaderWakesIt() async throws {
+        let peer = try ScriptedPeer { connection in
+            connection.send(ScriptedPeer.greeting)
+            try connection.answerCapabilities()
+            while connection.readLine() != nil {}  // never answers
+        }
+        defer { peer.stop() }
+        let monitor = try await SocketMonitor.dial(peer.address, timeout: .seconds(5))
+        _ = try await monitor.connect(timeout: .seconds(5))
+        let waiting = Task(executorPreference: monitor.executor) { () -> QMPError? in
+            do throws(QMPError) {
+                try await monitor.execute("never-answered", timeout: .seconds(600))
+                return nil
+            } catch {
+                return error
+            }
+        }
+        while monitor.core.pendingCount == 0 { await Task.yield() }
+        waiting.cancel()
+        #expect(await waiting.value?.code == .cancelled)
+        #expect(monitor.core.pendingCount == 0)
+        #expect(monitor.closeReason == nil)
+        await monitor.disconnect()
+    }
 }

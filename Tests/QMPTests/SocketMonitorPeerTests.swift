@@ -163,6 +163,42 @@ struct SocketMonitorPeerTests {
         await monitor.disconnect()
     }
 
+    /// Deadline checks are shared between commands: a short timeout after a
+    /// long one, and a deadline that comes after an answered command's,
+    /// still fire. (Were the short one left to the long one's check, the
+    /// suite's time limit would fail this test.)
+    @Test func everyCommandTimesOutAtItsOwnDeadlineWhateverItsNeighbours() async throws {
+        let peer = try ScriptedPeer { connection in
+            connection.send(ScriptedPeer.greeting)
+            try connection.answerCapabilities()
+            _ = try connection.readCommand()  // "patient": never answered
+            _ = try connection.answer()       // "quick": answered
+            while connection.readLine() != nil {}
+        }
+        defer { peer.stop() }
+        let monitor = try await SocketMonitor.dial(peer.address, timeout: .seconds(5))
+        _ = try await monitor.connect(timeout: .seconds(5))
+        let patient = Task { () -> QMPError? in
+            do throws(QMPError) {
+                try await monitor.execute("patient", timeout: .seconds(600))
+                return nil
+            } catch {
+                return error
+            }
+        }
+        // Make sure "patient" is sent first: its deadline check is scheduled then.
+        while monitor.core.pendingCount == 0 { await Task.yield() }
+        #expect(try await monitor.execute("quick", timeout: .milliseconds(300)) == [:])
+        let short = await #expect(throws: QMPError.self) { try await monitor.execute("short", timeout: .milliseconds(200)) }
+        #expect(short?.code == .timeout)
+        #expect(short?.command == "short")
+        let later = await #expect(throws: QMPError.self) { try await monitor.execute("later", timeout: .milliseconds(400)) }
+        #expect(later?.code == .timeout)
+        #expect(monitor.core.pendingCount == 1)
+        await monitor.disconnect()
+        #expect(await patient.value?.code == .connectionClosed)
+    }
+
     @Test func cancellingACallerFailsOnlyThatCall() async throws {
         let received = Flag()
         let peer = try ScriptedPeer { connection in
