@@ -62,24 +62,10 @@ extension PlaybookRunner {
             let variables = Variables(
                 vars: playbook.vars, overrides: options.variables, playbookDirectory: playbook.directory,
                 runDirectory: folder.path)
-            var plans: [(TargetSpec, TargetSession.Plan)] = []
-            for target in playbook.targets {
-                plans.append((target, try plan(for: target, variables: variables, folder: folder)))
-            }
-            let frozenPlans = plans
-            let opened = await control.phase(.startup) {
-                await Self.open(frozenPlans, options: self.options, progress: progress, stream: nil)
-            }
-            for opening in opened ?? [] {
-                if let index = result.targets.firstIndex(where: { $0.name == opening.report.name }) {
-                    result.targets[index] = opening.report
-                }
-                if let session = opening.session {
-                    sessions[session.name] = session
-                } else if let process = opening.process {
-                    strays.append(process)
-                }
-            }
+            let opened = try await openTargets(
+                variables: variables, folder: folder, control: control, progress: progress, stream: nil)
+            (sessions, strays) = (opened.sessions, opened.strays)
+            opened.update(&result.targets)
             if control.interruption == nil, !sessions.isEmpty {
                 let started = ContinuousClock.now
                 if let outcome = try await preflightPhase(sessions, variables: variables, control: control) {
@@ -103,15 +89,7 @@ extension PlaybookRunner {
 
         let interrupted = control.interruption
         let grace = interrupted == nil ? options.shutdownGrace : min(options.shutdownGrace, .seconds(2))
-        await withTaskGroup(of: Void.self) { group in
-            for session in sessions.values { group.addTask { await session.close(grace: grace) } }
-            for process in strays { group.addTask { await process.stop(grace: grace, terminateGrace: grace) } }
-        }
-        for (name, session) in sessions {
-            if let index = result.targets.firstIndex(where: { $0.name == name }) {
-                result.targets[index] = await session.report(base: result.targets[index])
-            }
-        }
+        await Self.closeTargets(sessions: sessions, strays: strays, grace: grace, reports: &result.targets)
         if let folder = runDirectory {
             if options.keepRunDirectory {
                 progress.note("run directory kept: \(folder.path)")

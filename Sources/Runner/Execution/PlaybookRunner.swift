@@ -112,26 +112,11 @@ public final class PlaybookRunner: Sendable {
             let variables = Variables(
                 vars: playbook.vars, overrides: options.variables, playbookDirectory: playbook.directory,
                 runDirectory: folder.path)
-            var plans: [(TargetSpec, TargetSession.Plan)] = []
-            for target in playbook.targets {
-                plans.append((target, try plan(for: target, variables: variables, folder: folder)))
-            }
-            let frozenPlans = plans
-            let frozenStream = stream
-            let opened = await control.phase(.startup) {
-                await Self.open(frozenPlans, options: self.options, progress: progress, stream: frozenStream)
-            }
-            for opening in opened ?? [] {
-                if let index = report.targets.firstIndex(where: { $0.name == opening.report.name }) {
-                    report.targets[index] = opening.report
-                }
-                if let session = opening.session {
-                    sessions[session.name] = session
-                } else if let process = opening.process {
-                    strays.append(process)
-                }
-            }
-            if let broken = opened?.first(where: { $0.session == nil }), control.interruption == nil {
+            let opened = try await openTargets(
+                variables: variables, folder: folder, control: control, progress: progress, stream: stream)
+            (sessions, strays) = (opened.sessions, opened.strays)
+            opened.update(&report.targets)
+            if let broken = opened.openings.first(where: { $0.session == nil }), control.interruption == nil {
                 throw RunnerError(.infrastructure, "target \(broken.report.name): \(broken.report.error ?? "could not be opened")")
             }
 
@@ -190,20 +175,7 @@ public final class PlaybookRunner: Sendable {
         let interrupted = control.interruption
         let grace = interrupted == nil ? options.shutdownGrace : min(options.shutdownGrace, .seconds(2))
         if !sessions.isEmpty { progress.note("stopping \(sessions.count) target\(sessions.count == 1 ? "" : "s")") }
-        await withTaskGroup(of: Void.self) { group in
-            for session in sessions.values { group.addTask { await session.close(grace: grace) } }
-            for process in strays { group.addTask { await process.stop(grace: grace, terminateGrace: grace) } }
-        }
-        for (name, session) in sessions {
-            if let index = report.targets.firstIndex(where: { $0.name == name }) {
-                report.targets[index] = await session.report(base: report.targets[index])
-            }
-        }
-        for process in strays {
-            if let index = report.targets.firstIndex(where: { $0.process?.pid == process.pid }) {
-                report.targets[index].process = .init(pid: process.pid, exit: process.exit, stderrTail: process.outputTail())
-            }
-        }
+        await Self.closeTargets(sessions: sessions, strays: strays, grace: grace, reports: &report.targets)
         report.events = await Self.events(of: sessions, redactedSteps: Set(playbook.allSteps.filter(\.redact).map(\.index)))
 
         if let signal = interrupted {
