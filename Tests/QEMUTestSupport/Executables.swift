@@ -50,8 +50,11 @@ public struct ProgramOutput: Sendable {
 
 /// Runs `executable` with `arguments`, waits for it (killing it after
 /// `timeout`), and returns its exit status and output.
-public func runProgram(_ executable: String, _ arguments: [String], timeout: Duration = .seconds(60)) async throws -> ProgramOutput {
-    try await RunningProgram(executable, arguments, timeout: timeout).wait()
+/// `environment` is added to this process's own.
+public func runProgram(
+    _ executable: String, _ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(60)
+) async throws -> ProgramOutput {
+    try await RunningProgram(executable, arguments, environment: environment, timeout: timeout).wait()
 }
 
 /// A program started in the background, its output going to files that
@@ -67,13 +70,18 @@ public final class RunningProgram: @unchecked Sendable {
     private let killer: Task<Void, any Error>
     public let pid: Int32
 
-    public init(_ executable: String, _ arguments: [String], timeout: Duration = .seconds(60)) throws {
+    public init(
+        _ executable: String, _ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(60)
+    ) throws {
         directory = try TemporaryDirectory(prefix: "run")
         _ = FileManager.default.createFile(atPath: directory.file("stdout"), contents: nil)
         _ = FileManager.default.createFile(atPath: directory.file("stderr"), contents: nil)
         process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let output = try FileHandle(forWritingTo: URL(fileURLWithPath: directory.file("stdout")))
         let error = try FileHandle(forWritingTo: URL(fileURLWithPath: directory.file("stderr")))
         process.standardOutput = output

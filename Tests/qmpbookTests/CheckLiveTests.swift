@@ -7,44 +7,11 @@ import Testing
 
 /// Runs the built `qmpbook` with extra environment variables (a private schema cache).
 enum LiveCheck {
-    struct Output {
-        var status: Int32
-        var standardOutput: String
-        var standardError: String
-    }
-
     /// Runs `qmpbook ARGUMENTS` to completion (killed after `timeout`), with `environment` added to this process's.
     static func run(
         _ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(90)
-    ) async throws -> Output {
-        let folder = try TemporaryDirectory(prefix: "live")
-        defer { folder.remove() }
-        _ = FileManager.default.createFile(atPath: folder.file("stdout"), contents: nil)
-        _ = FileManager.default.createFile(atPath: folder.file("stderr"), contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try Executables.qmpbook)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        // Files, not pipes: a child started at the same moment by another test could inherit a pipe.
-        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: folder.file("stdout")))
-        let error = try FileHandle(forWritingTo: URL(fileURLWithPath: folder.file("stderr")))
-        process.standardOutput = output
-        process.standardError = error
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        try? output.close()
-        try? error.close()
-        let pid = process.processIdentifier
-        let killer = Task {
-            try await Task.sleep(for: timeout)
-            kill(pid, SIGKILL)
-        }
-        await onOwnThread { process.waitUntilExit() }
-        killer.cancel()
-        return Output(
-            status: process.terminationStatus,
-            standardOutput: (try? String(contentsOfFile: folder.file("stdout"), encoding: .utf8)) ?? "",
-            standardError: (try? String(contentsOfFile: folder.file("stderr"), encoding: .utf8)) ?? "")
+    ) async throws -> ProgramOutput {
+        try await runProgram(try Executables.qmpbook, arguments, environment: environment, timeout: timeout)
     }
 
     /// The pids `check --live --verbose` says it launched (`vm: QEMU 7.2.22 (…) (launch, pid 1234)`).
