@@ -79,6 +79,21 @@ import QMP
         }
     }
 
+    @Test func architecturesOfOnePackageKeepSeparateSchemas() async throws {
+        try await withTemporaryFolder { folder in
+            let cache = SchemaCache(directory: folder)
+            let x86 = SchemaCache.Key(major: 7, minor: 2, micro: 22, package: Self.key.package, architecture: "x86_64")
+            let arm = SchemaCache.Key(major: 7, minor: 2, micro: 22, package: Self.key.package, architecture: "aarch64")
+            #expect(cache.path(for: x86) != cache.path(for: arm))
+            try cache.store(try fixtureValue(), for: x86)
+            #expect(cache.load(x86) != nil)
+            #expect(cache.load(arm) == nil)
+            // A file of one architecture under the other's name is not used either.
+            try FileManager.default.copyItem(atPath: cache.path(for: x86), toPath: cache.path(for: arm))
+            #expect(cache.load(arm) == nil)
+        }
+    }
+
     @Test func fetchedValueThatIsNoSchemaThrowsAndIsNotStored() async throws {
         try await withTemporaryFolder { folder in
             let cache = SchemaCache(directory: folder)

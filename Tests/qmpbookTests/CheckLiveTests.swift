@@ -97,7 +97,7 @@ enum LiveCheck {
         #expect(status["status"] == "prelaunch", "cont must not have been sent")
     }
 
-    @Test func nothingButTheHandshakeAndTheSchemaQueryIsSent() async throws {
+    @Test func nothingButTheHandshakeAndReadOnlyQueriesAreSent() async throws {
         let cache = try TemporaryDirectory(prefix: "cache")
         // The recorded schema on one line, as QEMU sends it.
         let schema = try JSONValue(parsing: Array(try Data(contentsOf: ShippedFiles.schemaFixture))).jsonText
@@ -108,7 +108,7 @@ enum LiveCheck {
                 let command = try JSONValue(parsing: line)
                 let name = command["execute"]?.stringValue ?? "?"
                 received.names.withLock { $0.append(name) }
-                let result = name == "query-qmp-schema" ? schema : "{}"
+                let result = name == "query-qmp-schema" ? schema : name == "query-target" ? #"{"arch": "x86_64"}"# : "{}"
                 connection.send(#"{"return": \#(result), "id": \#(command["id"]?.jsonText ?? "null")}"# + "\r\n")
             }
         }
@@ -129,7 +129,7 @@ enum LiveCheck {
             ["check", fixture.playbook, "--live"], environment: ["XDG_CACHE_HOME": cache.path])
         #expect(output.status == 0, "\(output.standardError)")
         #expect(await peer.waitUntilFinished(timeout: .seconds(10)))
-        #expect(received.names.withLock { $0 } == ["qmp_capabilities", "query-qmp-schema"])
+        #expect(received.names.withLock { $0 } == ["qmp_capabilities", "query-target", "query-qmp-schema"])
     }
 
     @Test func theSchemaCacheIsWrittenThenReadAndACorruptOneIsReplaced() async throws {

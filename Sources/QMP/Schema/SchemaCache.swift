@@ -27,13 +27,21 @@ public struct SchemaCache: Sendable {
         public var version: String
         /// The greeting's `package` (a distribution's build string, often empty).
         public var package: String
+        /// The emulated architecture (`query-target`'s `arch`, e.g. `x86_64`):
+        /// one package's `qemu-system-*` binaries greet alike but differ in a
+        /// few target-specific commands. Empty when unknown.
+        public var architecture: String
 
-        public init(major: Int, minor: Int, micro: Int, package: String) {
+        public init(major: Int, minor: Int, micro: Int, package: String, architecture: String = "") {
             self.version = "\(major).\(minor).\(micro)"
             self.package = package
+            self.architecture = architecture
         }
 
-        public var description: String { package.isEmpty ? version : "\(version) (\(package))" }
+        public var description: String {
+            let build = package.isEmpty ? version : "\(version) (\(package))"
+            return architecture.isEmpty ? build : "\(build) \(architecture)"
+        }
     }
 
     /// The folder holding the cache files; created on the first store.
@@ -65,6 +73,9 @@ public struct SchemaCache: Sendable {
 
     static func fileName(for key: Key) -> String {
         var name = "qmp-schema-" + sanitized(key.version, limit: 32)
+        if !key.architecture.isEmpty {
+            name += "-" + sanitized(key.architecture, limit: 32)
+        }
         if !key.package.isEmpty {
             name += "-" + sanitized(key.package, limit: 64) + "-" + fnv1a(key.package)
         }
@@ -111,6 +122,7 @@ public struct SchemaCache: Sendable {
               file["format"]?.stringValue == format,
               file["qemu"]?.stringValue == key.version,
               file["package"]?.stringValue == key.package,
+              (file["architecture"]?.stringValue ?? "") == key.architecture,
               let schema = file["schema"]
         else { return nil }
         return try? QMPSchema(parsing: schema)
@@ -126,6 +138,7 @@ public struct SchemaCache: Sendable {
             "format": .string(Self.format),
             "qemu": .string(key.version),
             "package": .string(key.package),
+            "architecture": .string(key.architecture),
             "schema": schema,
         ])
         do {

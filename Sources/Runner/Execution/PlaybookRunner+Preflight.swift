@@ -37,8 +37,9 @@ extension PlaybookRunner {
     /// `listen`, `--target` overrides, templates in addresses and launch
     /// arguments) and closed as it closes them: a launched QEMU is stopped
     /// (`quit`, grace, SIGTERM, SIGKILL), a `connect`/`listen` target's QEMU
-    /// is left running. Nothing but the QMP handshake and `query-qmp-schema`
-    /// is sent to any target (and no schema query when the cache has it).
+    /// is left running. Nothing but the QMP handshake, `query-target` and
+    /// `query-qmp-schema` is sent to any target (no schema query when the
+    /// cache has it).
     /// The targets that opened are checked even when another did not. No
     /// report is written. Never throws: the result carries the exit code.
     public func preflightOnly() async -> PreflightResult {

@@ -10,9 +10,10 @@ import QMP
 /// the run (vars, `--var`, env, the run and playbook folders); a string
 /// that cannot be resolved yet (it uses a registered value) is checked for
 /// presence only. A step that expects an error (`expect: {error: …}`) is
-/// not checked: it asks QEMU to refuse it. Only `query-qmp-schema` is sent
-/// (and nothing when the cache has the schema), so a failing preflight
-/// changes no VM.
+/// not checked: it asks QEMU to refuse it. Only the read-only queries
+/// `query-target` (the architecture, part of the cache key) and
+/// `query-qmp-schema` (not when the cache has it) are sent, so a failing
+/// preflight changes no VM.
 enum Preflight {
     /// What the preflight found.
     struct Outcome: Sendable {
@@ -47,8 +48,11 @@ enum Preflight {
             let fetch: () async throws -> JSONValue = {
                 try await monitor.execute("query-qmp-schema", timeout: .seconds(30))
             }
+            // Read-only, and the greeting does not say which qemu-system-* answers.
+            let architecture = (try? await monitor.execute("query-target", timeout: .seconds(10)))?["arch"]?.stringValue
             let key = SchemaCache.Key(
-                major: version.major, minor: version.minor, micro: version.micro, package: version.package)
+                major: version.major, minor: version.minor, micro: version.micro, package: version.package,
+                architecture: architecture ?? "")
             do {
                 let found: (schema: QMPSchema, fromCache: Bool)
                 if let known = byKey[key] {
