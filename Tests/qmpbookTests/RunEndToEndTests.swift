@@ -362,6 +362,32 @@ import Testing
         #expect(values.last?["report"]?["outcome"] == "failed")
     }
 
+    @Test func aRedactedWaitHidesTheEventDataInEveryOutput() async throws {
+        let fixture = try RunFixture("""
+            name: secret removal
+            targets:
+              vm: {launch: \(RunFixture.qemu)}
+            steps:
+              - execute: device_add
+                arguments: {driver: usb-tablet, id: secret0, bus: xhci.0}
+              - {id: unplug, execute: device_del, arguments: {id: secret0}}
+              - {wait-event: DEVICE_DELETED, match: {device: secret0}, since: unplug, redact: true}
+            """)
+        let outcome = try await fixture.run(["--jsonl", fixture.folder.file("run.jsonl"), "--verbose"])
+        #expect(outcome.status == 0, "\(outcome.standardError)")
+        let lines = try fixture.read("run.jsonl").split(separator: "\n").map { try JSONValue(parsing: String($0)) }
+        let streamed = lines.filter { $0["type"] == "event" && $0["event"]?["event"] == "DEVICE_DELETED" }
+        #expect(!streamed.isEmpty)
+        #expect(streamed.allSatisfy { $0["event"]?["data"] == "<redacted>" })
+        let reported = (outcome.report["events"]?.arrayValue ?? []).filter { $0["event"] == "DEVICE_DELETED" }
+        #expect(!reported.isEmpty)
+        #expect(reported.allSatisfy { $0["data"] == "<redacted>" })
+        #expect(outcome.report["steps"]?[2]?["event"]?["data"] != .object(["device": "secret0"]))
+        let progress = outcome.standardOutput + outcome.standardError
+        #expect(progress.contains("DEVICE_DELETED <redacted>"))
+        #expect(!progress.contains("DEVICE_DELETED {"))
+    }
+
     @Test func theReportHasEveryFieldOfTheFormat() async throws {
         let fixture = try RunFixture("""
             name: fields

@@ -33,8 +33,10 @@ extension PlaybookRunner {
             plans.append((target, try plan(for: target, variables: variables, folder: folder)))
         }
         let frozenPlans = plans
+        let redactedEvents = redactedEventKeys
         let openings = await control.phase(.startup) {
-            await Self.open(frozenPlans, options: self.options, progress: progress, stream: stream)
+            await Self.open(
+                frozenPlans, options: self.options, progress: progress, stream: stream, redactedEvents: redactedEvents)
         }
         var opened = OpenedTargets(openings: openings ?? [])
         for opening in opened.openings {
@@ -45,6 +47,17 @@ extension PlaybookRunner {
             }
         }
         return opened
+    }
+
+    /// `TARGET/NAME` for every event a `redact: true` wait-event step waits
+    /// for: such an event's data is hidden wherever it is shown as it arrives.
+    var redactedEventKeys: Set<String> {
+        var keys: Set<String> = []
+        for step in playbook.allSteps where step.redact {
+            guard case .waitEvent(let wait) = step.action, let target = step.target else { continue }
+            for name in wait.events { keys.insert("\(target)/\(name)") }
+        }
+        return keys
     }
 
     /// Closes every session (a launched QEMU: `quit`, grace, SIGTERM, SIGKILL;

@@ -290,9 +290,13 @@ public final class PlaybookRunner: Sendable {
     }
 
     /// Opens every target at once.
+    ///
+    /// Events are shown as they arrive (`--jsonl`, `--verbose`); the data of
+    /// an event in `redactedEvents` (`TARGET/NAME`, see ``redactedEventKeys``)
+    /// is shown as `"<redacted>"`, since a redacted step may take it later.
     static func open(
         _ plans: [(TargetSpec, TargetSession.Plan)], options: RunOptions, progress: ProgressPrinter,
-        stream: JSONLinesWriter?
+        stream: JSONLinesWriter?, redactedEvents: Set<String> = []
     ) async -> [TargetSession.Opening] {
         await withTaskGroup(of: TargetSession.Opening.self) { group in
             for (spec, plan) in plans {
@@ -301,8 +305,9 @@ public final class PlaybookRunner: Sendable {
                         name: spec.name, plan: plan, capabilities: spec.capabilities,
                         timeout: spec.timeout ?? options.defaultTargetTimeout, exitNoticeWait: options.exitNoticeWait
                     ) { target, event in
-                        stream?.event(EventReport(target: target, event: event))
-                        progress.reply("event \(event.summary)", target: target)
+                        let redacted = redactedEvents.contains("\(target)/\(event.name)")
+                        stream?.event(EventReport(target: target, event: event, redacted: redacted))
+                        progress.reply("event \(redacted ? "\(event.name) <redacted>" : event.summary)", target: target)
                     }
                     if let session = opening.session {
                         let pid = opening.process.map { ", pid \($0.pid)" } ?? ""
