@@ -92,6 +92,8 @@ final class BackgroundRun: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: try Executables.qmpbook)
         process.arguments = ["run", fixture.playbook, "--report", fixture.reportPath,
                              "--jsonl", fixture.folder.file("run.jsonl")] + arguments
+        // Run directories inside the fixture: a qmpbook killed by a test cannot remove its own.
+        process.environment = ProcessInfo.processInfo.environment.merging(["TMPDIR": fixture.folder.path]) { $1 }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice
