@@ -74,8 +74,9 @@ public final class RunningProgram: @unchecked Sendable {
         _ executable: String, _ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(60)
     ) throws {
         directory = try TemporaryDirectory(prefix: "run")
-        _ = FileManager.default.createFile(atPath: directory.file("stdout"), contents: nil)
-        _ = FileManager.default.createFile(atPath: directory.file("stderr"), contents: nil)
+        // Plain writes: FileManager.createFile leaves a TemporaryDirectory.* in /tmp on Linux.
+        try Data().write(to: URL(fileURLWithPath: directory.file("stdout")))
+        try Data().write(to: URL(fileURLWithPath: directory.file("stderr")))
         process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -141,3 +142,8 @@ public func freeTCPPort() throws -> UInt16 {
     guard ok else { throw PeerFailure(message: "bind failed: errno \(errno)") }
     return UInt16(bigEndian: address.sin_port)
 }
+
+/// How long a test lets a QMP handshake take when the handshake is not what
+/// it tests: generous, because every suite runs at once on two cores and a
+/// starved task can wait seconds before it even sends `qmp_capabilities`.
+public let testHandshakeTimeout = Duration.seconds(60)

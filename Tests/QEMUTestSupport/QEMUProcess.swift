@@ -124,7 +124,7 @@ public final class QEMUProcess: Sendable {
             let attempt = await Self.dial(socketPath, options: options)
             switch attempt {
             case .success(let monitor):
-                if handshake { _ = try await monitor.connect(timeout: .seconds(10)) }
+                if handshake { _ = try await monitor.connect(timeout: testHandshakeTimeout) }
                 return monitor
             case .failure(let error):
                 guard error.code == .connectFailed, ContinuousClock.now < deadline else { throw error }

@@ -68,6 +68,9 @@ struct ConnectionExecutorTests {
         let monitor = try await qemu.connectMonitor()
         let (before, after, error) = await withTaskExecutorPreference(monitor.executor) {
             _ = try? await monitor.execute("query-status")
+            // A reply that comes before the sending task has suspended lets it
+            // go on where it was; a yield always goes through the preferred executor.
+            await Task.yield()
             let before = currentThreadName()
             await monitor.disconnect()
             let error = await #expect(throws: QMPError.self) { try await monitor.execute("query-status") }
@@ -87,7 +90,7 @@ struct ConnectionExecutorTests {
         }
         defer { peer.stop() }
         let monitor = try await SocketMonitor.dial(peer.address, timeout: .seconds(5))
-        _ = try await monitor.connect(timeout: .seconds(5))
+        _ = try await monitor.connect(timeout: testHandshakeTimeout)
         let error = await withTaskExecutorPreference(monitor.executor) {
             await #expect(throws: QMPError.self) {
                 try await monitor.execute("query-status", timeout: .milliseconds(200))
@@ -106,7 +109,7 @@ struct ConnectionExecutorTests {
         }
         defer { peer.stop() }
         let monitor = try await SocketMonitor.dial(peer.address, timeout: .seconds(5))
-        _ = try await monitor.connect(timeout: .seconds(5))
+        _ = try await monitor.connect(timeout: testHandshakeTimeout)
         let waiting = Task(executorPreference: monitor.executor) { () -> QMPError? in
             do throws(QMPError) {
                 try await monitor.execute("never-answered", timeout: .seconds(600))

@@ -9,10 +9,6 @@ import Testing
 /// demand: silence, garbage, endless lines, closing mid-reply.
 @Suite(.timeLimit(.minutes(1)))
 struct SocketMonitorPeerTests {
-    /// Generous where the handshake is not what a test is about: a busy
-    /// machine running every suite at once must not fail it.
-    static let handshakeTimeout = Duration.seconds(60)
-
     @Test func silentPeerTimesOutTheGreeting() async throws {
         let peer = try ScriptedPeer { connection in
             _ = connection.readLine()  // until stopped
@@ -66,7 +62,7 @@ struct SocketMonitorPeerTests {
         }
         defer { peer.stop() }
         let monitor = try await SocketMonitor.dial(peer.address, timeout: .seconds(5))
-        _ = try await monitor.connect(timeout: Self.handshakeTimeout)
+        _ = try await monitor.connect(timeout: testHandshakeTimeout)
         #expect(try await monitor.execute("query-status")["status"] == "running")
         #expect(try await monitor.execute("query-name")["second"] == true)
         #expect(monitor.protocolErrorCount == 2)
@@ -93,7 +89,7 @@ struct SocketMonitorPeerTests {
         defer { peer.stop() }
         let monitor = try await SocketMonitor.dial(peer.address, timeout: .seconds(5))
         let events = monitor.events()
-        _ = try await monitor.connect(timeout: Self.handshakeTimeout)
+        _ = try await monitor.connect(timeout: testHandshakeTimeout)
         #expect(try await monitor.execute("query-status")["ok"] == true)
         var names: [String] = []
         while names.count < 4, let event = try await events.next(timeout: .seconds(5)) { names.append(event.name) }
@@ -115,7 +111,7 @@ struct SocketMonitorPeerTests {
         defer { peer.stop() }
         let options = MonitorOptions(maximumMessageSize: 1 << 20)
         let monitor = try await SocketMonitor.dial(peer.address, timeout: .seconds(5), options: options)
-        _ = try await monitor.connect(timeout: Self.handshakeTimeout)
+        _ = try await monitor.connect(timeout: testHandshakeTimeout)
         let error = await #expect(throws: QMPError.self) { try await monitor.execute("query-status") }
         #expect(error?.code == .messageTooLarge)
         #expect(error?.description.contains("1048576") == true)
@@ -134,7 +130,7 @@ struct SocketMonitorPeerTests {
         }
         defer { peer.stop() }
         let monitor = try await SocketMonitor.dial(peer.address, timeout: .seconds(5))
-        _ = try await monitor.connect(timeout: Self.handshakeTimeout)
+        _ = try await monitor.connect(timeout: testHandshakeTimeout)
         let error = await #expect(throws: QMPError.self) { try await monitor.execute("query-status") }
         #expect(error?.code == .connectionClosed)
         #expect(error?.command == "query-status")
@@ -154,7 +150,7 @@ struct SocketMonitorPeerTests {
         }
         defer { peer.stop() }
         let monitor = try await SocketMonitor.dial(peer.address, timeout: .seconds(5))
-        _ = try await monitor.connect(timeout: Self.handshakeTimeout)
+        _ = try await monitor.connect(timeout: testHandshakeTimeout)
         let error = await #expect(throws: QMPError.self) { try await monitor.execute("slow-command", timeout: .milliseconds(100)) }
         #expect(error?.code == .timeout)
         #expect(error?.command == "slow-command")
@@ -177,7 +173,7 @@ struct SocketMonitorPeerTests {
         }
         defer { peer.stop() }
         let monitor = try await SocketMonitor.dial(peer.address, timeout: .seconds(5))
-        _ = try await monitor.connect(timeout: .seconds(5))
+        _ = try await monitor.connect(timeout: testHandshakeTimeout)
         let patient = Task { () -> QMPError? in
             do throws(QMPError) {
                 try await monitor.execute("patient", timeout: .seconds(600))
@@ -211,7 +207,7 @@ struct SocketMonitorPeerTests {
         }
         defer { peer.stop() }
         let monitor = try await SocketMonitor.dial(peer.address, timeout: .seconds(5))
-        _ = try await monitor.connect(timeout: Self.handshakeTimeout)
+        _ = try await monitor.connect(timeout: testHandshakeTimeout)
         let task = Task { try await monitor.execute("never-answered") }
         while !received.isSet { try await Task.sleep(for: .milliseconds(5)) }
         task.cancel()
@@ -235,7 +231,7 @@ struct SocketMonitorPeerTests {
         defer { peer.stop() }
         let monitor = try await SocketMonitor.dial(peer.address, timeout: .seconds(5))
         let events = monitor.events()
-        _ = try await monitor.connect(timeout: Self.handshakeTimeout)
+        _ = try await monitor.connect(timeout: testHandshakeTimeout)
         let pending = Task { try await monitor.execute("never-answered") }
         try await Task.sleep(for: .milliseconds(50))
         await monitor.disconnect(reason: .peerExited("QEMU exited with status 137"))
@@ -263,7 +259,7 @@ struct SocketMonitorPeerTests {
         defer { peer.stop() }
         let marker = peer.directory.file("stray-descriptor")
         let monitor = try await SocketMonitor.dial(peer.address, timeout: .seconds(5))
-        _ = try await monitor.connect(timeout: Self.handshakeTimeout)
+        _ = try await monitor.connect(timeout: testHandshakeTimeout)
         try await monitor.execute("hand-me-a-descriptor", arguments: ["path": .string(marker)])
         #expect(OpenFileDescriptors.matching(marker).isEmpty)
         await monitor.disconnect()
@@ -305,7 +301,7 @@ struct SocketMonitorPeerTests {
         }
         defer { peer.stop() }
         let monitor = try await SocketMonitor.dial(peer.address, timeout: .seconds(5))
-        _ = try await monitor.connect(timeout: Self.handshakeTimeout)
+        _ = try await monitor.connect(timeout: testHandshakeTimeout)
         let file = try OpenedFile(path: peer.directory.file("f"), mode: .write, create: true)
         defer { file.close() }
         let error = await #expect(throws: QMPError.self) {
@@ -350,7 +346,7 @@ struct SocketMonitorPeerTests {
         defer { peer.stop() }
         let monitor = try await SocketMonitor.dial(peer.address, timeout: .seconds(5))
         let unread = monitor.events(bufferLimit: 100)
-        _ = try await monitor.connect(timeout: Self.handshakeTimeout)
+        _ = try await monitor.connect(timeout: testHandshakeTimeout)
         #expect(try await monitor.execute("query-status", timeout: .seconds(20))["after"] == "flood")
         #expect(unread.droppedCount == 50_000 - 100)
         let kept = unread.drain()
@@ -386,7 +382,7 @@ struct SocketMonitorPeerTests {
         }
         defer { peer.stop() }
         let monitor = try await SocketMonitor.dial(peer.address, timeout: .seconds(5))
-        _ = try await monitor.connect(timeout: Self.handshakeTimeout)
+        _ = try await monitor.connect(timeout: testHandshakeTimeout)
         let value = try await monitor.execute("nested")
         #expect(value.arrayValue?.count == 1)
         #expect(monitor.protocolErrorCount == 1)
@@ -437,7 +433,7 @@ struct SocketMonitorPeerTests {
         defer { peer.stop() }
         let monitor = try await SocketMonitor.dial(peer.address, timeout: .seconds(5))
         let events = monitor.events()
-        let greeting = try await monitor.connect(timeout: .seconds(5))
+        let greeting = try await monitor.connect(timeout: testHandshakeTimeout)
         #expect(greeting.version.package == "Debian 1:7.2+dfsg-7")
         #expect(try await monitor.execute("query-status")["bytes"] == "one at a time")
         #expect(try await events.next(timeout: .seconds(5))?.name == "E")

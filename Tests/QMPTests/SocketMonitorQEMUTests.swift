@@ -11,7 +11,7 @@ struct SocketMonitorQEMUTests {
         let qemu = try await QEMUProcess.start()
         defer { qemu.stop() }
         let monitor = try await qemu.connectMonitor(handshake: false)
-        let greeting = try await monitor.connect(timeout: .seconds(10))
+        let greeting = try await monitor.connect(timeout: testHandshakeTimeout)
         let version = try await monitor.execute("query-version")
         #expect(version["qemu"]?["major"]?.intValue == Int64(greeting.version.major))
         #expect(version["qemu"]?["minor"]?.intValue == Int64(greeting.version.minor))
@@ -193,7 +193,7 @@ struct SocketMonitorQEMUTests {
         ], directory: directory)
         defer { qemu.stop() }
         let monitor = try await accepted
-        let greeting = try await monitor.connect(timeout: .seconds(10))
+        let greeting = try await monitor.connect(timeout: testHandshakeTimeout)
         #expect(greeting.version.major >= 7)
         #expect(try await monitor.execute("query-status")["status"] == "prelaunch")
         #expect(!FileManager.default.fileExists(atPath: path))
@@ -266,7 +266,7 @@ struct SocketMonitorQEMUTests {
             if dialed == nil { try await Task.sleep(for: .milliseconds(20)) }
         }
         let monitor = try #require(dialed)
-        _ = try await monitor.connect(timeout: .seconds(10))
+        _ = try await monitor.connect(timeout: testHandshakeTimeout)
         #expect(try await monitor.execute("query-status")["status"] == "prelaunch")
         await monitor.disconnect()
 
@@ -278,7 +278,7 @@ struct SocketMonitorQEMUTests {
         ])
         defer { client.stop() }
         let listened = try await accepted
-        _ = try await listened.connect(timeout: .seconds(10))
+        _ = try await listened.connect(timeout: testHandshakeTimeout)
         #expect(try await listened.execute("query-status")["status"] == "prelaunch")
         await listened.disconnect()
     }

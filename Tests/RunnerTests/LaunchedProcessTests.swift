@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import QEMUTestSupport
 import QMP
 import Testing
 @testable import Runner
@@ -36,7 +37,7 @@ import Testing
             if monitor == nil { try await Task.sleep(for: .milliseconds(10)) }
         }
         let connected = try #require(monitor)
-        _ = try await connected.connect(timeout: .seconds(10))
+        _ = try await connected.connect(timeout: testHandshakeTimeout)
         let exit = await process.stop(grace: .seconds(5), terminateGrace: .seconds(10))
         await connected.disconnect()
         #expect(exit != nil)
@@ -119,7 +120,7 @@ import Testing
         var info = stat()
         #expect(stat(folder.path, &info) == 0)
         #expect(info.st_mode & 0o777 == 0o700)
-        _ = FileManager.default.createFile(atPath: folder.file("inside"), contents: Data("x".utf8))
+        try Data("x".utf8).write(to: URL(fileURLWithPath: folder.file("inside")))
         folder.remove()
         #expect(!FileManager.default.fileExists(atPath: folder.path))
     }

@@ -10,7 +10,7 @@ import Testing
 @Suite(.timeLimit(.minutes(2))) struct PlaybookRunnerTests {
     private func load(_ yaml: String, in folder: TemporaryDirectory) throws -> Playbook {
         let path = folder.file("book.yaml")
-        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        try yaml.write(toFile: path, atomically: false, encoding: .utf8)
         return try PlaybookLoader.load(path: path).get()
     }
 

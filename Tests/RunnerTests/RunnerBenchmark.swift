@@ -1,5 +1,6 @@
 import Foundation
 import Playbook
+import QEMUTestSupport
 import QMP
 import Runner
 import Testing
@@ -24,7 +25,7 @@ struct RunnerBenchmark {
 
             """
         for _ in 0..<Self.steps { yaml += "  - execute: query-status\n" }
-        try yaml.write(toFile: playbookPath, atomically: true, encoding: .utf8)
+        try yaml.write(toFile: playbookPath, atomically: false, encoding: .utf8)
         let playbook = try PlaybookLoader.load(path: playbookPath).get()
 
         var engineRuns: [Double] = []
@@ -43,7 +44,7 @@ struct RunnerBenchmark {
                 if monitor == nil { try await Task.sleep(for: .milliseconds(10)) }
             }
             let engine = try #require(monitor)
-            _ = try await engine.connect(timeout: .seconds(10))
+            _ = try await engine.connect(timeout: testHandshakeTimeout)
             for _ in 0..<200 { _ = try await engine.request("query-status") }
             let clock = ContinuousClock()
             let engineStart = clock.now
@@ -75,7 +76,7 @@ struct RunnerBenchmark {
         var logYAML = "name: log benchmark\ntargets:\n  vm: {connect: unix:/nonexistent}\nsteps:\n"
         for _ in 0..<Self.steps { logYAML += "  - log: hello\n" }
         let logPath = folder.file("log.yaml")
-        try logYAML.write(toFile: logPath, atomically: true, encoding: .utf8)
+        try logYAML.write(toFile: logPath, atomically: false, encoding: .utf8)
         var logPlaybook = try PlaybookLoader.load(path: logPath).get()
         logPlaybook.targets = []
         var bookkeeping: [Double] = []

@@ -64,7 +64,7 @@ import Testing
         defer { folder.remove() }
         let schema = try await runProgram(try Executables.qmpbook, ["schema"])
         #expect(schema.status == 0)
-        try schema.standardOutput.write(toFile: folder.file("schema.json"), atomically: true, encoding: .utf8)
+        try schema.standardOutput.write(toFile: folder.file("schema.json"), atomically: false, encoding: .utf8)
         let paths = ShippedPlaybooks.names.map(ShippedPlaybooks.path(of:))
         let output = try await PythonSchemaValidator.validate(paths, schema: folder.file("schema.json"))
         #expect(output.status == 0, "\(output.standardOutput)\(output.standardError)")

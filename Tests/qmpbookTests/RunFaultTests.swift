@@ -164,7 +164,7 @@ import Testing
               vm: {listen: "unix:\(fixture.folder.file("listen.sock"))", timeout: 60s}
             steps:
               - execute: query-status
-            """.write(toFile: fixture.playbook, atomically: true, encoding: .utf8)
+            """.write(toFile: fixture.playbook, atomically: false, encoding: .utf8)
         let run = try BackgroundRun(fixture, [])
         for _ in 0..<500 where !FileManager.default.fileExists(atPath: fixture.folder.file("listen.sock")) {
             try await Task.sleep(for: .milliseconds(10))

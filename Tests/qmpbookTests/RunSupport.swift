@@ -16,7 +16,7 @@ final class RunFixture: Sendable {
         folder = try TemporaryDirectory(prefix: "run")
         playbook = folder.file(name)
         reportPath = folder.file("report.json")
-        try yaml.write(toFile: playbook, atomically: true, encoding: .utf8)
+        try yaml.write(toFile: playbook, atomically: false, encoding: .utf8)
     }
 
     struct Outcome {

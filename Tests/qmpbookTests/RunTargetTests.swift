@@ -15,7 +15,7 @@ import Testing
               vm: {connect: "unix:\(socket)", timeout: 20s}
             steps:
               - execute: query-status
-            """.write(toFile: fixture.playbook, atomically: true, encoding: .utf8)
+            """.write(toFile: fixture.playbook, atomically: false, encoding: .utf8)
         let run = try BackgroundRun(fixture, [])
         try await Task.sleep(for: .milliseconds(300))
         let qemu = try await QEMUProcess.startWithoutMonitor(
@@ -36,7 +36,7 @@ import Testing
             steps:
               - execute: query-status
                 expect: {return: {running: false}}
-            """.write(toFile: fixture.playbook, atomically: true, encoding: .utf8)
+            """.write(toFile: fixture.playbook, atomically: false, encoding: .utf8)
         let run = try BackgroundRun(fixture, [])
         // QEMU as the client, retrying until qmpbook listens.
         let qemu = try await QEMUProcess.startWithoutMonitor(extraArguments: [

@@ -148,7 +148,11 @@ public struct SchemaCache: Sendable {
         }
         let path = path(for: key)
         let temporary = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0 ... .max))"
-        guard FileManager.default.createFile(atPath: temporary, contents: Data(file.jsonBytes)) else {
+        // Not FileManager.createFile: on Linux it writes through a
+        // TemporaryDirectory.* folder of its own in /tmp and leaves it there.
+        do {
+            try Data(file.jsonBytes).write(to: URL(fileURLWithPath: temporary))
+        } catch {
             try? FileManager.default.removeItem(atPath: temporary)
             throw SchemaError("cannot write the schema cache file \(temporary)")
         }
