@@ -30,9 +30,13 @@ final class PlaybookDecoder {
     private var allStepIDs: Set<String> = []
     private var stepIDs: [String: SourceLocation] = [:]
 
-    init(file: String, overrides: [String: JSONValue]) {
+    /// The environment `${env.NAME}` is checked against.
+    private let environment: [String: String]
+
+    init(file: String, overrides: [String: JSONValue], environment: [String: String]) {
         self.file = file
         self.overrides = overrides
+        self.environment = environment
     }
 
     // MARK: - Top level
@@ -458,7 +462,11 @@ final class PlaybookDecoder {
         let reference = path.joined(separator: ".")
         switch name {
         case "env":
-            if path.count != 2 { error("'${\(reference)}': write ${env.NAME} for an environment variable", at: node) }
+            if path.count != 2 {
+                error("'${\(reference)}': write ${env.NAME} for an environment variable", at: node)
+            } else if environment[path[1]] == nil {
+                error("environment variable '\(path[1])' is not set (in '${\(reference)}')", at: node)
+            }
         case "playbook":
             if path != ["playbook", "dir"] { error("'${\(reference)}' is not defined: the built-in is ${playbook.dir}", at: node) }
         case "run":

@@ -27,7 +27,13 @@ public enum PlaybookLoader {
 
     /// Loads a playbook from `bytes`, as if read from `path` (used for
     /// messages, `${playbook.dir}` and relative `fd.path`).
-    public static func load(bytes: [UInt8], path: String, variables overrides: [String: JSONValue] = [:]) -> Result<Playbook, Diagnostics> {
+    ///
+    /// `${env.NAME}` must name a variable set in `environment` (this
+    /// process's, unless given): the run would fail on it otherwise.
+    public static func load(
+        bytes: [UInt8], path: String, variables overrides: [String: JSONValue] = [:],
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> Result<Playbook, Diagnostics> {
         guard bytes.count <= YAMLLimits.maximumFileSize else {
             return .failure(Diagnostics([Diagnostic("\(path): the file is larger than \(YAMLLimits.maximumFileSize >> 20) MiB, the most a playbook may be", at: nil)]))
         }
@@ -40,7 +46,7 @@ public enum PlaybookLoader {
         guard let root else {
             return .failure(Diagnostics([Diagnostic("the file holds no YAML document; a playbook needs at least name, targets and steps", at: SourceLocation(file: path, line: 1, column: 1))]))
         }
-        let decoder = PlaybookDecoder(file: path, overrides: overrides)
+        let decoder = PlaybookDecoder(file: path, overrides: overrides, environment: environment)
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().standardizedFileURL.path
         guard let playbook = decoder.decode(root, directory: directory, sha256: SHA256.hexDigest(bytes)), decoder.diagnostics.isEmpty else {
             return .failure(Diagnostics(decoder.diagnostics.sorted { ($0.location?.line ?? 0, $0.location?.column ?? 0) < ($1.location?.line ?? 0, $1.location?.column ?? 0) }))

@@ -23,6 +23,18 @@ import Testing
         }
     }
 
+    @Test func environmentVariablesAreCheckedAgainstTheEnvironment() {
+        let text = "name: t\ntargets: {vm: {connect: /s}}\nsteps:\n  - log: \"${env.SOCKET_DIR} ${env.MISSING}\"\n"
+        let result = PlaybookLoader.load(bytes: Array(text.utf8), path: "/books/t.yaml", environment: ["SOCKET_DIR": "/run"])
+        guard case .failure(let problems) = result else {
+            Issue.record("an unset environment variable was accepted")
+            return
+        }
+        #expect(problems.diagnostics.map(\.description) == [
+            "/books/t.yaml:4:10: environment variable 'MISSING' is not set (in '${env.MISSING}')",
+        ])
+    }
+
     @Test func patternOperandsWithTemplatesAreCheckedAtRunTime() {
         let text = """
             name: t
