@@ -150,6 +150,60 @@ import Testing
         #expect(outcome.report["targets"]?[0]?["error"]?.stringValue?.contains("handshake") == true)
     }
 
+    @Test func anEndlessLineFromThePeerLosesTheTargetWithItsReason() async throws {
+        let peer = try ScriptedPeer { connection in
+            connection.send(ScriptedPeer.greeting)
+            try connection.answerCapabilities()
+            _ = connection.readLine()  // the step's command
+            // No newline, ever: past the 64 MiB message cap the engine must give up.
+            let chunk = [UInt8](repeating: UInt8(ascii: "x"), count: 1 << 20)
+            for _ in 0..<80 { connection.send(chunk) }
+            _ = connection.readLine()
+        }
+        defer { peer.stop() }
+        let fixture = try RunFixture("""
+            name: endless
+            targets:
+              vm: {connect: "\(peer.address)", timeout: 5s}
+            steps:
+              - {execute: query-status, timeout: 60s}
+            always:
+              - log: after the loss
+            """)
+        let outcome = try await fixture.run(["--no-preflight"])
+        #expect(outcome.status == 3, "\(outcome.standardError)")
+        #expect(outcome.report["outcome"] == "error")
+        #expect(outcome.report.statuses == ["error", "passed"])
+        let message = outcome.report["steps"]?[0]?["message"]?.stringValue ?? ""
+        #expect(message.contains("longer than the maximum of 67108864 bytes"), "\(message)")
+        #expect(outcome.standardError.split(separator: "\n").count == 1, "\(outcome.standardError)")
+    }
+
+    @Test func aPeerClosingMidReplyLosesTheTargetWithItsReason() async throws {
+        let peer = try ScriptedPeer { connection in
+            connection.send(ScriptedPeer.greeting)
+            try connection.answerCapabilities()
+            _ = connection.readLine()
+            connection.send(#"{"return": {"status": "runn"#)
+            connection.close()
+        }
+        defer { peer.stop() }
+        let fixture = try RunFixture("""
+            name: cut off
+            targets:
+              vm: {connect: "\(peer.address)", timeout: 5s}
+            steps:
+              - execute: query-status
+              - log: never
+            """)
+        let outcome = try await fixture.run(["--no-preflight"])
+        #expect(outcome.status == 3, "\(outcome.standardError)")
+        #expect(outcome.report.statuses == ["error", "skipped"])
+        let message = outcome.report["steps"]?[0]?["message"]?.stringValue ?? ""
+        #expect(message.contains("target vm was lost during query-status"), "\(message)")
+        #expect(message.contains("closed"), "\(message)")
+    }
+
     @Test func theReportOnStdoutMovesProgressToStderr() async throws {
         let fixture = try RunFixture("""
             name: to stdout
