@@ -86,7 +86,7 @@ public final class EventSubscription: AsyncSequence, Sendable {
                 if Task.isCancelled { resumeWaiter(waiterID, with: .success(nil)) }
                 if let timeout {
                     DeadlineTimer.shared.schedule(after: timeout) { [weak self] in
-                        self?.resumeWaiter(waiterID, with: .failure(QMPError(.timeout, "no event arrived within \(timeout)")))
+                        self?.resumeWaiter(waiterID, with: .failure(QMPError(.timeout, "no event arrived within \(timeout.readableDescription)")))
                     }
                 }
             }

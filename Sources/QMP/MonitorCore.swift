@@ -111,7 +111,7 @@ final class MonitorCore: Sendable {
                 }
                 if Task.isCancelled { failGreetingWaiter(waiterID, QMPError(.cancelled, "waiting for the greeting was cancelled")) }
                 DeadlineTimer.shared.schedule(after: timeout) { [weak self] in
-                    self?.failGreetingWaiter(waiterID, QMPError(.timeout, "QEMU sent no QMP greeting within \(timeout)"))
+                    self?.failGreetingWaiter(waiterID, QMPError(.timeout, "QEMU sent no QMP greeting within \(timeout.readableDescription)"))
                 }
             }
         } onCancel: {
@@ -219,7 +219,7 @@ final class MonitorCore: Sendable {
         }
         for pending in expired {
             let name = pending.command
-            pending.continuation.resume(returning: .failure(QMPError(.timeout, "\(name) got no reply within \(pending.timeout)", command: name)))
+            pending.continuation.resume(returning: .failure(QMPError(.timeout, "\(name) got no reply within \(pending.timeout.readableDescription)", command: name)))
         }
     }
 

@@ -150,6 +150,26 @@ import Testing
         #expect(outcome.report["targets"]?[0]?["error"]?.stringValue?.contains("handshake") == true)
     }
 
+    @Test func aMonitorHeldByAnotherClientSaysSo() async throws {
+        let qemu = try await QEMUProcess.start()
+        defer { qemu.stop() }
+        let holder = try await qemu.connectMonitor()  // QEMU now queues any second client without a greeting
+        let fixture = try RunFixture("""
+            name: busy monitor
+            targets:
+              vm: {connect: "unix:\(qemu.socketPath)", timeout: 1s}
+            steps:
+              - execute: query-status
+            """)
+        let outcome = try await fixture.run()
+        await holder.disconnect()
+        #expect(outcome.status == 3)
+        let error = outcome.report["targets"]?[0]?["error"]?.stringValue ?? ""
+        #expect(error.contains("no QMP greeting within"), "\(error)")
+        #expect(error.contains("is another client connected?"), "\(error)")
+        #expect(!error.contains("seconds"), "durations read as 1s or 999ms: \(error)")
+    }
+
     @Test func anEndlessLineFromThePeerLosesTheTargetWithItsReason() async throws {
         let peer = try ScriptedPeer { connection in
             connection.send(ScriptedPeer.greeting)

@@ -115,6 +115,10 @@ final class TargetSession: Sendable {
             subscription.cancel()
             await monitor.disconnect()
             var reason = "the QMP handshake with \(report.address ?? name) failed: \((error as? QMPError)?.message ?? "\(error)")"
+            if (error as? QMPError)?.code == .timeout, monitor.greeting == nil, report.mode == .connect {
+                // The usual cause: QEMU serves one client per monitor socket and queues the rest silently.
+                reason += " (QEMU serves one QMP client per socket at a time: is another client connected?)"
+            }
             if let process, let exit = await process.waitForExit(timeout: .milliseconds(300)) {
                 reason = "QEMU \(exit) during the QMP handshake" + outputSuffix(process)
             }
