@@ -183,6 +183,11 @@ final class PlaybookDecoder {
         for element in elements {
             guard let text = scalarText(element, what: "a launch argument") else { continue }
             checkTemplates(element)
+            if text == "-daemonize" || text == "--daemonize" {
+                // QEMU would fork and its first process exit at once: qmpbook could
+                // neither tell a crash from success nor stop the VM it started.
+                error("launch: remove \(text): qmpbook owns the QEMU it launches and must see that process exit", at: element)
+            }
             command.append(.string(text))
         }
         return .launch(command: command, environment: environment)

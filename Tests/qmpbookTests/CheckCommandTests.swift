@@ -106,6 +106,8 @@ struct CheckCommandTests {
                  line: 4, column: 5, message: "this step needs 'target'"),
         BadInput(label: "unset environment variable", text: "name: t\ntargets: {vm: {connect: \"${env.QMPBOOK_SURELY_UNSET}\"}}\nsteps:\n  - log: x\n",
                  line: 2, column: 25, message: "environment variable 'QMPBOOK_SURELY_UNSET' is not set (in '${env.QMPBOOK_SURELY_UNSET}')"),
+        BadInput(label: "daemonized launch", text: "name: t\ntargets:\n  vm: {launch: [qemu-system-x86_64, -S, -daemonize]}\nsteps:\n  - log: x\n",
+                 line: 3, column: 41, message: "launch: remove -daemonize: qmpbook owns the QEMU it launches and must see that process exit"),
         BadInput(label: "undefined variable", text: "name: t\nvars: {dev: d}\ntargets: {vm: {connect: /s}}\nsteps:\n  - execute: x\n    arguments: {id: \"${devv}\"}\n",
                  line: 6, column: 21, message: "undefined variable 'devv' in '${devv}' (did you mean 'dev'?)"),
         BadInput(label: "register used before it is set", text: header + "  - log: \"${reply}\"\n  - execute: x\n    register: reply\n",
