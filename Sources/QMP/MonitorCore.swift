@@ -25,6 +25,7 @@ final class MonitorCore: Sendable {
     /// Runs the jobs of tasks that prefer it on the reader thread.
     let executor = ConnectionExecutor()
     private let state: Mutex<State>
+    private let readerThread = Mutex<UInt?>(nil)
 
     private struct Pending {
         var continuation: ReplyContinuation
@@ -300,7 +301,11 @@ final class MonitorCore: Sendable {
         thread.start()
     }
 
+    /// The reader thread's identity once it runs (tests check where jobs ran).
+    var readerThreadID: UInt? { readerThread.withLock { $0 } }
+
     private func readLoop() {
+        readerThread.withLock { $0 = system_current_thread() }
         // Named from inside: on Linux a name set before start() is not
         // applied, and the thread would carry its creator's name.
         Thread.current.name = "qmp-reader"

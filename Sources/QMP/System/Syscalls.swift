@@ -118,3 +118,8 @@ func system_poll_readable(_ first: Int32, _ second: Int32) -> Result<(first: Int
     }
     return result.map { _ in (descriptors.0.revents, descriptors.1.revents) }
 }
+
+/// The calling thread's identity, for telling threads apart. pthread_self(3)
+func system_current_thread() -> UInt {
+    UInt(pthread_self())
+}
