@@ -1,8 +1,8 @@
 extension Duration {
-    /// The duration for a message: `250ms`, `2s`, `1.5s`, `1.999s`; never
+    /// The duration for a message, as playbooks write durations: `250ms`, `2s`, `1.5s`, `1.999s`; never
     /// more than millisecond precision (Duration's own description prints
     /// every nanosecond: `1.999351164 seconds`).
-    var readableDescription: String {
+    public var readableDescription: String {
         let (seconds, attoseconds) = components
         let milliseconds = seconds * 1000 + (attoseconds + 500_000_000_000_000) / 1_000_000_000_000_000
         if milliseconds < 1000 { return "\(milliseconds)ms" }

@@ -245,12 +245,7 @@ extension TargetSession.Plan {
     }
 }
 
-/// `5s`, `250ms`: a duration as playbooks write it.
+/// `5s`, `250ms`: a duration as playbooks write it (the engine's formatting).
 func describe(_ duration: Duration) -> String {
-    let milliseconds = Timestamp.milliseconds(duration)
-    if milliseconds >= 1000, milliseconds.truncatingRemainder(dividingBy: 1000) == 0 {
-        return "\(Int(milliseconds / 1000))s"
-    }
-    if milliseconds >= 1000 { return "\((milliseconds / 10).rounded() / 100)s" }
-    return "\(Int(milliseconds.rounded()))ms"
+    duration.readableDescription
 }
