@@ -19,7 +19,7 @@ public struct Event: Sendable, Equatable {
     }
 
     /// Reads an event message; nil when it has no `event` name.
-    init?(message: JSONObject, received: Date) {
+    package init?(message: JSONObject, received: Date) {
         guard let name = message["event"]?.stringValue else { return nil }
         let timestamp = message["timestamp"]
         self.init(name: name,

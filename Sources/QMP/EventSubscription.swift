@@ -1,6 +1,6 @@
 import Synchronization
 
-/// The events a ``SocketMonitor`` receives from the moment of subscribing,
+/// The events a ``Monitor`` receives from the moment of subscribing,
 /// as an async sequence.
 ///
 /// ```swift
@@ -34,7 +34,9 @@ public final class EventSubscription: AsyncSequence, Sendable {
         var waiters: [(id: UInt64, continuation: CheckedContinuation<Result<Event?, QMPError>, Never>)] = []
     }
 
-    init(bufferLimit: Int, onCancel: @escaping @Sendable (ObjectIdentifier) -> Void) {
+    /// A subscription keeping at most `bufferLimit` events; `onCancel` runs
+    /// once it is cancelled or released (an ``EventPublisher`` forgets it there).
+    package init(bufferLimit: Int, onCancel: @escaping @Sendable (ObjectIdentifier) -> Void) {
         self.bufferLimit = Swift.max(1, bufferLimit)
         self.state = Mutex(State())
         self.onCancel = onCancel
@@ -104,8 +106,8 @@ public final class EventSubscription: AsyncSequence, Sendable {
         continuation?.resume(returning: result)
     }
 
-    /// Called by the reader thread for each event.
-    func deliver(_ event: Event) {
+    /// Buffers `event` or hands it to a waiting reader (called by an ``EventPublisher``).
+    package func deliver(_ event: Event) {
         let waiter = state.withLock { state -> CheckedContinuation<Result<Event?, QMPError>, Never>? in
             guard state.end == nil else { return nil }
             if !state.waiters.isEmpty { return state.waiters.removeFirst().continuation }
@@ -120,7 +122,7 @@ public final class EventSubscription: AsyncSequence, Sendable {
     }
 
     /// Ends the sequence: waiting readers get nil; buffered events stay readable.
-    func finish(_ reason: QMPError) {
+    package func finish(_ reason: QMPError) {
         let waiters = state.withLock { state -> [CheckedContinuation<Result<Event?, QMPError>, Never>] in
             if state.end == nil { state.end = reason }
             defer { state.waiters.removeAll() }

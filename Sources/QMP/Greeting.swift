@@ -14,7 +14,7 @@ public struct Greeting: Sendable, Equatable {
     }
 
     /// Reads the `QMP` member of a greeting message; nil when it is not one.
-    init?(message: JSONObject) {
+    package init?(message: JSONObject) {
         guard let qmp = message["QMP"], let version = qmp["version"],
               let qemu = version["qemu"],
               let major = qemu["major"]?.intValue, let minor = qemu["minor"]?.intValue,

@@ -24,6 +24,8 @@ final class MonitorCore: Sendable {
     let options: MonitorOptions
     /// Runs the jobs of tasks that prefer it on the reader thread.
     let executor = ConnectionExecutor()
+    /// Feeds the event subscriptions.
+    let publisher = EventPublisher()
     private let state: Mutex<State>
     private let readerThread = Mutex<UInt?>(nil)
 
@@ -52,14 +54,9 @@ final class MonitorCore: Sendable {
         var nextWaiter: UInt64 = 0
         var greetingWaiters: [UInt64: GreetingContinuation] = [:]
         var closed: QMPError?
-        var subscriptions: [ObjectIdentifier: WeakSubscription] = [:]
         var protocolErrors = 0
         var reader = ReaderPhase.notStarted
         var closeWaiters: [CheckedContinuation<Void, Never>] = []
-    }
-
-    private struct WeakSubscription {
-        weak var subscription: EventSubscription?
     }
 
     init(connection: SocketConnection, options: MonitorOptions) {
@@ -74,20 +71,12 @@ final class MonitorCore: Sendable {
     /// How many commands wait for a reply (for tests).
     var pendingCount: Int { state.withLock { $0.pending.count } }
     /// How many subscriptions are registered (for tests).
-    var subscriberCount: Int { state.withLock { $0.subscriptions.count } }
+    var subscriberCount: Int { publisher.subscriberCount }
 
     // MARK: - Callers
 
     func subscribe(bufferLimit: Int) -> EventSubscription {
-        let subscription = EventSubscription(bufferLimit: bufferLimit) { [weak self] identifier in
-            self?.state.withLock { _ = $0.subscriptions.removeValue(forKey: identifier) }
-        }
-        let closed = state.withLock { state -> QMPError? in
-            if let closed = state.closed { return closed }
-            state.subscriptions[ObjectIdentifier(subscription)] = WeakSubscription(subscription: subscription)
-            return nil
-        }
-        if let closed { subscription.finish(closed) }
+        let subscription = publisher.subscribe(bufferLimit: bufferLimit)
         startReader()
         return subscription
     }
@@ -245,7 +234,7 @@ final class MonitorCore: Sendable {
     /// Returns whether the reader thread was started (and so owns the close).
     @discardableResult
     private func fail(with reason: QMPError) -> (readerStarted: Bool, reason: QMPError) {
-        let (pending, greetingWaiters, subscriptions, readerStarted, closeWaiters, finalReason) = state.withLock { state in
+        let (pending, greetingWaiters, readerStarted, closeWaiters, finalReason) = state.withLock { state in
             if state.closed == nil { state.closed = reason }
             let started = state.reader != .notStarted
             var closeWaiters: [CheckedContinuation<Void, Never>] = []
@@ -257,10 +246,9 @@ final class MonitorCore: Sendable {
             defer {
                 state.pending = [:]
                 state.greetingWaiters = [:]
-                state.subscriptions = [:]
             }
             return (Array(state.pending.values), Array(state.greetingWaiters.values),
-                    state.subscriptions.values.compactMap(\.subscription), started, closeWaiters, state.closed ?? reason)
+                    started, closeWaiters, state.closed ?? reason)
         }
         for entry in pending {
             let error = finalReason.command == nil && finalReason.code != .commandFailed
@@ -269,7 +257,7 @@ final class MonitorCore: Sendable {
             entry.continuation.resume(returning: .failure(error))
         }
         for waiter in greetingWaiters { waiter.resume(returning: .failure(finalReason)) }
-        for subscription in subscriptions { subscription.finish(finalReason) }
+        publisher.finish(finalReason)
         for waiter in closeWaiters { waiter.resume() }
         if !readerStarted { executor.stop() }
         return (readerStarted, finalReason)
@@ -380,8 +368,7 @@ final class MonitorCore: Sendable {
             let reply = Reply(message: message) ?? .success(.null)
             pending.continuation.resume(returning: .success(ReceivedReply(bytes: pending.wantsBytes ? Array(line) : nil, message: message, reply: reply)))
         case .event(let event):
-            let subscriptions = state.withLock { $0.subscriptions.values.compactMap(\.subscription) }
-            for subscription in subscriptions { subscription.deliver(event) }
+            publisher.publish(event)
         case .greeting(let greeting):
             let waiters = state.withLock { state -> [GreetingContinuation] in
                 state.greeting = greeting

@@ -23,7 +23,8 @@ public struct QMPError: Error, Sendable, Equatable, CustomStringConvertible {
     /// For ``Code/connectFailed``: the system error number, when there was one.
     public let errorNumber: Int32?
 
-    init(_ code: Code, _ message: String, reply: QMPErrorReply? = nil, command: String? = nil, errno: Errno? = nil) {
+    /// An error of `code` saying `message` (for engines of this package).
+    package init(_ code: Code, _ message: String, reply: QMPErrorReply? = nil, command: String? = nil, errno: Errno? = nil) {
         self.code = code
         self.message = message
         self.reply = reply
@@ -31,20 +32,20 @@ public struct QMPError: Error, Sendable, Equatable, CustomStringConvertible {
         self.errorNumber = errno?.rawValue
     }
 
-    var errno: Errno? { errorNumber.map { Errno(rawValue: $0) } }
+    package var errno: Errno? { errorNumber.map { Errno(rawValue: $0) } }
 
     /// A command failed: QEMU answered with an `error` reply.
     public static func commandFailed(_ reply: QMPErrorReply, command: String) -> QMPError {
         QMPError(.commandFailed, "\(command) failed: \(reply.errorClass): \(reply.description)", reply: reply, command: command)
     }
 
-    /// The connection is closed (by the peer, or by ``SocketMonitor/disconnect(reason:)``).
+    /// The connection is closed (by the peer, or by ``Monitor/disconnect(reason:)``).
     public static func connectionClosed(_ message: String = "the QMP connection is closed") -> QMPError {
         QMPError(.connectionClosed, message)
     }
 
     /// The peer process exited; a caller that watches the process says so
-    /// through ``SocketMonitor/disconnect(reason:)``.
+    /// through ``Monitor/close(reason:)``.
     public static func peerExited(_ message: String) -> QMPError {
         QMPError(.peerExited, message)
     }

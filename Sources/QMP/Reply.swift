@@ -1,7 +1,7 @@
 /// QEMU's answer to one command: its `return` value, or its `error`.
 ///
-/// A QMP error is a result here, not a thrown error: ``SocketMonitor/request(_:arguments:passing:timeout:)``
-/// returns it, ``SocketMonitor/execute(_:arguments:passing:timeout:)`` throws it.
+/// A QMP error is a result here, not a thrown error: ``Monitor/request(_:arguments:passing:timeout:)``
+/// returns it, ``Monitor/execute(_:arguments:passing:timeout:)`` throws it.
 public enum Reply: Sendable, Equatable {
     case success(JSONValue)
     case failure(QMPErrorReply)
@@ -15,7 +15,7 @@ public enum Reply: Sendable, Equatable {
     }
 
     /// Reads a reply message; nil when it has neither `return` nor `error`.
-    init?(message: JSONObject) {
+    package init?(message: JSONObject) {
         if let value = message["return"] {
             self = .success(value)
         } else if let error = message["error"] {

@@ -21,10 +21,10 @@ import Synchronization
 ///
 /// Infrastructure failures throw ``QMPError``. A QMP error reply is a
 /// result of ``request(_:arguments:passing:timeout:)`` and is thrown by
-/// ``execute(_:arguments:passing:timeout:)`` and ``run(_:timeout:)``.
+/// ``Monitor/execute(_:arguments:passing:timeout:)`` and ``run(_:passing:timeout:)``.
 /// Every command has a timeout (the monitor's default when not given); a
 /// timed-out command's late reply is dropped and the connection stays usable.
-public final class SocketMonitor: Sendable {
+public final class SocketMonitor: Monitor {
     let core: MonitorCore
 
     init(connection: SocketConnection, options: MonitorOptions) {
@@ -89,20 +89,30 @@ public final class SocketMonitor: Sendable {
     /// Sends a raw JSON command (an object with `execute`) and returns the
     /// raw reply line. The engine sets the command's `id`; the reply carries
     /// the caller's own `id` back when the command had one (and the engine's
-    /// otherwise).
+    /// otherwise). With `fd`, the descriptor is attached by SCM_RIGHTS in the
+    /// same `sendmsg` (unix sockets only; the `oob` capability is not needed);
+    /// the caller keeps it and closes it.
     /// - Throws: ``QMPError/Code/commandFailed`` for an error reply,
     ///   ``QMPError/Code/invalidCommand`` for bytes that are not a command,
+    ///   ``QMPError/Code/unsupported`` for an fd on TCP,
     ///   ``QMPError/Code/timeout``, or the connection's error.
-    public func run(_ command: [UInt8], timeout: Duration? = nil) async throws(QMPError) -> [UInt8] {
-        try await runRaw(command, passing: nil, timeout: timeout)
-    }
-
-    /// Sends a raw JSON command with `fd` attached by SCM_RIGHTS in the same
-    /// `sendmsg` (unix sockets only; the `oob` capability is not needed).
-    /// The caller keeps `fd` and closes it.
-    /// - Throws: as ``run(_:timeout:)``, and ``QMPError/Code/unsupported`` on TCP.
-    public func run(_ command: [UInt8], passing fd: Int32, timeout: Duration? = nil) async throws(QMPError) -> [UInt8] {
-        try await runRaw(command, passing: fd, timeout: timeout)
+    public func run(_ command: [UInt8], passing fd: Int32? = nil, timeout: Duration? = nil) async throws(QMPError) -> [UInt8] {
+        guard case .object(var message)? = try? JSONValue(parsing: command) else {
+            throw QMPError(.invalidCommand, "the command is not a JSON object: \(MessageRouter.excerpt(command[...]))")
+        }
+        guard let name = message["execute"]?.stringValue ?? message["exec-oob"]?.stringValue else {
+            throw QMPError(.invalidCommand, "the command has no 'execute' member: \(MessageRouter.excerpt(command[...]))")
+        }
+        let callerID = message["id"]
+        message["id"] = nil
+        let received = try await core.send(message, name: name, passing: fd, timeout: timeout, wantsBytes: callerID == nil)
+        if case .failure(let error) = received.reply {
+            throw QMPError.commandFailed(error, command: name)
+        }
+        if callerID == nil, let bytes = received.bytes { return bytes }
+        var reply = received.message
+        reply["id"] = callerID
+        return JSONValue.object(reply).jsonBytes
     }
 
     /// Sends `command` and returns QEMU's reply, success or QMP error.
@@ -116,23 +126,19 @@ public final class SocketMonitor: Sendable {
         return try await core.send(message, name: command, passing: fd, timeout: timeout).reply
     }
 
-    /// Sends `command` and returns the reply's `return` value.
-    /// - Throws: ``QMPError/Code/commandFailed`` (with the QMP class and
-    ///   description) for an error reply, or what ``request(_:arguments:passing:timeout:)`` throws.
-    @discardableResult
-    public func execute(_ command: String, arguments: JSONObject? = nil, passing fd: Int32? = nil, timeout: Duration? = nil) async throws(QMPError) -> JSONValue {
-        switch try await request(command, arguments: arguments, passing: fd, timeout: timeout) {
-        case .success(let value): return value
-        case .failure(let error): throw QMPError.commandFailed(error, command: command)
-        }
-    }
-
     /// Closes the connection. Pending and later calls fail with `reason`
-    /// (default ``QMPError/Code/connectionClosed``); event subscriptions end.
+    /// (nil: ``QMPError/Code/connectionClosed``); event subscriptions end.
     /// Returns once the socket is closed.
     public func disconnect(reason: QMPError? = nil) async {
         core.close(reason: reason)
         await core.waitUntilClosed()
+    }
+
+    /// Closes the connection without waiting: pending calls fail with
+    /// `reason` (nil: ``QMPError/Code/connectionClosed``) at once and the
+    /// reader thread closes the socket on its own.
+    public func close(reason: QMPError? = nil) {
+        core.close(reason: reason)
     }
 
     /// An executor that runs tasks on this connection's reader thread, so a
@@ -156,25 +162,6 @@ public final class SocketMonitor: Sendable {
 
     /// Why the connection closed, or nil while it is open.
     public var closeReason: QMPError? { core.closeReason }
-
-    private func runRaw(_ command: [UInt8], passing fd: Int32?, timeout: Duration?) async throws(QMPError) -> [UInt8] {
-        guard case .object(var message)? = try? JSONValue(parsing: command) else {
-            throw QMPError(.invalidCommand, "the command is not a JSON object: \(MessageRouter.excerpt(command[...]))")
-        }
-        guard let name = message["execute"]?.stringValue ?? message["exec-oob"]?.stringValue else {
-            throw QMPError(.invalidCommand, "the command has no 'execute' member: \(MessageRouter.excerpt(command[...]))")
-        }
-        let callerID = message["id"]
-        message["id"] = nil
-        let received = try await core.send(message, name: name, passing: fd, timeout: timeout, wantsBytes: callerID == nil)
-        if case .failure(let error) = received.reply {
-            throw QMPError.commandFailed(error, command: name)
-        }
-        if callerID == nil, let bytes = received.bytes { return bytes }
-        var reply = received.message
-        reply["id"] = callerID
-        return JSONValue.object(reply).jsonBytes
-    }
 }
 
 /// Runs a blocking `body` on a new thread, off the cooperative pool.

@@ -118,8 +118,8 @@ enum MonitorCommandLine {
     }
 
     /// Dials and performs the handshake, each within `timeout`.
-    static func connect(_ address: MonitorAddress, timeout: Duration, beforeHandshake: (SocketMonitor) -> Void = { _ in }) async throws -> SocketMonitor {
-        let monitor: SocketMonitor
+    static func connect(_ address: MonitorAddress, timeout: Duration, beforeHandshake: (any Monitor) -> Void = { _ in }) async throws -> any Monitor {
+        let monitor: any Monitor
         do throws(QMPError) {
             monitor = try await SocketMonitor.dial(address, timeout: timeout)
         } catch {

@@ -13,7 +13,7 @@ import QMP
 /// disconnected.
 final class TargetSession: Sendable {
     let name: String
-    let monitor: SocketMonitor
+    let monitor: any Monitor
     let events: TargetEvents
     let process: LaunchedProcess?
     let greeting: Greeting
@@ -22,7 +22,7 @@ final class TargetSession: Sendable {
     private let subscription: Mutex<EventSubscription?> = Mutex(nil)
 
     private init(
-        name: String, monitor: SocketMonitor, events: TargetEvents, process: LaunchedProcess?, greeting: Greeting,
+        name: String, monitor: any Monitor, events: TargetEvents, process: LaunchedProcess?, greeting: Greeting,
         exitNoticeWait: Duration
     ) {
         self.name = name
@@ -57,7 +57,7 @@ final class TargetSession: Sendable {
         let deadline = ContinuousClock.now + timeout
         var report: TargetReport
         var process: LaunchedProcess?
-        let monitor: SocketMonitor
+        let monitor: any Monitor
         do throws(RunnerError) {
             switch plan {
             case .connect(let address):
@@ -109,7 +109,7 @@ final class TargetSession: Sendable {
             greeting = try await withTaskCancellationHandler {
                 try await monitor.connect(capabilities: capabilities, timeout: remaining)
             } onCancel: {
-                Task { await monitor.disconnect(reason: QMPError.connectionClosed("interrupted during the handshake")) }
+                monitor.close(reason: QMPError.connectionClosed("interrupted during the handshake"))
             }
         } catch {
             subscription.cancel()
@@ -132,7 +132,7 @@ final class TargetSession: Sendable {
         session.startPump(subscription)
         if let process {
             process.onExit { exit in
-                Task { await monitor.disconnect(reason: .peerExited("QEMU \(exit)")) }
+                monitor.close(reason: .peerExited("QEMU \(exit)"))
             }
         }
         report.qemu = TargetReport.QEMU(
