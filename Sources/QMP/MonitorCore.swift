@@ -55,13 +55,19 @@ final class MonitorCore: Sendable {
         var greetingWaiters: [UInt64: GreetingContinuation] = [:]
         var closed: QMPError?
         var protocolErrors = 0
+        /// While above zero, garbage is dropped uncounted (a guest agent being resynchronised).
+        var discardingGarbage = 0
         var reader = ReaderPhase.notStarted
         var closeWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
-    init(connection: SocketConnection, options: MonitorOptions) {
+    /// Which peer this is: QEMU's monitor (a greeting first) or a guest agent.
+    let dialect: MonitorDialect
+
+    init(connection: SocketConnection, options: MonitorOptions, dialect: MonitorDialect = .qmp) {
         self.connection = connection
         self.options = options
+        self.dialect = dialect
         self.state = Mutex(State())
     }
 
@@ -121,7 +127,9 @@ final class MonitorCore: Sendable {
 
     /// Sends `message` (without an id: one is added) and waits for its reply.
     /// With `wantsBytes`, the reply's raw line is kept in ``ReceivedReply/bytes``.
-    func send(_ message: JSONObject, name: String, passing fd: Int32?, timeout: Duration?, wantsBytes: Bool = false) async throws(QMPError) -> ReceivedReply {
+    /// With `prefix`, those bytes go first in the same send (a guest agent's 0xFF reset).
+    func send(_ message: JSONObject, name: String, passing fd: Int32?, timeout: Duration?, wantsBytes: Bool = false,
+              prefix: [UInt8] = []) async throws(QMPError) -> ReceivedReply {
         if fd != nil, !connection.isUnix {
             throw QMPError(.unsupported, "\(name): passing a file descriptor needs a unix socket, not TCP", command: name)
         }
@@ -133,7 +141,8 @@ final class MonitorCore: Sendable {
         }
         // The id goes last, written before the closing brace: cheaper than
         // adding it to the object, which would copy both of its arrays.
-        var bytes = JSONValue.object(message).jsonBytes
+        var bytes = prefix
+        bytes.append(contentsOf: JSONValue.object(message).jsonBytes)
         bytes.removeLast()
         bytes.append(contentsOf: (message.isEmpty ? #""id":"# : #","id":"#).utf8)
         bytes.append(contentsOf: String(id).utf8)
@@ -218,6 +227,39 @@ final class MonitorCore: Sendable {
         pending.continuation.resume(returning: result)
     }
 
+    /// Drops garbage uncounted until as many ``endDiscardingGarbage()`` calls:
+    /// what a guest agent sends before its sync reply is not a protocol error.
+    func beginDiscardingGarbage() {
+        state.withLock { $0.discardingGarbage += 1 }
+    }
+
+    func endDiscardingGarbage() {
+        state.withLock { $0.discardingGarbage = max(0, $0.discardingGarbage - 1) }
+    }
+
+    /// Sends raw command bytes (an object with `execute`) and returns the
+    /// raw reply line, with the caller's own `id` put back when it had one.
+    /// - Throws: ``QMPError/Code/invalidCommand`` for bytes that are not a
+    ///   command, ``QMPError/Code/commandFailed`` for an error reply, or what ``send`` throws.
+    func runRaw(_ command: [UInt8], passing fd: Int32?, timeout: Duration?) async throws(QMPError) -> [UInt8] {
+        guard case .object(var message)? = try? JSONValue(parsing: command) else {
+            throw QMPError(.invalidCommand, "the command is not a JSON object: \(MessageRouter.excerpt(command[...]))")
+        }
+        guard let name = message["execute"]?.stringValue ?? message["exec-oob"]?.stringValue else {
+            throw QMPError(.invalidCommand, "the command has no 'execute' member: \(MessageRouter.excerpt(command[...]))")
+        }
+        let callerID = message["id"]
+        message["id"] = nil
+        let received = try await send(message, name: name, passing: fd, timeout: timeout, wantsBytes: callerID == nil)
+        if case .failure(let error) = received.reply {
+            throw QMPError.commandFailed(error, command: name)
+        }
+        if callerID == nil, let bytes = received.bytes { return bytes }
+        var reply = received.message
+        reply["id"] = callerID
+        return JSONValue.object(reply).jsonBytes
+    }
+
     /// Marks the connection closed with `reason`, fails everything waiting,
     /// and wakes the reader so it closes the socket.
     func close(reason: QMPError?) {
@@ -298,7 +340,7 @@ final class MonitorCore: Sendable {
         // applied, and the thread would carry its creator's name.
         Thread.current.name = "qmp-reader"
         var framer = LineFramer(maximumMessageSize: options.maximumMessageSize)
-        var router = MessageRouter()
+        var router = MessageRouter(expectsGreeting: dialect.hasGreeting)
         let chunkSize = 256 << 10
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
         defer { chunk.deallocate() }
@@ -329,7 +371,10 @@ final class MonitorCore: Sendable {
             case .success(let count):
                 framer.append(UnsafeRawBufferPointer(rebasing: chunk[..<count]))
                 do {
-                    while let line = try framer.nextLine() {
+                    while var line = try framer.nextLine() {
+                        if let sentinel = dialect.sentinel, let last = line.lastIndex(of: sentinel) {
+                            line = line[(last + 1)...]
+                        }
                         if let fatal = handle(router.route(line), line: line) {
                             end = fatal
                             break reading
@@ -377,6 +422,10 @@ final class MonitorCore: Sendable {
             }
             for waiter in waiters { waiter.resume(returning: .success(greeting)) }
         case .garbage(let reason):
+            if state.withLock({ $0.discardingGarbage > 0 }) {
+                options.logger.debug("discarding a line before the guest agent's sync: \(reason)")
+                return nil
+            }
             state.withLock { $0.protocolErrors += 1 }
             options.logger.warning("skipping a line from the QMP peer: \(reason)")
         case .fatal(let error):

@@ -97,22 +97,7 @@ public final class SocketMonitor: Monitor {
     ///   ``QMPError/Code/unsupported`` for an fd on TCP,
     ///   ``QMPError/Code/timeout``, or the connection's error.
     public func run(_ command: [UInt8], passing fd: Int32? = nil, timeout: Duration? = nil) async throws(QMPError) -> [UInt8] {
-        guard case .object(var message)? = try? JSONValue(parsing: command) else {
-            throw QMPError(.invalidCommand, "the command is not a JSON object: \(MessageRouter.excerpt(command[...]))")
-        }
-        guard let name = message["execute"]?.stringValue ?? message["exec-oob"]?.stringValue else {
-            throw QMPError(.invalidCommand, "the command has no 'execute' member: \(MessageRouter.excerpt(command[...]))")
-        }
-        let callerID = message["id"]
-        message["id"] = nil
-        let received = try await core.send(message, name: name, passing: fd, timeout: timeout, wantsBytes: callerID == nil)
-        if case .failure(let error) = received.reply {
-            throw QMPError.commandFailed(error, command: name)
-        }
-        if callerID == nil, let bytes = received.bytes { return bytes }
-        var reply = received.message
-        reply["id"] = callerID
-        return JSONValue.object(reply).jsonBytes
+        try await core.runRaw(command, passing: fd, timeout: timeout)
     }
 
     /// Sends `command` and returns QEMU's reply, success or QMP error.

@@ -252,4 +252,8 @@ public final class PeerConnection: @unchecked Sendable {
 public struct PeerFailure: Error, CustomStringConvertible {
     public var message: String
     public var description: String { message }
+
+    public init(message: String) {
+        self.message = message
+    }
 }

@@ -26,6 +26,12 @@ struct MessageRouter {
 
     private(set) var sawGreeting = false
 
+    /// With `expectsGreeting: false` (a guest agent, which sends none), every
+    /// line is routed as if the greeting had come.
+    init(expectsGreeting: Bool = true) {
+        sawGreeting = !expectsGreeting
+    }
+
     mutating func route(_ line: ArraySlice<UInt8>, received: @autoclosure () -> Date = Date()) -> Routed {
         let message: JSONObject
         do {
