@@ -6,7 +6,7 @@ import Testing
 
 /// The HTML page from reports of every size: self-contained, escaped, and
 /// rendered by headless Chromium without errors for 10 and for 1,000 steps.
-@Suite(.timeLimit(.minutes(3))) struct HTMLReportTests {
+@Suite(.serialized, .timeLimit(.minutes(3))) struct HTMLReportTests {
     /// A run of `count` steps over two targets, one event per step (every tenth taken by no wait), the last step failed.
     static func report(steps count: Int) -> RunReport {
         let start = Date(timeIntervalSince1970: 1_795_000_000)

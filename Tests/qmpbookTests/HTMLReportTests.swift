@@ -7,7 +7,7 @@ import Testing
 /// Chromium: no script errors, the lanes and step rows in the DOM, nothing
 /// loaded from anywhere, and a screenshot kept for people
 /// (`.build/test-artifacts/html/`).
-@Suite(.timeLimit(.minutes(4))) struct HTMLReportTests {
+@Suite(.serialized, .timeLimit(.minutes(4))) struct HTMLReportTests {
     /// Anything that would make the page reach out: a scheme, a protocol-relative or non-anchor link, a CSS url().
     static var externalReference: Regex<Substring> { #/(?i)\b(?:https?|ftp|wss?|file):|(?:src|href|action)\s*=\s*"(?!#)|"\/\/|url\(|@import/# }
 
