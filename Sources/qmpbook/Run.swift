@@ -91,7 +91,7 @@ extension Qmpbook {
                     throw CommandFailure(message: error.message, status: .invalidInput)
                 }
                 let result = await PlaybookRunner(playbook: loaded, options: options).run()
-                for problem in result.preflightProblems { StandardError.writeLine(problem) }
+                for problem in result.preflightProblems { StandardError.writeLine(problem.description) }
                 if let message = result.report.message { StandardError.writeLine("qmpbook: \(message)") }
                 for problem in result.outputErrors { StandardError.writeLine("qmpbook: \(problem)") }
                 if result.exitCode != 0 { throw ExitCode(result.exitCode) }
