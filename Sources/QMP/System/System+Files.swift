@@ -122,7 +122,8 @@ extension System {
     }
 
     /// fcntl(2) F_GETFL/F_SETFL: turns O_NONBLOCK on or off.
-    static func setNonBlocking(_ fd: Int32, _ nonBlocking: Bool) -> Result<Int32, SystemError> {
+    @discardableResult
+    package static func setNonBlocking(_ fd: Int32, _ nonBlocking: Bool = true) -> Result<Int32, SystemError> {
         valueOrErrno("fcntl") { () -> Int32 in
             let flags = Glibc.fcntl(fd, F_GETFL)
             if flags == -1 { return -1 }

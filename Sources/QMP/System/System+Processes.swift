@@ -1,5 +1,4 @@
 internal import Glibc
-internal import CQMPShim
 
 extension System {
     /// SIGINT
@@ -26,7 +25,7 @@ extension System {
     }
 
     /// signal(2) with SIG_IGN: the process ignores `number` (inherited as the
-    /// default by children that exec, see ``spawn(_:arguments:environment:output:)``).
+    /// default by children, see ``spawnInGroup(_:environment:directory:standardInput:standardOutput:standardError:)``).
     package static func ignoreSignal(_ number: Int32) {
         _ = Glibc.signal(number, SIG_IGN)
     }
@@ -41,22 +40,6 @@ extension System {
     package static func waitpid(_ pid: Int32) -> Result<Int32, SystemError> {
         var status: Int32 = 0
         return valueOrErrno("waitpid") { Glibc.waitpid(pid, &status, 0) }.map { _ in status }
-    }
-
-    /// Starts `program` (looked up on PATH) in a process group of its own,
-    /// stdin on /dev/null, stdout and stderr on `output`, default signal
-    /// dispositions, and SIGKILL when this process dies (`qmp_spawn`: fork,
-    /// PR_SET_PDEATHSIG, exec). The child's pid.
-    package static func spawn(_ program: String, arguments: [String], environment: [String], output: Int32) -> Result<Int32, SystemError> {
-        let argv = arguments.map { strdup($0) } + [nil]
-        let envp = environment.map { strdup($0) } + [nil]
-        defer {
-            for pointer in argv { free(pointer) }
-            for pointer in envp { free(pointer) }
-        }
-        let pid = qmp_spawn(program, argv, envp, output)
-        if pid < 0 { return .failure(SystemError("spawn \(program)", .current)) }
-        return .success(pid)
     }
 
     /// The name of a signal number, `SIGKILL` style.
@@ -74,6 +57,10 @@ extension System {
         case SIGPIPE: return "SIGPIPE"
         case SIGALRM: return "SIGALRM"
         case SIGTERM: return "SIGTERM"
+        case SIGUSR1: return "SIGUSR1"
+        case SIGUSR2: return "SIGUSR2"
+        case SIGTRAP: return "SIGTRAP"
+        case SIGXCPU: return "SIGXCPU"
         default: return "signal \(signal)"
         }
     }

@@ -340,7 +340,7 @@ public final class PlaybookRunner: Sendable {
         return all.sorted { $0.event.received < $1.event.received }
     }
 
-    /// Writes the report, the JUnit file and the last JSON line; returns what failed.
+    /// Writes the report, the JUnit file, the HTML page and the last JSON line; returns what failed.
     private func write(_ report: RunReport, stream: JSONLinesWriter?) -> [String] {
         var errors: [String] = []
         let reportPath = options.reportPath ?? Self.defaultReportPath(for: playbook.path)
@@ -352,6 +352,13 @@ public final class PlaybookRunner: Sendable {
         if let path = options.junitPath {
             do {
                 try ReportWriter.write(Array(JUnitWriter.render(report).utf8), to: path)
+            } catch {
+                errors.append(error.message)
+            }
+        }
+        if let path = options.htmlPath {
+            do {
+                try ReportWriter.write(Array(HTMLReport.render(report).utf8), to: path)
             } catch {
                 errors.append(error.message)
             }

@@ -16,7 +16,7 @@ import QMP
 /// stdout and stderr in the file at `outputPath`. A dedicated thread starts it
 /// and then waits for it, so an exit is noticed at once (``exit``,
 /// ``waitForExit()``, ``onExit(_:)``); that thread lives exactly as long as the
-/// child, so the kernel's parent-death signal (SIGKILL, set by `qmp_spawn`)
+/// child, so the kernel's parent-death signal (SIGKILL, set by `System.spawnInGroup`)
 /// fires only if qmpbook itself dies. Signals are sent only while the child is
 /// not yet reaped, so a recycled pid is never hit.
 public final class LaunchedProcess: Sendable {
@@ -51,9 +51,7 @@ public final class LaunchedProcess: Sendable {
         guard let program = command.first, !program.isEmpty else {
             throw RunnerError(.invalidInput, "the launch command is empty")
         }
-        var merged = ProcessInfo.processInfo.environment
-        for (key, value) in environment { merged[key] = value }
-        let environmentLines = merged.map { "\($0.key)=\($0.value)" }
+        let environmentLines = ProcessEnvironment.lines(adding: environment)
 
         let result: Result<LaunchedProcess, RunnerError> = await withCheckedContinuation { continuation in
             let thread = Thread {
@@ -83,8 +81,11 @@ public final class LaunchedProcess: Sendable {
         case .failure(let error): return .failure(RunnerError(.infrastructure, "cannot create \(outputPath): \(error)"))
         }
         defer { System.close(output) }
-        return System.spawn(program, arguments: arguments, environment: environment, output: output).mapError { error in
-            RunnerError(.infrastructure, "cannot start \(program): \(error.errno)")
+        do {
+            return .success(try System.spawnInGroup(
+                arguments, environment: environment, standardOutput: output, standardError: output))
+        } catch {
+            return .failure(RunnerError(.infrastructure, error.description))
         }
     }
 
