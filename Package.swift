@@ -39,7 +39,7 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "qmp-bench", dependencies: ["QMP"], path: "Benchmarks/QMPBenchmark"),
-        .target(name: "QEMUTestSupport", dependencies: ["QMP"], path: "Tests/QEMUTestSupport"),
+        .target(name: "QEMUTestSupport", dependencies: ["QMP"], path: "Tests/QEMUTestSupport", exclude: ["Fixtures"]),
         .testTarget(name: "QMPTests", dependencies: ["QMP", "QEMUTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PlaybookTests", dependencies: ["Playbook"]),
         .testTarget(name: "LibvirtTests", dependencies: ["Libvirt", "QEMUTestSupport"]),

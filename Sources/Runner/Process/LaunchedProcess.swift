@@ -1,7 +1,5 @@
 import Foundation
 import Synchronization
-internal import CQMPShim
-internal import Glibc
 
 /// A child process qmpbook started and owns until it has exited: QEMU, for a
 /// `launch:` target.
@@ -17,7 +15,7 @@ internal import Glibc
 /// stdout and stderr in the file at `outputPath`. A dedicated thread starts it
 /// and then waits for it, so an exit is noticed at once (``exit``,
 /// ``waitForExit()``, ``onExit(_:)``); that thread lives exactly as long as the
-/// child, so the kernel's parent-death signal (SIGKILL, set by `qmp_spawn`)
+/// child, so the kernel's parent-death signal (SIGKILL, set by `System.spawnInGroup`)
 /// fires only if qmpbook itself dies. Signals are sent only while the child is
 /// not yet reaped, so a recycled pid is never hit.
 public final class LaunchedProcess: Sendable {
@@ -52,9 +50,7 @@ public final class LaunchedProcess: Sendable {
         guard let program = command.first, !program.isEmpty else {
             throw RunnerError(.invalidInput, "the launch command is empty")
         }
-        var merged = ProcessInfo.processInfo.environment
-        for (key, value) in environment { merged[key] = value }
-        let environmentLines = merged.map { "\($0.key)=\($0.value)" }
+        let environmentLines = System.environmentLines(adding: environment)
 
         let result: Result<LaunchedProcess, RunnerError> = await withCheckedContinuation { continuation in
             let thread = Thread {
@@ -85,18 +81,12 @@ public final class LaunchedProcess: Sendable {
             return .failure(RunnerError(.infrastructure, "cannot create \(outputPath): \(error)"))
         }
         defer { System.close(output) }
-        let argv = arguments.map { strdup($0) } + [nil]
-        let envp = environment.map { strdup($0) } + [nil]
-        defer {
-            for pointer in argv { free(pointer) }
-            for pointer in envp { free(pointer) }
+        do {
+            return .success(try System.spawnInGroup(
+                arguments, environment: environment, standardOutput: output, standardError: output))
+        } catch {
+            return .failure(RunnerError(.infrastructure, error.description))
         }
-        let pid = qmp_spawn(program, argv, envp, output)
-        if pid < 0 {
-            let reason = String(cString: strerror(errno))
-            return .failure(RunnerError(.infrastructure, "cannot start \(program): \(reason)"))
-        }
-        return .success(pid)
     }
 
     /// Runs on the launching thread: waits for the exit, records it, reaps.

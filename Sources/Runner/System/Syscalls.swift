@@ -13,7 +13,7 @@ struct SystemError: Error, CustomStringConvertible {
 /// Runs `body` until it returns something other than -1 with EINTR.
 /// - Throws: ``SystemError`` with the call's errno when it fails.
 @inline(__always)
-private func valueOrErrno<T: FixedWidthInteger>(_ call: String, _ body: () -> T) throws(SystemError) -> T {
+func valueOrErrno<T: FixedWidthInteger>(_ call: String, _ body: () -> T) throws(SystemError) -> T {
     while true {
         let result = body()
         if result != -1 { return result }
@@ -141,6 +141,10 @@ enum System {
         case SIGPIPE: return "SIGPIPE"
         case SIGALRM: return "SIGALRM"
         case SIGTERM: return "SIGTERM"
+        case SIGUSR1: return "SIGUSR1"
+        case SIGUSR2: return "SIGUSR2"
+        case SIGTRAP: return "SIGTRAP"
+        case SIGXCPU: return "SIGXCPU"
         default: return "signal \(signal)"
         }
     }
