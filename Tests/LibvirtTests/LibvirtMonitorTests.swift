@@ -105,7 +105,8 @@ struct LibvirtMonitorTests {
             }
             #expect(error?.code == .unsupported)
             #expect(error?.message.contains("remote connection") == true)
-            #expect(try await monitor.execute("query-status")["status"] == "prelaunch")
+            let status = try await monitor.execute("query-status")
+            #expect(status["status"] == "prelaunch")
         }
     }
 
@@ -147,8 +148,10 @@ struct LibvirtMonitorTests {
     }
 
     @Test func aURIThatDoesNotAnswerIsBoundedByTheTimeout() async throws {
-        // A TCP port that accepts and never says anything: libvirt would wait forever.
-        let peer = try ScriptedPeer(tcp: true) { connection in connection.pause(.seconds(3)) }
+        // A TCP port that accepts, reads, and never answers: libvirt alone would wait forever.
+        let peer = try ScriptedPeer(tcp: true) { connection in
+            while connection.readLine() != nil {}
+        }
         defer { peer.stop() }
         guard case .tcp(_, let port) = peer.address else { return }
         let started = ContinuousClock.now
@@ -157,7 +160,8 @@ struct LibvirtMonitorTests {
         }
         #expect(error?.code == .timeout)
         #expect(error?.message.contains("did not answer within 500ms") == true)
-        #expect(ContinuousClock.now - started < .seconds(5))
+        // Not a speed test: only that the deadline, not the peer, ended it (the peer never does).
+        #expect(ContinuousClock.now - started < .seconds(60))
     }
 }
 
