@@ -30,7 +30,7 @@ let package = Package(
         ),
         .target(name: "Libvirt", dependencies: ["CLibvirt", "QMP"]),
         .target(name: "Playbook", dependencies: ["CYAML", "QMP"]),
-        .target(name: "Runner", dependencies: ["QMP", "Playbook", "CQMPShim"]),
+        .target(name: "Runner", dependencies: ["QMP", "Playbook"]),
         .executableTarget(
             name: "qmpbook",
             dependencies: [
