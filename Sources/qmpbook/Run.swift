@@ -27,6 +27,9 @@ extension Qmpbook {
         @Option(help: ArgumentHelp("Also write JUnit XML here.", valueName: "PATH"))
         var junit: String?
 
+        @Option(help: ArgumentHelp("Also write the run as one self-contained HTML page (a timeline per target, the steps, the events) here.", valueName: "PATH"))
+        var html: String?
+
         @Option(help: ArgumentHelp("Stream JSON lines (steps, events, then the report) here ('-' for stdout).", valueName: "PATH"))
         var jsonl: String?
 
@@ -102,6 +105,7 @@ extension Qmpbook {
             var options = RunOptions()
             options.reportPath = report
             options.junitPath = junit
+            options.htmlPath = html
             options.jsonlPath = jsonl
             do throws(Diagnostic) {
                 options.variables = try Variables.parseOverrides(variables)

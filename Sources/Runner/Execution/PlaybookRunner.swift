@@ -179,6 +179,7 @@ public final class PlaybookRunner: Sendable {
         let grace = interrupted == nil ? options.shutdownGrace : min(options.shutdownGrace, .seconds(2))
         if !sessions.isEmpty { progress.note("stopping \(sessions.count) target\(sessions.count == 1 ? "" : "s")") }
         await Self.closeTargets(sessions: sessions, strays: strays, grace: grace, reports: &report.targets)
+        HostCommand.killAllRunning()
         report.events = await Self.events(of: sessions, redactedSteps: Set(playbook.allSteps.filter(\.redact).map(\.index)))
 
         if let signal = interrupted {
@@ -340,7 +341,7 @@ public final class PlaybookRunner: Sendable {
         return all.sorted { $0.event.received < $1.event.received }
     }
 
-    /// Writes the report, the JUnit file and the last JSON line; returns what failed.
+    /// Writes the report, the JUnit file, the HTML page and the last JSON line; returns what failed.
     private func write(_ report: RunReport, stream: JSONLinesWriter?) -> [String] {
         var errors: [String] = []
         let reportPath = options.reportPath ?? Self.defaultReportPath(for: playbook.path)
@@ -352,6 +353,13 @@ public final class PlaybookRunner: Sendable {
         if let path = options.junitPath {
             do {
                 try ReportWriter.write(Array(JUnitWriter.render(report).utf8), to: path)
+            } catch {
+                errors.append(error.message)
+            }
+        }
+        if let path = options.htmlPath {
+            do {
+                try ReportWriter.write(Array(HTMLReport.render(report).utf8), to: path)
             } catch {
                 errors.append(error.message)
             }
