@@ -18,6 +18,9 @@ let package = Package(
             providers: [.apt(["libyaml-dev"])]
         ),
         .target(name: "CQMPShim"),
+        // libvirt's headers only: no `link`, no pkgConfig (whose flags would link it).
+        // The Libvirt module dlopens libvirt when the first libvirt target opens.
+        .systemLibrary(name: "CLibvirt", providers: [.apt(["libvirt-dev"])]),
         .target(
             name: "QMP",
             dependencies: [
@@ -25,8 +28,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(name: "Libvirt", dependencies: ["CLibvirt", "QMP"]),
         .target(name: "Playbook", dependencies: ["CYAML", "QMP"]),
-        .target(name: "Runner", dependencies: ["QMP", "Playbook", "CQMPShim"]),
+        .target(name: "Runner", dependencies: ["QMP", "Playbook"]),
         .executableTarget(
             name: "qmpbook",
             dependencies: [
@@ -39,6 +43,7 @@ let package = Package(
         .target(name: "QEMUTestSupport", dependencies: ["QMP"], path: "Tests/QEMUTestSupport", exclude: ["Fixtures"]),
         .testTarget(name: "QMPTests", dependencies: ["QMP", "QEMUTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PlaybookTests", dependencies: ["Playbook"]),
+        .testTarget(name: "LibvirtTests", dependencies: ["Libvirt", "QEMUTestSupport"]),
         .testTarget(name: "RunnerTests", dependencies: ["Runner", "QEMUTestSupport"]),
         .testTarget(name: "qmpbookTests", dependencies: ["qmpbook", "QEMUTestSupport"]),
     ]

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import QMP
 
 /// A program run on the host for a `command` step: argv as written (no
 /// shell), its output captured, its whole process group ended with it.
@@ -41,6 +42,18 @@ public struct HostCommand: Sendable {
         self.arguments = arguments
     }
 
+    /// The process groups of commands still running (their leaders not yet reaped).
+    static let running = Mutex<Set<Int32>>([])
+
+    /// Sends SIGKILL to the process group of every command still running:
+    /// the last thing a run does, so no command outlives qmpbook even if
+    /// its own SIGTERM-grace-SIGKILL sequence has not finished.
+    public static func killAllRunning() {
+        running.withLock { groups in
+            for group in groups { System.killGroup(group, System.signalKill) }
+        }
+    }
+
     /// Runs the program to its end and returns how it ended.
     /// - Throws: ``RunnerError`` (`.infrastructure`) when it cannot be
     ///   started: an empty argv, a program not on PATH or not executable, a
@@ -78,7 +91,7 @@ private final class HostCommandSupervisor: Sendable {
 
     init(command: HostCommand) throws(SystemError) {
         self.command = command
-        wake = try System.pipe()
+        wake = try System.pipe().get()
         System.setNonBlocking(wake.read)
         System.setNonBlocking(wake.write)
     }
@@ -122,18 +135,18 @@ private final class HostCommandSupervisor: Sendable {
         defer { for fd in childEnds { System.close(fd) } }
         let pid: Int32
         do {
-            let output = try System.pipe()
+            let output = try System.pipe().get()
             (ends.output, childEnds) = (output.read, childEnds + [output.write])
-            let error = try System.pipe()
+            let error = try System.pipe().get()
             (ends.error, childEnds) = (error.read, childEnds + [error.write])
             var stdinFD: Int32 = -1
             if command.input != nil {
-                let input = try System.pipe()
+                let input = try System.pipe().get()
                 (ends.input, childEnds, stdinFD) = (input.write, childEnds + [input.read], input.read)
             }
             do {
                 pid = try System.spawnInGroup(
-                    command.arguments, environment: System.environmentLines(adding: command.environment),
+                    command.arguments, environment: ProcessEnvironment.lines(adding: command.environment),
                     directory: command.directory, standardInput: stdinFD, standardOutput: output.write,
                     standardError: error.write)
             } catch {
@@ -144,11 +157,12 @@ private final class HostCommandSupervisor: Sendable {
             ends.closeAll()
             return .failure(RunnerError(.infrastructure, "cannot start \(program): \(error)"))
         }
+        HostCommand.running.withLock { _ = $0.insert(pid) }
         for fd in childEnds { System.close(fd) }
         childEnds = []
         defer { ends.closeAll() }
 
-        ends.process = (try? System.processDescriptor(pid)) ?? -1
+        ends.process = (try? System.processDescriptor(pid).get()) ?? -1
         for fd in [ends.input, ends.output, ends.error] where fd >= 0 { System.setNonBlocking(fd) }
 
         var result = HostCommandResult(
@@ -156,8 +170,11 @@ private final class HostCommandSupervisor: Sendable {
             standardErrorTruncated: false, ending: nil)
         drive(pid: pid, ends: &ends, result: &result)
         // The leader is a zombie until reaped, so its group id cannot be reused before this last sweep.
-        System.killGroup(pid, System.signalKill)
-        result.exit = System.reap(pid) ?? .exited(-1)
+        HostCommand.running.withLock { groups in
+            System.killGroup(pid, System.signalKill)
+            groups.remove(pid)
+        }
+        result.exit = (try? System.waitpid(pid).get()).map(ProcessExit.init(waitStatus:)) ?? .exited(-1)
         return .success(result)
     }
 
@@ -233,7 +250,7 @@ private final class HostCommandSupervisor: Sendable {
                 read(&ends.error, into: &result.standardError, truncated: &result.standardErrorTruncated, chunk)
             }
             if let index = inputIndex, ready[index].writable || ready[index].hungUp {
-                switch System.write(ends.input, input, from: inputOffset) {
+                switch System.writeNonBlocking(ends.input, input, from: inputOffset) {
                 case .bytes(let count):
                     inputOffset += count
                     if inputOffset >= input.count { Ends.close(&ends.input) }
@@ -247,7 +264,7 @@ private final class HostCommandSupervisor: Sendable {
     }
 
     private func drainWake(_ chunk: UnsafeMutableRawBufferPointer) {
-        while case .bytes = System.read(wake.read, into: chunk) {}
+        while case .bytes = System.readNonBlocking(wake.read, into: chunk) {}
     }
 
     /// Reads what `fd` has now into `kept` up to the output limit; closes it at its end.
@@ -255,7 +272,7 @@ private final class HostCommandSupervisor: Sendable {
         _ fd: inout Int32, into kept: inout [UInt8], truncated: inout Bool, _ chunk: UnsafeMutableRawBufferPointer
     ) {
         while true {
-            switch System.read(fd, into: chunk) {
+            switch System.readNonBlocking(fd, into: chunk) {
             case .bytes(let count):
                 let room = max(0, command.outputLimit - kept.count)
                 if count > room { truncated = true }

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import QMP
 
 /// A child process qmpbook started and owns until it has exited: QEMU, for a
 /// `launch:` target.
@@ -50,7 +51,7 @@ public final class LaunchedProcess: Sendable {
         guard let program = command.first, !program.isEmpty else {
             throw RunnerError(.invalidInput, "the launch command is empty")
         }
-        let environmentLines = System.environmentLines(adding: environment)
+        let environmentLines = ProcessEnvironment.lines(adding: environment)
 
         let result: Result<LaunchedProcess, RunnerError> = await withCheckedContinuation { continuation in
             let thread = Thread {
@@ -75,10 +76,9 @@ public final class LaunchedProcess: Sendable {
         program: String, arguments: [String], environment: [String], outputPath: String
     ) -> Result<Int32, RunnerError> {
         let output: Int32
-        do {
-            output = try System.open(outputPath, flags: System.writeOnlyCreateTruncate)
-        } catch {
-            return .failure(RunnerError(.infrastructure, "cannot create \(outputPath): \(error)"))
+        switch System.open(outputPath, [.writeOnly, .create, .truncate]) {
+        case .success(let fd): output = fd
+        case .failure(let error): return .failure(RunnerError(.infrastructure, "cannot create \(outputPath): \(error)"))
         }
         defer { System.close(output) }
         do {
@@ -91,10 +91,10 @@ public final class LaunchedProcess: Sendable {
 
     /// Runs on the launching thread: waits for the exit, records it, reaps.
     private func superviseUntilExit() {
-        System.waitForExitWithoutReaping(pid)
+        _ = System.waitForExitWithoutReaping(pid)
         // Reap while holding the lock, so no signal can be sent to a recycled pid.
         let (exit, waiters, handlers) = state.withLock { state in
-            let exit = System.reap(pid) ?? .exited(-1)
+            let exit = (try? System.waitpid(pid).get()).map(ProcessExit.init(waitStatus:)) ?? .exited(-1)
             state.exit = exit
             state.reaped = true
             let waiters = state.waiters
@@ -162,13 +162,13 @@ public final class LaunchedProcess: Sendable {
     public func send(signal: Int32) -> Bool {
         state.withLock { state in
             guard !state.reaped else { return false }
-            return System.kill(pid, signal)
+            return (try? System.kill(pid, signal).get()) != nil
         }
     }
 
     /// The last `lines` lines of the process's output, trimmed.
     public func outputTail(lines: Int = 10) -> String {
-        let bytes = System.readTail(of: outputPath, count: 8192)
+        let bytes = Self.readTail(of: outputPath, count: 8192)
         let text = String(decoding: bytes, as: UTF8.self)
         let kept = text.split(separator: "\n", omittingEmptySubsequences: true).suffix(lines)
         return kept.joined(separator: "\n")
@@ -201,5 +201,16 @@ public final class LaunchedProcess: Sendable {
         if let exit = await waitForExit(timeout: terminateGrace) { return exit }
         send(signal: System.signalKill)
         return await waitForExit(timeout: terminateGrace)
+    }
+
+    /// Up to the last `count` bytes of the file at `path` (nothing when it cannot be read).
+    private static func readTail(of path: String, count: Int) -> [UInt8] {
+        guard case .success(let fd) = System.open(path, .readOnly) else { return [] }
+        defer { System.close(fd) }
+        guard case .success(let size) = System.sizeBySeekingToEnd(fd), size > 0 else { return [] }
+        let start = max(0, size - Int64(count))
+        var buffer = [UInt8](repeating: 0, count: Int(size - start))
+        let got = buffer.withUnsafeMutableBytes { (try? System.pread(fd, into: $0, at: start).get()) ?? 0 }
+        return Array(buffer.prefix(got))
     }
 }

@@ -1,19 +1,18 @@
 // The libc calls for starting children in their own process group and
 // talking to them through pipes, each behind one thin wrapper.
-import Foundation
 internal import CQMPShim
 internal import Glibc
 
 /// Why a child could not be started: the program or its folder, in words.
-struct SpawnFailure: Error, Sendable, CustomStringConvertible {
-    enum Stage: Sendable { case fork, directory, exec }
+package struct SpawnFailure: Error, Sendable, CustomStringConvertible {
+    package enum Stage: Sendable { case fork, directory, exec }
 
-    var program: String
-    var directory: String?
-    var stage: Stage
-    var errno: Int32
+    package var program: String
+    package var directory: String?
+    package var stage: Stage
+    package var errno: Int32
 
-    var description: String {
+    package var description: String {
         let reason = String(cString: strerror(errno))
         switch stage {
         case .fork:
@@ -29,7 +28,8 @@ struct SpawnFailure: Error, Sendable, CustomStringConvertible {
 }
 
 extension System {
-    static let signalHangUp = SIGHUP
+    /// SIGHUP
+    package static let signalHangUp = SIGHUP
 
     /// Starts `arguments` (the first is the program, looked up on PATH when
     /// it has no slash) as the leader of a new process group, with
@@ -39,7 +39,7 @@ extension System {
     /// parent whose end sends the child SIGKILL (PR_SET_PDEATHSIG).
     /// - Returns: the pid, which is also the child's process group id.
     /// - Throws: ``SpawnFailure`` when the folder or program is missing or not usable.
-    static func spawnInGroup(
+    package static func spawnInGroup(
         _ arguments: [String], environment: [String], directory: String? = nil,
         standardInput: Int32 = -1, standardOutput: Int32 = -1, standardError: Int32 = -1
     ) throws(SpawnFailure) -> Int32 {
@@ -73,41 +73,28 @@ extension System {
         return pid
     }
 
-    /// qmpbook's environment as `NAME=VALUE` lines, with `additions` added or replaced.
-    static func environmentLines(adding additions: [String: String]) -> [String] {
-        var merged = ProcessInfo.processInfo.environment
-        for (key, value) in additions { merged[key] = value }
-        return merged.map { "\($0.key)=\($0.value)" }
-    }
-
     /// pipe2(2) with O_CLOEXEC: (read end, write end).
-    static func pipe() throws(SystemError) -> (read: Int32, write: Int32) {
+    package static func pipe() -> Result<(read: Int32, write: Int32), SystemError> {
         var ends: [Int32] = [-1, -1]
-        _ = try valueOrErrno("pipe") { ends.withUnsafeMutableBufferPointer { qmp_pipe_cloexec($0.baseAddress!) } }
-        return (ends[0], ends[1])
-    }
-
-    /// Sets O_NONBLOCK on `fd`.
-    static func setNonBlocking(_ fd: Int32) {
-        let flags = Glibc.fcntl(fd, F_GETFL)
-        if flags >= 0 { _ = Glibc.fcntl(fd, F_SETFL, flags | O_NONBLOCK) }
+        return valueOrErrno("pipe") { ends.withUnsafeMutableBufferPointer { qmp_pipe_cloexec($0.baseAddress!) } }
+            .map { _ in (ends[0], ends[1]) }
     }
 
     /// A descriptor that polls readable once `pid` has exited (pidfd_open(2)).
-    static func processDescriptor(_ pid: Int32) throws(SystemError) -> Int32 {
-        try valueOrErrno("pidfd_open") { qmp_pidfd_open(pid) }
+    package static func processDescriptor(_ pid: Int32) -> Result<Int32, SystemError> {
+        valueOrErrno("pidfd_open") { qmp_pidfd_open(pid) }
     }
 
     /// What poll(2) says of one descriptor.
-    struct PollResult {
-        var readable: Bool
-        var writable: Bool
+    package struct PollResult {
+        package var readable: Bool
+        package var writable: Bool
         /// POLLHUP or POLLERR: the other end is gone.
-        var hungUp: Bool
+        package var hungUp: Bool
     }
 
     /// poll(2) on `descriptors` (fd, wants to write), up to `timeout` (nil: no limit); EINTR is a wake-up.
-    static func poll(_ descriptors: [(fd: Int32, write: Bool)], timeout: Duration?) -> [PollResult] {
+    package static func poll(_ descriptors: [(fd: Int32, write: Bool)], timeout: Duration?) -> [PollResult] {
         var entries = descriptors.map { pollfd(fd: $0.fd, events: Int16($0.write ? POLLOUT : POLLIN), revents: 0) }
         var milliseconds: Int32 = -1
         if let timeout {
@@ -126,14 +113,14 @@ extension System {
     }
 
     /// How a non-blocking read went.
-    enum ReadResult {
+    package enum ReadResult {
         case bytes(Int)
         case endOfFile
         case wouldBlock
     }
 
     /// read(2) into `buffer`, retrying EINTR; any failure but EAGAIN counts as the end.
-    static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) -> ReadResult {
+    package static func readNonBlocking(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) -> ReadResult {
         while true {
             let got = Glibc.read(fd, buffer.baseAddress!, buffer.count)
             if got > 0 { return .bytes(got) }
@@ -145,7 +132,7 @@ extension System {
     }
 
     /// How a non-blocking write went.
-    enum WriteResult {
+    package enum WriteResult {
         case bytes(Int)
         case wouldBlock
         /// The reader is gone (EPIPE) or the write failed.
@@ -153,7 +140,7 @@ extension System {
     }
 
     /// write(2) of `bytes` from `offset`, without SIGPIPE when the reader has gone.
-    static func write(_ fd: Int32, _ bytes: [UInt8], from offset: Int) -> WriteResult {
+    package static func writeNonBlocking(_ fd: Int32, _ bytes: [UInt8], from offset: Int) -> WriteResult {
         let written = bytes.withUnsafeBytes { buffer in
             qmp_write_without_sigpipe(fd, buffer.baseAddress! + offset, buffer.count - offset)
         }
@@ -163,17 +150,17 @@ extension System {
 
     /// kill(2) of the process group `group`; false when no member is left.
     @discardableResult
-    static func killGroup(_ group: Int32, _ signal: Int32) -> Bool {
+    package static func killGroup(_ group: Int32, _ signal: Int32) -> Bool {
         Glibc.kill(-group, signal) == 0
     }
 
     /// Whether `pid` has exited, without reaping it.
-    static func hasExited(_ pid: Int32) -> Bool {
+    package static func hasExited(_ pid: Int32) -> Bool {
         qmp_has_exited(pid) == 1
     }
 
     /// Writes one byte to `fd` (a wake-up pipe), ignoring failures.
-    static func poke(_ fd: Int32) {
+    package static func poke(_ fd: Int32) {
         var byte: UInt8 = 1
         _ = Glibc.write(fd, &byte, 1)
     }
