@@ -18,6 +18,9 @@ let package = Package(
             providers: [.apt(["libyaml-dev"])]
         ),
         .target(name: "CQMPShim"),
+        // libvirt's headers only: no `link`, no pkgConfig (whose flags would link it).
+        // The Libvirt module dlopens libvirt when the first libvirt target opens.
+        .systemLibrary(name: "CLibvirt", providers: [.apt(["libvirt-dev"])]),
         .target(
             name: "QMP",
             dependencies: [
@@ -25,8 +28,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(name: "Libvirt", dependencies: ["CLibvirt", "QMP"]),
         .target(name: "Playbook", dependencies: ["CYAML", "QMP"]),
-        .target(name: "Runner", dependencies: ["QMP", "Playbook", "CQMPShim"]),
+        .target(name: "Runner", dependencies: ["QMP", "Playbook"]),
         .executableTarget(
             name: "qmpbook",
             dependencies: [
@@ -35,9 +39,10 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "qmp-bench", dependencies: ["QMP"], path: "Benchmarks/QMPBenchmark"),
-        .target(name: "QEMUTestSupport", dependencies: ["QMP"], path: "Tests/QEMUTestSupport"),
+        .target(name: "QEMUTestSupport", dependencies: ["QMP"], path: "Tests/QEMUTestSupport", exclude: ["Fixtures"]),
         .testTarget(name: "QMPTests", dependencies: ["QMP", "QEMUTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PlaybookTests", dependencies: ["Playbook"]),
+        .testTarget(name: "LibvirtTests", dependencies: ["Libvirt", "QEMUTestSupport"]),
         .testTarget(name: "RunnerTests", dependencies: ["Runner", "QEMUTestSupport"]),
         .testTarget(name: "qmpbookTests", dependencies: ["qmpbook", "QEMUTestSupport"]),
     ]

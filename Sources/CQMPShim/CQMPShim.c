@@ -3,9 +3,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
+#include <time.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -47,9 +50,21 @@ int qmp_accept_cloexec(int socket) {
     return fd;
 }
 
-pid_t qmp_spawn(const char *path, char *const argv[], char *const envp[], int output_fd) {
+/* In the child: makes `from` the descriptor `to`, surviving exec. */
+static void qmp_move_descriptor(int from, int to) {
+    if (from == to) {
+        int flags = fcntl(to, F_GETFD);
+        if (flags >= 0) fcntl(to, F_SETFD, flags & ~FD_CLOEXEC);
+    } else {
+        dup2(from, to);
+    }
+}
+
+pid_t qmp_spawn_in_group(const struct qmp_spawn_request *request, int *stage) {
+    *stage = QMP_SPAWN_STAGE_NONE;
     int report[2];
     if (pipe2(report, O_CLOEXEC) != 0) {
+        *stage = QMP_SPAWN_STAGE_FORK;
         return -1;
     }
     pid_t parent = getpid();
@@ -58,6 +73,7 @@ pid_t qmp_spawn(const char *path, char *const argv[], char *const envp[], int ou
         int saved = errno;
         close(report[0]);
         close(report[1]);
+        *stage = QMP_SPAWN_STAGE_FORK;
         errno = saved;
         return -1;
     }
@@ -71,36 +87,87 @@ pid_t qmp_spawn(const char *path, char *const argv[], char *const envp[], int ou
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
-        signal(SIGPIPE, SIG_DFL);
-        signal(SIGINT, SIG_DFL);
-        signal(SIGTERM, SIG_DFL);
-        int null_fd = open("/dev/null", O_RDONLY);
-        if (null_fd >= 0) {
-            dup2(null_fd, 0);
-            if (null_fd != 0) close(null_fd);
+        for (int number = 1; number < NSIG; number++) {
+            if (number != SIGKILL && number != SIGSTOP) signal(number, SIG_DFL);
         }
-        if (output_fd >= 0) {
-            dup2(output_fd, 1);
-            dup2(output_fd, 2);
+        int failure[2] = { 0, 0 };
+        int input = request->stdin_fd;
+        if (input < 0) input = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (input >= 0) qmp_move_descriptor(input, 0);
+        if (request->stdout_fd >= 0) qmp_move_descriptor(request->stdout_fd, 1);
+        if (request->stderr_fd >= 0) qmp_move_descriptor(request->stderr_fd, 2);
+        if (request->directory != NULL && chdir(request->directory) != 0) {
+            failure[0] = QMP_SPAWN_STAGE_DIRECTORY;
+            failure[1] = errno;
+        } else {
+            execvpe(request->path, request->argv, request->envp);
+            failure[0] = QMP_SPAWN_STAGE_EXEC;
+            failure[1] = errno;
         }
-        execvpe(path, argv, envp);
-        int failure = errno;
-        ssize_t ignored = write(report[1], &failure, sizeof(failure));
+        ssize_t ignored = write(report[1], failure, sizeof(failure));
         (void)ignored;
         _exit(127);
     }
     close(report[1]);
-    int failure = 0;
+    int failure[2] = { 0, 0 };
     ssize_t got;
     do {
-        got = read(report[0], &failure, sizeof(failure));
+        got = read(report[0], failure, sizeof(failure));
     } while (got < 0 && errno == EINTR);
     close(report[0]);
     if (got == (ssize_t)sizeof(failure)) {
         int status;
         while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
-        errno = failure;
+        *stage = failure[0];
+        errno = failure[1];
         return -1;
     }
     return child;
+}
+
+pid_t qmp_spawn(const char *path, char *const argv[], char *const envp[], int output_fd) {
+    struct qmp_spawn_request request = {
+        .path = path, .argv = argv, .envp = envp, .directory = NULL,
+        .stdin_fd = -1, .stdout_fd = output_fd, .stderr_fd = output_fd,
+    };
+    int stage;
+    return qmp_spawn_in_group(&request, &stage);
+}
+
+int qmp_pidfd_open(pid_t pid) {
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+ssize_t qmp_write_without_sigpipe(int fd, const void *buffer, size_t length) {
+    sigset_t pipe_only, previous, pending;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    sigpending(&pending);
+    int was_pending = sigismember(&pending, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_only, &previous);
+    ssize_t written;
+    do {
+        written = write(fd, buffer, length);
+    } while (written < 0 && errno == EINTR);
+    int saved = errno;
+    if (written < 0 && saved == EPIPE && !was_pending) {
+        struct timespec now = { 0, 0 };
+        while (sigtimedwait(&pipe_only, NULL, &now) < 0 && errno == EINTR) {}
+    }
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    errno = saved;
+    return written;
+}
+
+int qmp_pipe_cloexec(int ends[2]) {
+    return pipe2(ends, O_CLOEXEC);
+}
+
+int qmp_has_exited(pid_t pid) {
+    siginfo_t info;
+    memset(&info, 0, sizeof(info));
+    while (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) != 0) {
+        if (errno != EINTR) return 1;
+    }
+    return info.si_pid == pid ? 1 : 0;
 }

@@ -40,7 +40,7 @@ public final class ConnectionExecutor: TaskExecutor, Sendable {
     private let signalDescriptor: Int32
 
     init() {
-        switch system_socketpair() {
+        switch System.socketpair() {
         case .success(let (wake, signal)):
             (wakeDescriptor, signalDescriptor) = (wake, signal)
             queue = Mutex(Queue())
@@ -53,8 +53,8 @@ public final class ConnectionExecutor: TaskExecutor, Sendable {
 
     deinit {
         if wakeDescriptor >= 0 {
-            _ = system_close(wakeDescriptor)
-            _ = system_close(signalDescriptor)
+            _ = System.close(wakeDescriptor)
+            _ = System.close(signalDescriptor)
         }
     }
 
@@ -69,7 +69,7 @@ public final class ConnectionExecutor: TaskExecutor, Sendable {
         if !accepted {
             globalConcurrentExecutor.enqueue(ExecutorJob(job))
         } else if wake {
-            _ = system_send_wakeup(signalDescriptor)
+            _ = System.sendWakeup(signalDescriptor)
         }
     }
 
@@ -105,7 +105,7 @@ public final class ConnectionExecutor: TaskExecutor, Sendable {
     /// descriptor was readable (its bytes are then discarded).
     func finishWaiting(signalled: Bool) {
         queue.withLock { $0.readerIdle = false }
-        if signalled { system_drain_wakeups(wakeDescriptor) }
+        if signalled { System.drainWakeups(wakeDescriptor) }
     }
 
     /// The reader has ended (or will never run): hands queued and later jobs

@@ -11,11 +11,11 @@ import Foundation
 /// Actions run up to ``slack`` late. There is no cancellation: an action must check whether it still has
 /// anything to do (a command whose reply came has left its pending table).
 /// Actions run on the timer thread and must be short and never block.
-final class DeadlineTimer: @unchecked Sendable {
+package final class DeadlineTimer: @unchecked Sendable {
     // @unchecked Sendable: `heap`, `sequence` and `started` are read and
     // written only while `condition` is locked.
 
-    static let shared = DeadlineTimer()
+    package static let shared = DeadlineTimer()
 
     /// How late an action may run, at most (plus scheduling delay).
     static let slack = Duration.milliseconds(2)
@@ -36,7 +36,7 @@ final class DeadlineTimer: @unchecked Sendable {
     private var started = false
 
     /// Runs `action` once `delay` has passed.
-    func schedule(after delay: Duration, _ action: @escaping @Sendable () -> Void) {
+    package func schedule(after delay: Duration, _ action: @escaping @Sendable () -> Void) {
         let deadline = ContinuousClock.now + delay
         condition.lock()
         sequence += 1

@@ -293,7 +293,7 @@ final class MonitorCore: Sendable {
     var readerThreadID: UInt? { readerThread.withLock { $0 } }
 
     private func readLoop() {
-        readerThread.withLock { $0 = system_current_thread() }
+        readerThread.withLock { $0 = System.currentThread() }
         // Named from inside: on Linux a name set before start() is not
         // applied, and the thread would carry its creator's name.
         Thread.current.name = "qmp-reader"
@@ -310,7 +310,7 @@ final class MonitorCore: Sendable {
                 // just resumed by replies), then wait for the socket or a job.
                 executor.runQueuedJobs(&jobs)
                 guard executor.prepareToWait() else { continue reading }
-                let ready = system_poll_readable(connection.descriptor, executor.wakeDescriptor)
+                let ready = System.pollReadable(connection.descriptor, executor.wakeDescriptor)
                 executor.finishWaiting(signalled: (try? ready.get().second).map { $0 != 0 } ?? false)
                 switch ready {
                 case .success(let revents) where revents.first == 0:
@@ -318,7 +318,7 @@ final class MonitorCore: Sendable {
                 case .success:
                     break
                 case .failure(let errno):
-                    end = QMPError.connectionClosed("waiting on the QMP connection failed: \(errno)")
+                    end = QMPError.connectionClosed("waiting on the QMP connection failed: \(errno.errno)")
                     break reading
                 }
             }

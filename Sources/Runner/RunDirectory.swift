@@ -1,4 +1,5 @@
 import Foundation
+import QMP
 
 /// The private temporary folder of one run (`${run.dir}`): QMP sockets and
 /// QEMU output of launched targets live here.
@@ -17,10 +18,9 @@ public struct RunDirectory: Sendable {
         while base.count > 1, base.hasSuffix("/") { base.removeLast() }
         // A unix socket path holds at most 107 bytes; leave room for "/NAME.qmp".
         if parent == nil, base.utf8.count > 60 { base = "/tmp" }
-        do {
-            path = try System.makeTemporaryDirectory(base + "/qmpbook-XXXXXX")
-        } catch {
-            throw RunnerError(.infrastructure, "cannot create the run directory: \(error)")
+        switch System.mkdtemp(base + "/qmpbook-XXXXXX") {
+        case .success(let made): path = made
+        case .failure(let error): throw RunnerError(.infrastructure, "cannot create the run directory: \(error)")
         }
     }
 

@@ -1,5 +1,5 @@
 import Dispatch
-internal import Glibc
+import QMP
 
 /// Turns SIGINT and SIGTERM into a call of a handler, instead of the default
 /// of dying on the spot, so a run can stop its QEMUs and write its report.
@@ -13,8 +13,8 @@ internal import Glibc
 /// delivered to the handler on a private dispatch queue. Child processes
 /// started by ``LaunchedProcess`` get the default dispositions back.
 public final class SignalWatcher: Sendable {
-    public static let interrupt = SIGINT
-    public static let terminate = SIGTERM
+    public static let interrupt = System.signalInterrupt
+    public static let terminate = System.signalTerminate
 
     // DispatchSourceSignal is not Sendable; the sources are created in init
     // and only cancelled afterwards, which dispatch allows from any thread.
@@ -28,7 +28,7 @@ public final class SignalWatcher: Sendable {
         let queue = DispatchQueue(label: "qmpbook.signals")
         var made: [any DispatchSourceSignal] = []
         for number in signals {
-            _ = Glibc.signal(number, SIG_IGN)
+            System.ignoreSignal(number)
             let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
             source.setEventHandler { handler(number) }
             source.resume()
@@ -39,7 +39,7 @@ public final class SignalWatcher: Sendable {
 
     /// Makes writes to a closed pipe fail with EPIPE instead of killing the process with SIGPIPE.
     public static func ignoreBrokenPipes() {
-        _ = Glibc.signal(SIGPIPE, SIG_IGN)
+        System.ignoreSignal(System.signalBrokenPipe)
     }
 
     /// Stops watching; the signals stay ignored until the process exits.

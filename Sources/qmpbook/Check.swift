@@ -34,12 +34,17 @@ extension Qmpbook {
         @Flag(name: .shortAndLong, help: "With --live: also print the targets as they open and the preflight's time.")
         var verbose = false
 
+        @Option(help: ArgumentHelp("How to print the problems: text (FILE:LINE:COLUMN: MESSAGE on stderr) or json (one document on stdout).", valueName: "FORMAT"))
+        var format: CheckOutput.Format = .text
+
         func validate() throws {
             if !live && !targets.isEmpty { throw ValidationError("--target needs --live") }
             if !live && verbose { throw ValidationError("--verbose needs --live") }
         }
 
         func run() async throws {
+            let output = CheckOutput(format: format)
+            defer { output.finish(playbooks: playbooks.count) }
             try await reportingFailures {
                 guard !playbooks.isEmpty else {
                     throw CommandFailure(message: "check: give at least one playbook", status: .invalidInput)
@@ -66,7 +71,7 @@ extension Qmpbook {
                         failedFiles += 1
                         problems += failure.diagnostics.count
                         for diagnostic in failure.diagnostics {
-                            StandardError.writeLine(diagnostic.description)
+                            output.problem(diagnostic)
                         }
                     }
                 }
@@ -76,7 +81,7 @@ extension Qmpbook {
                 var unreachable = 0
                 if live {
                     for playbook in loaded {
-                        let found = await checkLive(playbook, variables: overrides, targets: targetOverrides)
+                        let found = await checkLive(playbook, variables: overrides, targets: targetOverrides, output: output)
                         if found.exitCode == 130 || found.exitCode == 143 { throw ExitCode(found.exitCode) }
                         if found.exitCode == 3 { unreachable += 1 }
                         if found.exitCode == 2 {
@@ -96,7 +101,7 @@ extension Qmpbook {
                 }
                 let what = playbooks.count == 1 ? playbooks[0] : "\(playbooks.count) playbooks"
                 let checked = live ? ", preflight passed" : ""
-                Self.writeLine("\(what): ok (\(steps) \(steps == 1 ? "step" : "steps"), \(targetCount) \(targetCount == 1 ? "target" : "targets")\(checked))")
+                output.line("\(what): ok (\(steps) \(steps == 1 ? "step" : "steps"), \(targetCount) \(targetCount == 1 ? "target" : "targets")\(checked))")
             }
         }
 
@@ -115,30 +120,34 @@ extension Qmpbook {
         /// Runs the live preflight of one playbook and prints what it found:
         /// problems and unreachable targets on stderr, a line per playbook on stdout when it passed.
         private func checkLive(
-            _ playbook: Playbook, variables: [String: JSONValue], targets: [String: String]
+            _ playbook: Playbook, variables: [String: JSONValue], targets: [String: String], output: CheckOutput
         ) async -> PlaybookRunner.PreflightResult {
             var options = RunOptions()
             options.variables = variables
             options.targetOverrides = targets.filter { playbook.target(named: $0.key) != nil }
-            options.verbosity = verbose ? .normal : .quiet
+            options.verbosity = verbose && format == .text ? .normal : .quiet
             options.color = .never
             var failure = PlaybookRunner.PreflightResult()
             do throws(RunnerError) {
                 try PlaybookRunner.validate(playbook, options: options)
             } catch {
-                StandardError.writeLine("\(playbook.path): \(error.message)")
+                output.problem(Diagnostic(error.message, at: nil), text: "\(playbook.path): \(error.message)")
                 failure.exitCode = 2
                 failure.message = error.message
                 return failure
             }
             let result = await PlaybookRunner(playbook: playbook, options: options).preflightOnly()
-            for problem in result.problems { StandardError.writeLine(problem) }
+            for problem in result.problems { output.problem(problem) }
             for target in result.targets {
-                if let error = target.error { StandardError.writeLine("\(playbook.path): target \(target.name): \(error)") }
+                guard let error = target.error else { continue }
+                let place = playbook.target(named: target.name)?.location
+                output.problem(
+                    Diagnostic("target \(target.name): \(error)", at: place),
+                    text: "\(playbook.path): target \(target.name): \(error)")
             }
             if result.exitCode != 0, result.problems.isEmpty, !result.targets.contains(where: { $0.error != nil }),
                let message = result.message {
-                StandardError.writeLine("\(playbook.path): \(message)")
+                output.problem(Diagnostic(message, at: nil), text: "\(playbook.path): \(message)")
             }
             if result.exitCode == 0 {
                 let described = result.targets.map { target -> String in
@@ -154,14 +163,9 @@ extension Qmpbook {
                 if verbose, let duration = result.duration {
                     line += " in \(Self.milliseconds(duration)) ms"
                 }
-                Self.writeLine(line)
+                output.line(line)
             }
             return result
-        }
-
-        /// Writes a line on stdout at once, so it comes in order with the progress lines (written unbuffered).
-        private static func writeLine(_ line: String) {
-            FileHandle.standardOutput.write(Data((line + "\n").utf8))
         }
 
         /// `3.142`: a duration in milliseconds with three decimals.

@@ -28,7 +28,7 @@ extension Qmpbook {
 
         @Option(name: .customLong("fd"), help: ArgumentHelp(
             "A file to open and pass with the command by SCM_RIGHTS (for getfd, add-fd).",
-            discussion: "MODE is read, write, read-write or append (default read-write); the writing modes create a missing file (0600).",
+            discussion: "MODE is read, write (truncates, like a playbook's fd: mode: write), read-write or append (default read-write); the writing modes create a missing file (0600).",
             valueName: "PATH[:MODE]"))
         var fd: String?
 

@@ -27,6 +27,9 @@ extension Qmpbook {
         @Option(help: ArgumentHelp("Also write JUnit XML here.", valueName: "PATH"))
         var junit: String?
 
+        @Option(help: ArgumentHelp("Also write the run as one self-contained HTML page (a timeline per target, the steps, the events) here.", valueName: "PATH"))
+        var html: String?
+
         @Option(help: ArgumentHelp("Stream JSON lines (steps, events, then the report) here ('-' for stdout).", valueName: "PATH"))
         var jsonl: String?
 
@@ -91,7 +94,7 @@ extension Qmpbook {
                     throw CommandFailure(message: error.message, status: .invalidInput)
                 }
                 let result = await PlaybookRunner(playbook: loaded, options: options).run()
-                for problem in result.preflightProblems { StandardError.writeLine(problem) }
+                for problem in result.preflightProblems { StandardError.writeLine(problem.description) }
                 if let message = result.report.message { StandardError.writeLine("qmpbook: \(message)") }
                 for problem in result.outputErrors { StandardError.writeLine("qmpbook: \(problem)") }
                 if result.exitCode != 0 { throw ExitCode(result.exitCode) }
@@ -102,6 +105,7 @@ extension Qmpbook {
             var options = RunOptions()
             options.reportPath = report
             options.junitPath = junit
+            options.htmlPath = html
             options.jsonlPath = jsonl
             do throws(Diagnostic) {
                 options.variables = try Variables.parseOverrides(variables)

@@ -7,7 +7,7 @@ import Testing
 /// function, so async code may ask). By identity, not by name: Linux gives a
 /// new thread its creator's name until it renames itself.
 private func isOnReader(_ monitor: SocketMonitor) -> Bool {
-    monitor.core.readerThreadID == system_current_thread()
+    monitor.core.readerThreadID == System.currentThread()
 }
 
 /// Tasks that prefer ``SocketMonitor/executor`` run on the connection's

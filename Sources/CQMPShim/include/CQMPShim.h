@@ -10,17 +10,64 @@
 /// The CMSG_* macros cannot be called from Swift; this is why it is C.
 ssize_t qmp_send_with_fd(int socket, const void *buffer, size_t length, int fd);
 
-/// Starts `path` (searched on PATH when it has no slash) with `argv` and `envp` (NULL-terminated) in a new process
-/// group. The child's stdin is /dev/null, stdout and stderr go to `output_fd`
-/// (or stay inherited when it is -1), every other descriptor is closed on exec
-/// by the caller's O_CLOEXEC discipline, and PR_SET_PDEATHSIG makes the
-/// kernel send SIGKILL to the child if the process that started it dies.
-/// Returns the child's pid, or -1 with errno set (exec failures are reported
-/// through a CLOEXEC pipe, so a missing binary is an error here, not later).
 /// accept4(2) with SOCK_CLOEXEC, retrying EINTR: glibc declares accept4 only
 /// under _GNU_SOURCE, which Swift's Glibc module does not define.
 int qmp_accept_cloexec(int socket);
 
+/// What `qmp_spawn_in_group` starts and where its standard descriptors go.
+struct qmp_spawn_request {
+    /// The program; searched on PATH when it has no slash.
+    const char *path;
+    /// NULL-terminated argument and environment vectors.
+    char *const *argv;
+    char *const *envp;
+    /// The child's working directory, or NULL to keep the caller's.
+    const char *directory;
+    /// Descriptors to become the child's 0, 1 and 2; -1 gives /dev/null for
+    /// stdin and keeps the caller's stdout/stderr.
+    int stdin_fd;
+    int stdout_fd;
+    int stderr_fd;
+};
+
+/// Why `qmp_spawn_in_group` failed: which stage set errno.
+enum qmp_spawn_stage {
+    QMP_SPAWN_STAGE_NONE = 0,
+    QMP_SPAWN_STAGE_FORK = 1,
+    QMP_SPAWN_STAGE_DIRECTORY = 2,
+    QMP_SPAWN_STAGE_EXEC = 3,
+};
+
+/// Starts a child as the leader of a new process group (its pgid is its pid),
+/// with default signal dispositions and an empty signal mask, and
+/// PR_SET_PDEATHSIG so the kernel sends it SIGKILL if the thread that started
+/// it ends (keep that thread alive for the child's life: it is the child's
+/// parent in the kernel's eyes). Every descriptor but 0, 1 and 2 is closed on
+/// exec by the caller's O_CLOEXEC discipline.
+/// Returns the child's pid once it has exec'd (so its process group exists),
+/// or -1 with errno set and `*stage` saying what failed (chdir and exec
+/// failures are reported through a CLOEXEC pipe, so a missing program or
+/// folder is an error here, not a child exit status of 127).
+pid_t qmp_spawn_in_group(const struct qmp_spawn_request *request, int *stage);
+
+/// `qmp_spawn_in_group` with stdin on /dev/null and stdout and stderr both on
+/// `output_fd` (or inherited when it is -1).
 pid_t qmp_spawn(const char *path, char *const argv[], char *const envp[], int output_fd);
+
+/// pidfd_open(2): a descriptor that polls readable once `pid` has exited
+/// (without reaping it). O_CLOEXEC is implied by the kernel.
+int qmp_pidfd_open(pid_t pid);
+
+/// pipe2(2) with O_CLOEXEC (glibc declares pipe2 only under _GNU_SOURCE).
+int qmp_pipe_cloexec(int ends[2]);
+
+/// 1 when `pid` (a child) has exited, 0 while it runs, without reaping it
+/// (waitid with WNOHANG | WNOWAIT); 1 also when it cannot be waited for.
+int qmp_has_exited(pid_t pid);
+
+/// write(2) that returns -1 with EPIPE instead of raising SIGPIPE when the
+/// reader has gone: SIGPIPE is blocked on the calling thread around the
+/// write and a SIGPIPE the write raised is consumed before unblocking.
+ssize_t qmp_write_without_sigpipe(int fd, const void *buffer, size_t length);
 
 #endif

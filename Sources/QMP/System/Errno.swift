@@ -1,6 +1,7 @@
 internal import Glibc
 
-/// An error number from a failed system call, with the C library's text for it.
+/// An error number from a failed system call, with the C library's text for it
+/// (the `errno` of a ``SystemError``).
 package struct Errno: Error, Equatable, CustomStringConvertible {
     package var rawValue: Int32
 
@@ -31,23 +32,15 @@ package struct Errno: Error, Equatable, CustomStringConvertible {
     package static let timedOut = Errno(rawValue: ETIMEDOUT)
     /// The descriptor is not open. (EBADF)
     package static let badDescriptor = Errno(rawValue: EBADF)
+    /// Permission denied. (EACCES)
+    package static let permissionDenied = Errno(rawValue: EACCES)
+    /// The path is a folder. (EISDIR)
+    package static let isDirectory = Errno(rawValue: EISDIR)
     /// An argument is invalid. (EINVAL)
     package static let invalidArgument = Errno(rawValue: EINVAL)
 
     package var description: String {
         guard let text = strerror(rawValue) else { return "errno \(rawValue)" }
         return String(cString: text)
-    }
-}
-
-/// Turns a `-1` result into the current ``Errno``, retrying EINTR when asked.
-@inline(__always)
-package func valueOrErrno<T: FixedWidthInteger>(retryOnInterrupt: Bool = true, _ body: () -> T) -> Result<T, Errno> {
-    while true {
-        let result = body()
-        if result != -1 { return .success(result) }
-        let error = Errno.current
-        if retryOnInterrupt && error == .interrupted { continue }
-        return .failure(error)
     }
 }

@@ -1,7 +1,7 @@
-internal import Glibc
 import Synchronization
 
-/// A file opened to be passed to QEMU with a command (`getfd`, `add-fd`).
+/// A file opened to be passed to QEMU with a command (`getfd`, `add-fd`):
+/// the one opener behind `qmpbook exec --fd` and a playbook step's `fd:`.
 ///
 /// ```swift
 /// let file = try OpenedFile(path: "/tmp/vm.mig", mode: .write, create: true)
@@ -9,8 +9,11 @@ import Synchronization
 /// try await monitor.execute("getfd", arguments: ["fdname": "mig"], passing: file.descriptor)
 /// ```
 ///
-/// The descriptor is opened close-on-exec and is closed by ``close()`` or on
-/// deinit, whichever comes first. QEMU gets its own copy when it is passed.
+/// `write` truncates the file (like `fopen("w")`); `append` appends;
+/// `read-write` neither truncates nor appends. With `create`, a missing file
+/// is created with `permissions`. The descriptor is opened close-on-exec and
+/// is closed by ``close()`` or on deinit, whichever comes first. QEMU gets
+/// its own copy when it is passed.
 public final class OpenedFile: Sendable {
     /// How the file is opened.
     public enum Mode: String, Sendable, CaseIterable {
@@ -26,25 +29,38 @@ public final class OpenedFile: Sendable {
     public let path: String
     private let closed = Mutex(false)
 
-    /// Opens `path`. With `create`, a missing file is created with `permissions`.
-    /// Writing modes truncate only `write`; `append` appends.
+    private init(descriptor: Int32, path: String) {
+        self.descriptor = descriptor
+        self.path = path
+    }
+
+    /// Opens `path` in `mode`.
     /// - Throws: ``QMPError/Code/invalidCommand``, naming the path and the system's reason.
-    public init(path: String, mode: Mode, create: Bool = false, permissions: UInt32 = 0o600) throws(QMPError) {
-        var flags: Int32
+    public convenience init(path: String, mode: Mode, create: Bool = false, permissions: UInt32 = 0o600) throws(QMPError) {
+        switch System.open(path, Self.flags(mode, create: create), permissions: permissions) {
+        case .success(let descriptor):
+            self.init(descriptor: descriptor, path: path)
+        case .failure(let error):
+            throw QMPError(.invalidCommand, "cannot open \(path) for \(mode.rawValue): \(error.errno)", errno: error.errno)
+        }
+    }
+
+    /// Opens `path` in `mode`; the failure names the call and the path
+    /// (`open /x: No such file or directory`), for callers with wording of their own.
+    package static func open(path: String, mode: Mode, create: Bool = false, permissions: UInt32 = 0o600) -> Result<OpenedFile, SystemError> {
+        System.open(path, flags(mode, create: create), permissions: permissions).map { OpenedFile(descriptor: $0, path: path) }
+    }
+
+    private static func flags(_ mode: Mode, create: Bool) -> System.OpenFlags {
+        var flags: System.OpenFlags
         switch mode {
-        case .read: flags = O_RDONLY
-        case .write: flags = O_WRONLY | O_TRUNC
-        case .readWrite: flags = O_RDWR
-        case .append: flags = O_WRONLY | O_APPEND
+        case .read: flags = .readOnly
+        case .write: flags = [.writeOnly, .truncate]
+        case .readWrite: flags = .readWrite
+        case .append: flags = [.writeOnly, .append]
         }
-        if create { flags |= O_CREAT }
-        switch system_open(path, flags, permissions) {
-        case .success(let fd):
-            descriptor = fd
-            self.path = path
-        case .failure(let errno):
-            throw QMPError(.invalidCommand, "cannot open \(path) for \(mode.rawValue): \(errno)", errno: errno)
-        }
+        if create { flags.insert(.create) }
+        return flags
     }
 
     /// Closes the descriptor; later calls do nothing.
@@ -53,7 +69,7 @@ public final class OpenedFile: Sendable {
             defer { closed = true }
             return !closed
         }
-        if wasOpen { _ = system_close(descriptor) }
+        if wasOpen { System.close(descriptor) }
     }
 
     deinit { close() }

@@ -1,5 +1,4 @@
 internal import Glibc
-internal import CQMPShim
 import Synchronization
 
 /// A connected stream socket, the one owner of its descriptor.
@@ -32,13 +31,13 @@ final class SocketConnection: Sendable {
             return bytes.withUnsafeBytes { buffer -> Result<Void, Errno> in
                 var offset = 0
                 if let fd {
-                    switch valueOrErrno({ qmp_send_with_fd(descriptor, buffer.baseAddress, buffer.count, fd) }) {
+                    switch System.send(descriptor, buffer, passing: fd).mapError(\.errno) {
                     case .success(let sent): offset = sent
                     case .failure(let error): return .failure(error)
                     }
                 }
                 while offset < buffer.count {
-                    switch system_send(descriptor, UnsafeRawBufferPointer(rebasing: buffer[offset...])) {
+                    switch System.send(descriptor, UnsafeRawBufferPointer(rebasing: buffer[offset...])).mapError(\.errno) {
                     case .success(let sent): offset += sent
                     case .failure(let error): return .failure(error)
                     }
@@ -61,7 +60,7 @@ final class SocketConnection: Sendable {
                 message.msg_iovlen = 1
                 message.msg_control = control.baseAddress
                 message.msg_controllen = controlSize
-                let result = system_recvmsg(descriptor, &message)
+                let result = System.recvmsg(descriptor, &message).mapError(\.errno)
                 if message.msg_controllen > 0 {
                     Self.closeReceivedDescriptors(UnsafeRawBufferPointer(rebasing: control[..<min(controlSize, Int(message.msg_controllen))]))
                 }
@@ -83,7 +82,7 @@ final class SocketConnection: Sendable {
                 let count = (length - headerSize) / MemoryLayout<Int32>.size
                 for index in 0..<count {
                     let fd = control.loadUnaligned(fromByteOffset: offset + headerSize + index * 4, as: Int32.self)
-                    _ = system_close(fd)
+                    _ = System.close(fd)
                 }
             }
             offset += (length + 7) & ~7
@@ -94,7 +93,7 @@ final class SocketConnection: Sendable {
     /// later sends fail. Safe to call any number of times, from any thread.
     func shutdown() {
         closeLock.withLock { closed in
-            if !closed { _ = system_shutdown(descriptor) }
+            if !closed { _ = System.shutdown(descriptor) }
         }
     }
 
@@ -105,7 +104,7 @@ final class SocketConnection: Sendable {
                 guard !closed else { return }
                 closed = true
                 sendClosed = true
-                _ = system_close(descriptor)
+                _ = System.close(descriptor)
             }
         }
     }

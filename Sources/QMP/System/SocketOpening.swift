@@ -21,7 +21,7 @@ enum SocketOpening {
                 for candidate in candidates {
                     switch connect(family: candidate.family, candidate.pointer, candidate.length, deadline: deadline, address: address) {
                     case .success(let fd):
-                        _ = system_setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
+                        _ = System.setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
                         return .success(SocketConnection(descriptor: fd, isUnix: false))
                     case .failure(let error):
                         lastError = error
@@ -42,7 +42,7 @@ enum SocketOpening {
             return withUnixAddress(path) { pointer, length -> Result<SocketConnection, QMPError> in
                 var result = listen(family: AF_UNIX, pointer, length, address: address)
                 if case .failure(let error) = result, error.errno == .addressInUse, isStaleSocket(pointer, length, path: path) {
-                    _ = system_unlink(path)
+                    _ = System.unlink(path)
                     result = listen(family: AF_UNIX, pointer, length, address: address)
                 }
                 let listener: Int32
@@ -51,8 +51,8 @@ enum SocketOpening {
                 case .failure(let error): return .failure(error)
                 }
                 defer {
-                    _ = system_close(listener)
-                    _ = system_unlink(path)
+                    _ = System.close(listener)
+                    _ = System.unlink(path)
                 }
                 return accept(listener, deadline: deadline, address: address)
                     .map { SocketConnection(descriptor: $0, isUnix: true) }
@@ -66,9 +66,9 @@ enum SocketOpening {
                 case .failure(let error):
                     return .failure(error)
                 case .success(let listener):
-                    defer { _ = system_close(listener) }
+                    defer { _ = System.close(listener) }
                     return accept(listener, deadline: deadline, address: address).map { fd in
-                        _ = system_setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
+                        _ = System.setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
                         return SocketConnection(descriptor: fd, isUnix: false)
                     }
                 }
@@ -83,26 +83,26 @@ enum SocketOpening {
         deadline: ContinuousClock.Instant, address: MonitorAddress
     ) -> Result<Int32, QMPError> {
         let fd: Int32
-        switch system_socket(family, Int32(SOCK_STREAM.rawValue), 0) {
+        switch System.socket(family, Int32(SOCK_STREAM.rawValue), 0).mapError(\.errno) {
         case .success(let value): fd = value
         case .failure(let errno): return .failure(QMPError(.connectFailed, "cannot connect to \(address): \(errno)", errno: errno))
         }
         func fail(_ error: QMPError) -> Result<Int32, QMPError> {
-            _ = system_close(fd)
+            _ = System.close(fd)
             return .failure(error)
         }
-        _ = system_fcntl_setNonBlocking(fd, true)
-        switch system_connect(fd, pointer, length) {
+        _ = System.setNonBlocking(fd, true)
+        switch System.connect(fd, pointer, length).mapError(\.errno) {
         case .success:
             break
         case .failure(let errno) where errno == .inProgress || errno == .wouldBlock:
-            switch waitFor(fd, events: Int16(POLLOUT), deadline: deadline) {
+            switch waitFor(fd, events: System.writable, deadline: deadline) {
             case .failure(let errno):
                 return fail(QMPError(.connectFailed, "cannot connect to \(address): \(errno)", errno: errno))
             case .success(false):
                 return fail(QMPError(.timeout, "connecting to \(address) timed out"))
             case .success(true):
-                let pending = (try? system_getsockopt(fd, SOL_SOCKET, SO_ERROR).get()) ?? EIO
+                let pending = (try? System.getsockopt(fd, SOL_SOCKET, SO_ERROR).get()) ?? EIO
                 if pending != 0 {
                     let errno = Errno(rawValue: pending)
                     return fail(QMPError(.connectFailed, "cannot connect to \(address): \(errno)", errno: errno))
@@ -111,7 +111,7 @@ enum SocketOpening {
         case .failure(let errno):
             return fail(QMPError(.connectFailed, "cannot connect to \(address): \(errno)", errno: errno))
         }
-        _ = system_fcntl_setNonBlocking(fd, false)
+        _ = System.setNonBlocking(fd, false)
         return .success(fd)
     }
 
@@ -119,27 +119,27 @@ enum SocketOpening {
         family: Int32, _ pointer: UnsafePointer<sockaddr>, _ length: socklen_t, address: MonitorAddress
     ) -> Result<Int32, QMPError> {
         let fd: Int32
-        switch system_socket(family, Int32(SOCK_STREAM.rawValue), 0) {
+        switch System.socket(family, Int32(SOCK_STREAM.rawValue), 0).mapError(\.errno) {
         case .success(let value): fd = value
         case .failure(let errno): return .failure(QMPError(.connectFailed, "cannot listen on \(address): \(errno)", errno: errno))
         }
-        if family != AF_UNIX { _ = system_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, 1) }
-        let result = system_bind(fd, pointer, length).flatMap { _ in system_listen(fd, 1) }
+        if family != AF_UNIX { _ = System.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, 1) }
+        let result = System.bind(fd, pointer, length).flatMap { _ in System.listen(fd, 1) }.mapError(\.errno)
         if case .failure(let errno) = result {
-            _ = system_close(fd)
+            _ = System.close(fd)
             return .failure(QMPError(.connectFailed, "cannot listen on \(address): \(errno)", errno: errno))
         }
         return .success(fd)
     }
 
     private static func accept(_ listener: Int32, deadline: ContinuousClock.Instant, address: MonitorAddress) -> Result<Int32, QMPError> {
-        switch waitFor(listener, events: Int16(POLLIN), deadline: deadline) {
+        switch waitFor(listener, events: System.readable, deadline: deadline) {
         case .failure(let errno):
             return .failure(QMPError(.connectFailed, "cannot accept on \(address): \(errno)", errno: errno))
         case .success(false):
             return .failure(QMPError(.timeout, "no connection to \(address) arrived in time"))
         case .success(true):
-            return system_accept(listener).mapError { errno in
+            return System.accept(listener).mapError(\.errno).mapError { errno in
                 QMPError(.connectFailed, "cannot accept on \(address): \(errno)", errno: errno)
             }
         }
@@ -150,7 +150,7 @@ enum SocketOpening {
         while true {
             let remaining = deadline - ContinuousClock.now
             let milliseconds = max(0, min(Int64(Int32.max), milliseconds(remaining)))
-            switch system_poll(fd, events, Int32(milliseconds)) {
+            switch System.poll(fd, events, Int32(milliseconds)).mapError(\.errno) {
             case .success(let revents):
                 if revents != 0 { return .success(true) }
                 if ContinuousClock.now >= deadline { return .success(false) }
@@ -170,10 +170,10 @@ enum SocketOpening {
 
     /// Whether the socket file at `path` has nobody listening (left by a dead process).
     private static func isStaleSocket(_ pointer: UnsafePointer<sockaddr>, _ length: socklen_t, path: String) -> Bool {
-        guard system_lstat_isSocket(path) else { return false }
-        guard case .success(let probe) = system_socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0) else { return false }
-        defer { _ = system_close(probe) }
-        if case .failure(let errno) = system_connect(probe, pointer, length) {
+        guard (try? System.fileKind(atPath: path).get()) == .socket else { return false }
+        guard case .success(let probe) = System.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0) else { return false }
+        defer { _ = System.close(probe) }
+        if case .failure(let errno) = System.connect(probe, pointer, length).mapError(\.errno) {
             return errno == .connectionRefused
         }
         return false

@@ -1,6 +1,5 @@
 import Playbook
 import QMP
-internal import Glibc
 
 /// An `execute` (or `hmp`) step with every template resolved.
 struct ExecutePlan: Sendable {
@@ -21,18 +20,23 @@ struct FileDescriptorPlan: Sendable {
     var create: Bool
     var permissions: UInt32
 
-    /// Opens the file; the caller closes the descriptor.
-    func open() throws(SystemError) -> Int32 {
-        var flags: Int32
-        switch mode {
-        case .read: flags = O_RDONLY
-        case .write: flags = O_WRONLY
-        case .readWrite: flags = O_RDWR
-        case .append: flags = O_WRONLY | O_APPEND
-        }
-        if create { flags |= O_CREAT }
-        return try System.open(path, flags: flags, permissions: permissions)
+    /// Opens the file with the engine's opener (the one `qmpbook exec --fd`
+    /// uses: `write` truncates); the caller closes it.
+    func open() -> Result<OpenedFile, SystemError> {
+        OpenedFile.open(path: path, mode: mode.openedFileMode, create: create, permissions: permissions)
     }
 
     var json: JSONValue { ["path": .string(path), "mode": .string(mode.rawValue)] }
+}
+
+extension FileDescriptorSpec.Mode {
+    /// The engine's mode of the same name.
+    var openedFileMode: OpenedFile.Mode {
+        switch self {
+        case .read: return .read
+        case .write: return .write
+        case .readWrite: return .readWrite
+        case .append: return .append
+        }
+    }
 }

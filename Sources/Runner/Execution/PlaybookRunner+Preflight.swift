@@ -5,8 +5,8 @@ import QMP
 extension PlaybookRunner {
     /// What ``preflightOnly()`` found.
     public struct PreflightResult: Sendable {
-        /// Every problem, one `FILE:LINE:COLUMN: target NAME: PATH: MESSAGE` line each.
-        public var problems: [String] = []
+        /// Every problem (printed as one `FILE:LINE:COLUMN: target NAME: PATH: MESSAGE` line each).
+        public var problems: [Diagnostic] = []
         /// Every target as the report would give it: mode, address, QEMU version, the
         /// launched process, or `error` when the target could not be opened.
         public var targets: [TargetReport] = []

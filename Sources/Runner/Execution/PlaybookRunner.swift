@@ -28,8 +28,8 @@ public final class PlaybookRunner: Sendable {
         public var exitCode: Int32
         /// Why an output file could not be written, if one could not.
         public var outputErrors: [String]
-        /// What the preflight found wrong, one `FILE:LINE:COLUMN: …` line each (the run then stopped with exit 2).
-        public var preflightProblems: [String]
+        /// What the preflight found wrong (printed `FILE:LINE:COLUMN: …`; the run then stopped with exit 2).
+        public var preflightProblems: [Diagnostic] { report.preflightProblems }
     }
 
     public init(playbook: Playbook, options: RunOptions) {
@@ -103,7 +103,6 @@ public final class PlaybookRunner: Sendable {
         var sessions: [String: TargetSession] = [:]
         var strays: [LaunchedProcess] = []
         var runDirectory: RunDirectory?
-        var preflightProblems: [String] = []
 
         // The run directory, the variables, and the targets.
         do throws(RunnerError) {
@@ -121,9 +120,13 @@ public final class PlaybookRunner: Sendable {
             }
 
             if options.preflight, control.interruption == nil {
+                let preflightStart = ContinuousClock.now
                 let problems = try await preflight(sessions, variables: variables, control: control)
-                if !problems.isEmpty {
-                    preflightProblems = problems
+                report.preflightDuration = ContinuousClock.now - preflightStart
+                if problems.isEmpty {
+                    progress.note("preflight passed in \(ProgressPrinter.describe(report.preflightDuration ?? .zero))")
+                } else {
+                    report.preflightProblems = problems
                     let count = problems.count == 1 ? "a problem" : "\(problems.count) problems"
                     throw RunnerError(.invalidInput, "the preflight found \(count) in the playbook; nothing was run")
                 }
@@ -201,18 +204,18 @@ public final class PlaybookRunner: Sendable {
         progress.finished(report)
         if !outputErrors.isEmpty, report.exitCode == 0 { report.exitCode = 3 }
         return Result(
-            report: report, exitCode: report.exitCode, outputErrors: outputErrors, preflightProblems: preflightProblems)
+            report: report, exitCode: report.exitCode, outputErrors: outputErrors)
     }
 
     /// Runs the preflight on the open targets (cancellable like startup).
     private func preflight(
         _ sessions: [String: TargetSession], variables: Variables, control: RunControl
-    ) async throws(RunnerError) -> [String] {
+    ) async throws(RunnerError) -> [Diagnostic] {
         let cache = SchemaCache.defaultDirectory().map { SchemaCache(directory: $0) }
         let playbook = self.playbook
-        let outcome = await control.phase(.startup) { () async -> Swift.Result<[String], RunnerError> in
+        let outcome = await control.phase(.startup) { () async -> Swift.Result<[Diagnostic], RunnerError> in
             // Raced so that a signal does not wait for a schema that is still arriving.
-            let checked = await race(timeout: nil) { () async -> Swift.Result<[String], RunnerError> in
+            let checked = await race(timeout: nil) { () async -> Swift.Result<[Diagnostic], RunnerError> in
                 do throws(RunnerError) {
                     return .success(try await Preflight.check(playbook, targets: sessions, variables: variables, cache: cache))
                 } catch {
@@ -301,7 +304,8 @@ public final class PlaybookRunner: Sendable {
         await withTaskGroup(of: TargetSession.Opening.self) { group in
             for (spec, plan) in plans {
                 group.addTask {
-                    let opening = await TargetSession.open(
+                    let started = ContinuousClock.now
+                    var opening = await TargetSession.open(
                         name: spec.name, plan: plan, capabilities: spec.capabilities,
                         timeout: spec.timeout ?? options.defaultTargetTimeout, exitNoticeWait: options.exitNoticeWait
                     ) { target, event in
@@ -309,9 +313,11 @@ public final class PlaybookRunner: Sendable {
                         stream?.event(EventReport(target: target, event: event, redacted: redacted))
                         progress.reply("event \(redacted ? "\(event.name) <redacted>" : event.summary)", target: target)
                     }
+                    opening.report.openedIn = ContinuousClock.now - started
                     if let session = opening.session {
                         let pid = opening.process.map { ", pid \($0.pid)" } ?? ""
-                        progress.note("\(spec.name): QEMU \(session.greeting.version) (\(plan.mode.rawValue)\(pid))")
+                        let time = ProgressPrinter.describe(opening.report.openedIn ?? .zero)
+                        progress.note("\(spec.name): QEMU \(session.greeting.version) (\(plan.mode.rawValue)\(pid)) in \(time)")
                     }
                     return opening
                 }
@@ -334,7 +340,7 @@ public final class PlaybookRunner: Sendable {
         return all.sorted { $0.event.received < $1.event.received }
     }
 
-    /// Writes the report, the JUnit file and the last JSON line; returns what failed.
+    /// Writes the report, the JUnit file, the HTML page and the last JSON line; returns what failed.
     private func write(_ report: RunReport, stream: JSONLinesWriter?) -> [String] {
         var errors: [String] = []
         let reportPath = options.reportPath ?? Self.defaultReportPath(for: playbook.path)
@@ -346,6 +352,13 @@ public final class PlaybookRunner: Sendable {
         if let path = options.junitPath {
             do {
                 try ReportWriter.write(Array(JUnitWriter.render(report).utf8), to: path)
+            } catch {
+                errors.append(error.message)
+            }
+        }
+        if let path = options.htmlPath {
+            do {
+                try ReportWriter.write(Array(HTMLReport.render(report).utf8), to: path)
             } catch {
                 errors.append(error.message)
             }

@@ -6,6 +6,8 @@ public struct RunOptions: Sendable {
     /// Where the report goes; `-` is stdout. Nil: `PLAYBOOK-STEM.report.json` in the current folder.
     public var reportPath: String?
     public var junitPath: String?
+    /// Where the HTML page of the run goes (`--html`).
+    public var htmlPath: String?
     /// Where the JSON lines stream goes; `-` is stdout.
     public var jsonlPath: String?
     /// `--var` values (already parsed as YAML scalars).

@@ -31,10 +31,13 @@ actor RunSession {
 
     /// The report entry of a step that has not run (yet): `skipped`.
     static func pending(_ step: Step) -> StepReport {
-        StepReport(
+        var report = StepReport(
             index: step.index, id: step.id, name: step.name, target: step.target,
             action: StepKind(rawValue: step.actionName) ?? .execute,
             phase: step.phase == .always ? .always : .main, status: .skipped, tags: step.tags)
+        report.file = step.location.file
+        report.line = step.location.line
+        return report
     }
 
     /// Marks a step as not run, with the reason.

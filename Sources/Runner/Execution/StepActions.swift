@@ -20,11 +20,12 @@ enum StepActions {
         while true {
             attempts += 1
             result.attempts = attempts
-            var descriptor: Int32?
+            var file: OpenedFile?
             if let fd = plan.fd {
-                do {
-                    descriptor = try fd.open()
-                } catch {
+                switch fd.open() {
+                case .success(let opened):
+                    file = opened
+                case .failure(let error):
                     result.status = .failed
                     result.message = "cannot open \(fd.path) for fd: \(error)"
                     return result
@@ -39,10 +40,10 @@ enum StepActions {
             let remaining = max(deadline - ContinuousClock.now, .milliseconds(1))
             do {
                 reply = try await target.monitor.request(
-                    plan.command, arguments: plan.arguments, passing: descriptor, timeout: remaining)
-                if let descriptor { System.close(descriptor) }
+                    plan.command, arguments: plan.arguments, passing: file?.descriptor, timeout: remaining)
+                file?.close()
             } catch {
-                if let descriptor { System.close(descriptor) }
+                file?.close()
                 if plan.until != nil, error.code == .timeout {
                     // The poll ran out of time while waiting for a reply.
                     result.status = .timeout

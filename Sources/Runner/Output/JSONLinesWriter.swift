@@ -23,10 +23,9 @@ public final class JSONLinesWriter: Sendable {
             fd = Mutex(1)
             ownsDescriptor = false
         } else {
-            do {
-                fd = Mutex(try System.open(path, flags: System.writeOnlyCreateTruncate, permissions: 0o644))
-            } catch {
-                throw RunnerError(.infrastructure, "cannot open \(path): \(error)")
+            switch System.open(path, [.writeOnly, .create, .truncate], permissions: 0o644) {
+            case .success(let opened): fd = Mutex(opened)
+            case .failure(let error): throw RunnerError(.infrastructure, "cannot open \(path): \(error)")
             }
             ownsDescriptor = true
         }
@@ -62,7 +61,7 @@ public final class JSONLinesWriter: Sendable {
         let bytes = value.jsonBytes + [UInt8(ascii: "\n")]
         fd.withLock { fd in
             guard fd >= 0 else { return }
-            try? System.writeAll(fd, bytes)
+            _ = System.writeAll(fd, bytes)
         }
     }
 

@@ -1,55 +1,61 @@
 import QMP
 
-/// Renders a ``RunReport`` as JUnit XML: one testsuite for the playbook, one
-/// testcase per step.
+/// Renders a ``RunReport`` as JUnit XML for CI systems: one testsuite for the
+/// playbook, one testcase per step, and an `<error>` testcase for a setup
+/// that failed (a target that could not be opened, a preflight that found
+/// problems, a run interrupted before its steps), so a run that never started
+/// is never an all-skipped green suite.
 ///
-/// `classname` is the playbook name, a dot, and the step's target. Failed and
-/// timed-out steps carry a `<failure>`, steps that hit an infrastructure
-/// error an `<error>`, both with the step's message as `message` and as the
-/// body (followed by the request and response). Skipped steps, and failures
-/// the playbook ignores, are `<skipped>`.
+/// ```xml
+/// <testcase name="03. unplug it" classname="USB tablet hot-plug.vm" time="0.004" file="Playbooks/usb-hotplug.yaml" line="17">
+///   <failure message="…" type="failed">…the message, the request, the response…</failure>
+///   <system-out>…the message…</system-out>
+/// </testcase>
+/// ```
+///
+/// Names are unique (`NN. NAME`, numbered in playbook order; GitLab keeps
+/// only the first of testcases with the same name), every step's testcase
+/// has the `file` and `line` where the step is written, and messages go to
+/// `<system-out>`. The XML is valid against the Jenkins xUnit JUnit schema
+/// and the common JUnit format: `testsuites` has no `skipped` attribute.
 public enum JUnitWriter {
     public static func render(_ report: RunReport) -> String {
-        let summary = report.summary
-        let seconds = report.duration.map { Timestamp.milliseconds($0) / 1000 } ?? 0
+        let cases = JUnitCase.setupCases(of: report) + JUnitCase.stepCases(of: report)
+        let failures = cases.filter { $0.result.element == "failure" }.count
+        let errors = cases.filter { $0.result.element == "error" }.count
+        let skipped = cases.filter { $0.result.element == "skipped" }.count
+        let seconds = format(report.duration)
         var xml = #"<?xml version="1.0" encoding="UTF-8"?>"# + "\n"
-        xml += "<testsuites name=\"qmpbook\" tests=\"\(summary.total)\" failures=\"\(summary.failed + summary.timeout)\""
-            + " errors=\"\(summary.error)\" skipped=\"\(summary.skipped + summary.ignored)\" time=\"\(format(seconds))\">\n"
-        xml += "  <testsuite name=\"\(escape(report.playbook.name))\" tests=\"\(summary.total)\""
-            + " failures=\"\(summary.failed + summary.timeout)\" errors=\"\(summary.error)\""
-            + " skipped=\"\(summary.skipped + summary.ignored)\" time=\"\(format(seconds))\""
+        xml += "<testsuites name=\"qmpbook\" tests=\"\(cases.count)\" failures=\"\(failures)\" errors=\"\(errors)\""
+            + " time=\"\(seconds)\">\n"
+        xml += "  <testsuite name=\"\(escape(report.playbook.name))\" tests=\"\(cases.count)\" failures=\"\(failures)\""
+            + " errors=\"\(errors)\" skipped=\"\(skipped)\" time=\"\(seconds)\""
             + " timestamp=\"\(Timestamp.string(report.started))\" file=\"\(escape(report.playbook.path))\">\n"
-        for step in report.steps {
-            let classname = report.playbook.name + "." + (step.target ?? "-")
-            let name = step.phase == .always ? "always: \(step.name)" : step.name
-            let time = step.duration.map { Timestamp.milliseconds($0) / 1000 } ?? 0
-            xml += "    <testcase name=\"\(escape(name))\" classname=\"\(escape(classname))\" time=\"\(format(time))\""
-            let message = step.message ?? step.status.rawValue
-            switch step.status {
-            case .passed:
-                xml += "/>\n"
-            case .failed, .timeout, .error:
-                let element = step.status == .error ? "error" : "failure"
-                var body = message
-                if let request = step.request { body += "\nrequest: \(request.jsonText)" }
-                if let response = step.response { body += "\nresponse: \(response.jsonText)" }
-                xml += ">\n      <\(element) message=\"\(escape(message))\" type=\"\(step.status.rawValue)\">"
-                    + "\(escape(body))</\(element)>\n    </testcase>\n"
-            case .skipped, .ignored:
-                let text = step.status == .ignored ? "failure ignored: \(message)" : message
-                xml += ">\n      <skipped message=\"\(escape(text))\"/>\n    </testcase>\n"
-            }
+        for testcase in cases {
+            xml += testcase.xml
         }
         xml += "  </testsuite>\n</testsuites>\n"
         return xml
     }
 
-    private static func format(_ seconds: Double) -> String {
-        String((seconds * 1000).rounded() / 1000)
+    /// Seconds with three decimals (`0.004`), never an exponent.
+    static func format(_ duration: Duration?) -> String {
+        let milliseconds = Int((duration.map(Timestamp.milliseconds) ?? 0).rounded())
+        let fraction = String(milliseconds % 1000)
+        return "\(milliseconds / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
     }
 
-    /// Escapes text for an XML attribute or element; drops characters XML 1.0 cannot hold.
+    /// Escapes text for an XML attribute; drops characters XML 1.0 cannot hold.
     static func escape(_ text: String) -> String {
+        escape(text, keepingLineBreaks: false)
+    }
+
+    /// Escapes text for an element's content: line breaks stay as they are.
+    static func escapeContent(_ text: String) -> String {
+        escape(text, keepingLineBreaks: true)
+    }
+
+    private static func escape(_ text: String, keepingLineBreaks: Bool) -> String {
         var out = ""
         out.reserveCapacity(text.utf8.count)
         for scalar in text.unicodeScalars {
@@ -59,8 +65,8 @@ public enum JUnitWriter {
             case ">": out += "&gt;"
             case "\"": out += "&quot;"
             case "'": out += "&apos;"
-            case "\n": out += "&#10;"
-            case "\t": out += "&#9;"
+            case "\n": out += keepingLineBreaks ? "\n" : "&#10;"
+            case "\t": out += keepingLineBreaks ? "\t" : "&#9;"
             case "\r": out += "&#13;"
             default:
                 if scalar.value < 0x20 || scalar.value == 0xFFFE || scalar.value == 0xFFFF { continue }

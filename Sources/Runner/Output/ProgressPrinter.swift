@@ -148,7 +148,7 @@ public final class ProgressPrinter: Sendable {
     private func emit(_ make: (inout State) -> String) {
         state.withLock { state in
             let text = make(&state)
-            try? System.writeAll(fd, Array(text.utf8))
+            _ = System.writeAll(fd, Array(text.utf8))
         }
     }
 }

@@ -1,8 +1,8 @@
 import QMP
 
-/// Writes files whole and atomically: a temporary file next to the
-/// destination, flushed, then renamed over it, so a reader never sees half a
-/// report, whatever happens to the run.
+/// Writes the report and the JUnit file whole and atomically (through
+/// ``AtomicFile``), so a reader never sees half a report, whatever happens
+/// to the run; `-` means standard output.
 public enum ReportWriter {
     /// The path that means standard output.
     public static let standardOutput = "-"
@@ -17,27 +17,12 @@ public enum ReportWriter {
     /// - Throws: ``RunnerError`` (infrastructure) when the file cannot be written.
     public static func write(_ bytes: [UInt8], to path: String) throws(RunnerError) {
         if path == standardOutput {
-            do {
-                try System.writeAll(1, bytes)
-            } catch {
+            if case .failure(let error) = System.writeAll(1, bytes) {
                 throw RunnerError(.infrastructure, "cannot write to stdout: \(error)")
             }
             return
         }
-        let temporary = "\(path).tmp-\(System.processID)"
-        do {
-            let fd = try System.open(temporary, flags: System.writeOnlyCreateTruncate, permissions: 0o644)
-            do {
-                try System.writeAll(fd, bytes)
-                try System.fsync(fd)
-                System.close(fd)
-            } catch {
-                System.close(fd)
-                throw error
-            }
-            try System.rename(temporary, path)
-        } catch {
-            System.unlink(temporary)
+        if case .failure(let error) = AtomicFile.write(bytes, to: path) {
             throw RunnerError(.infrastructure, "cannot write \(path): \(error)")
         }
     }

@@ -1,7 +1,6 @@
 import Foundation
 import Synchronization
-internal import CQMPShim
-internal import Glibc
+import QMP
 
 /// A child process qmpbook started and owns until it has exited: QEMU, for a
 /// `launch:` target.
@@ -17,7 +16,7 @@ internal import Glibc
 /// stdout and stderr in the file at `outputPath`. A dedicated thread starts it
 /// and then waits for it, so an exit is noticed at once (``exit``,
 /// ``waitForExit()``, ``onExit(_:)``); that thread lives exactly as long as the
-/// child, so the kernel's parent-death signal (SIGKILL, set by `qmp_spawn`)
+/// child, so the kernel's parent-death signal (SIGKILL, set by `System.spawnInGroup`)
 /// fires only if qmpbook itself dies. Signals are sent only while the child is
 /// not yet reaped, so a recycled pid is never hit.
 public final class LaunchedProcess: Sendable {
@@ -52,9 +51,7 @@ public final class LaunchedProcess: Sendable {
         guard let program = command.first, !program.isEmpty else {
             throw RunnerError(.invalidInput, "the launch command is empty")
         }
-        var merged = ProcessInfo.processInfo.environment
-        for (key, value) in environment { merged[key] = value }
-        let environmentLines = merged.map { "\($0.key)=\($0.value)" }
+        let environmentLines = ProcessEnvironment.lines(adding: environment)
 
         let result: Result<LaunchedProcess, RunnerError> = await withCheckedContinuation { continuation in
             let thread = Thread {
@@ -79,32 +76,25 @@ public final class LaunchedProcess: Sendable {
         program: String, arguments: [String], environment: [String], outputPath: String
     ) -> Result<Int32, RunnerError> {
         let output: Int32
-        do {
-            output = try System.open(outputPath, flags: System.writeOnlyCreateTruncate)
-        } catch {
-            return .failure(RunnerError(.infrastructure, "cannot create \(outputPath): \(error)"))
+        switch System.open(outputPath, [.writeOnly, .create, .truncate]) {
+        case .success(let fd): output = fd
+        case .failure(let error): return .failure(RunnerError(.infrastructure, "cannot create \(outputPath): \(error)"))
         }
         defer { System.close(output) }
-        let argv = arguments.map { strdup($0) } + [nil]
-        let envp = environment.map { strdup($0) } + [nil]
-        defer {
-            for pointer in argv { free(pointer) }
-            for pointer in envp { free(pointer) }
+        do {
+            return .success(try System.spawnInGroup(
+                arguments, environment: environment, standardOutput: output, standardError: output))
+        } catch {
+            return .failure(RunnerError(.infrastructure, error.description))
         }
-        let pid = qmp_spawn(program, argv, envp, output)
-        if pid < 0 {
-            let reason = String(cString: strerror(errno))
-            return .failure(RunnerError(.infrastructure, "cannot start \(program): \(reason)"))
-        }
-        return .success(pid)
     }
 
     /// Runs on the launching thread: waits for the exit, records it, reaps.
     private func superviseUntilExit() {
-        System.waitForExitWithoutReaping(pid)
+        _ = System.waitForExitWithoutReaping(pid)
         // Reap while holding the lock, so no signal can be sent to a recycled pid.
         let (exit, waiters, handlers) = state.withLock { state in
-            let exit = System.reap(pid) ?? .exited(-1)
+            let exit = (try? System.waitpid(pid).get()).map(ProcessExit.init(waitStatus:)) ?? .exited(-1)
             state.exit = exit
             state.reaped = true
             let waiters = state.waiters
@@ -172,13 +162,13 @@ public final class LaunchedProcess: Sendable {
     public func send(signal: Int32) -> Bool {
         state.withLock { state in
             guard !state.reaped else { return false }
-            return System.kill(pid, signal)
+            return (try? System.kill(pid, signal).get()) != nil
         }
     }
 
     /// The last `lines` lines of the process's output, trimmed.
     public func outputTail(lines: Int = 10) -> String {
-        let bytes = System.readTail(of: outputPath, count: 8192)
+        let bytes = Self.readTail(of: outputPath, count: 8192)
         let text = String(decoding: bytes, as: UTF8.self)
         let kept = text.split(separator: "\n", omittingEmptySubsequences: true).suffix(lines)
         return kept.joined(separator: "\n")
@@ -211,5 +201,16 @@ public final class LaunchedProcess: Sendable {
         if let exit = await waitForExit(timeout: terminateGrace) { return exit }
         send(signal: System.signalKill)
         return await waitForExit(timeout: terminateGrace)
+    }
+
+    /// Up to the last `count` bytes of the file at `path` (nothing when it cannot be read).
+    private static func readTail(of path: String, count: Int) -> [UInt8] {
+        guard case .success(let fd) = System.open(path, .readOnly) else { return [] }
+        defer { System.close(fd) }
+        guard case .success(let size) = System.sizeBySeekingToEnd(fd), size > 0 else { return [] }
+        let start = max(0, size - Int64(count))
+        var buffer = [UInt8](repeating: 0, count: Int(size - start))
+        let got = buffer.withUnsafeMutableBytes { (try? System.pread(fd, into: $0, at: start).get()) ?? 0 }
+        return Array(buffer.prefix(got))
     }
 }

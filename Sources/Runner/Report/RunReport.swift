@@ -1,4 +1,5 @@
 import Foundation
+import Playbook
 import QMP
 
 /// The results of one run, as SPEC.md §5 (`qmpbook-report/1`) describes them.
@@ -43,6 +44,10 @@ public struct RunReport: Sendable {
     public var targets: [TargetReport]
     public var steps: [StepReport]
     public var events: [EventReport]
+    /// How long the preflight took (reading the schemas and checking the steps); nil when it did not run.
+    public var preflightDuration: Duration?
+    /// What the preflight found wrong, one diagnostic each (the run then stopped before its first step).
+    public var preflightProblems: [Diagnostic]
 
     public init(playbook: PlaybookInfo, started: Date, toolVersion: String = "0.1.0") {
         self.toolVersion = toolVersion
@@ -53,6 +58,7 @@ public struct RunReport: Sendable {
         self.targets = []
         self.steps = []
         self.events = []
+        self.preflightProblems = []
     }
 
     /// Counts of steps by status.
@@ -75,6 +81,8 @@ public struct RunReport: Sendable {
             "targets": .array(targets.map(\.jsonValue)),
             "steps": .array(steps.map(\.jsonValue)),
             "events": .array(events.map(\.jsonValue)),
+            "preflight_ms": preflightDuration.map { .double(Timestamp.milliseconds($0)) } ?? .null,
+            "preflight_problems": .array(preflightProblems.map(\.jsonValue)),
             "summary": summary.jsonValue,
         ])
     }

@@ -44,6 +44,9 @@ public struct StepReport: Sendable {
     public var event: JSONValue?
     public var message: String?
     public var tags: [String]
+    /// Where the step is written: the playbook (or included file) and its line.
+    public var file: String?
+    public var line: Int?
 
     public init(
         index: Int, id: String? = nil, name: String, target: String?, action: StepKind, phase: Phase = .main,
@@ -91,6 +94,8 @@ public struct StepReport: Sendable {
             "event": event ?? .null,
             "message": message.map(JSONValue.string) ?? .null,
             "tags": .array(tags.map(JSONValue.string)),
+            "file": file.map(JSONValue.string) ?? .null,
+            "line": line.map { .int(Int64($0)) } ?? .null,
         ])
     }
 }

@@ -45,6 +45,9 @@ public struct TargetReport: Sendable {
     public var process: Process?
     /// Why the target could not be reached or was lost, or nil.
     public var error: String?
+    /// How long opening it took: launching QEMU, connecting or accepting, and the QMP handshake
+    /// (until it failed, when it did); nil when it was not opened.
+    public var openedIn: Duration?
 
     public init(name: String, mode: Mode, address: String? = nil) {
         self.name = name
@@ -76,6 +79,7 @@ public struct TargetReport: Sendable {
                 ]
             } ?? .null,
             "error": error.map(JSONValue.string) ?? .null,
+            "opened_ms": openedIn.map { .double(Timestamp.milliseconds($0)) } ?? .null,
         ])
     }
 }

@@ -1,5 +1,5 @@
 import Foundation
-internal import Glibc
+import QMP
 
 /// A folder of QAPI schemas fetched earlier, one file per QEMU version and package.
 ///
@@ -16,8 +16,8 @@ internal import Glibc
 /// `qmp-schema-VERSION[-PACKAGE-HASH].json`: the package reduced to
 /// `[A-Za-z0-9._-]` and shortened, then 8 hex digits of its FNV-1a hash so
 /// that packages reducing to the same text keep separate files. Files are
-/// written whole to a temporary file in the same folder, then renamed over
-/// the old one, so readers never see half a file. A file that cannot be
+/// written whole by ``AtomicFile`` (a temporary file in the same folder,
+/// flushed, then renamed over the old one), so readers never see half a file. A file that cannot be
 /// read, is not a schema, or belongs to another key is ignored and removed;
 /// the next ``store(_:for:)`` replaces it. Nothing is ever evicted.
 public struct SchemaCache: Sendable {
@@ -130,10 +130,11 @@ public struct SchemaCache: Sendable {
 
     /// Writes `schema` (the `return` of `query-qmp-schema`) as the cached schema for `key`.
     ///
-    /// Throws ``SchemaError`` when the folder cannot be created or the file
-    /// not written; a failed store leaves any earlier file as it was and no
-    /// temporary file behind. Callers may treat the cache as best effort.
-    public func store(_ schema: JSONValue, for key: Key) throws(SchemaError) {
+    /// Throws ``RunnerError`` (infrastructure) when the folder cannot be
+    /// created or the file not written; a failed store leaves any earlier
+    /// file as it was and no temporary file behind (see ``AtomicFile``).
+    /// Callers may treat the cache as best effort.
+    public func store(_ schema: JSONValue, for key: Key) throws(RunnerError) {
         let file: JSONValue = .object([
             "format": .string(Self.format),
             "qemu": .string(key.version),
@@ -144,22 +145,10 @@ public struct SchemaCache: Sendable {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
-            throw SchemaError("cannot create the schema cache folder \(directory): \(error.localizedDescription)")
+            throw RunnerError(.infrastructure, "cannot create the schema cache folder \(directory): \(error.localizedDescription)")
         }
-        let path = path(for: key)
-        let temporary = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0 ... .max))"
-        // Not FileManager.createFile: on Linux it writes through a
-        // TemporaryDirectory.* folder of its own in /tmp and leaves it there.
-        do {
-            try Data(file.jsonBytes).write(to: URL(fileURLWithPath: temporary))
-        } catch {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw SchemaError("cannot write the schema cache file \(temporary)")
-        }
-        guard rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw SchemaError("cannot rename \(temporary) to \(path): \(reason)")
+        if case .failure(let error) = AtomicFile.write(file.jsonBytes, to: path(for: key)) {
+            throw RunnerError(.infrastructure, "cannot write the schema cache file \(path(for: key)): \(error)")
         }
     }
 

@@ -1,0 +1,81 @@
+internal import Glibc
+
+extension System {
+    /// SIGINT
+    package static let signalInterrupt = SIGINT
+    /// SIGTERM
+    package static let signalTerminate = SIGTERM
+    /// SIGKILL
+    package static let signalKill = SIGKILL
+    /// SIGPIPE
+    package static let signalBrokenPipe = SIGPIPE
+
+    /// getpid(2).
+    package static var processID: Int32 { Glibc.getpid() }
+
+    /// The calling thread's identity, for telling threads apart. pthread_self(3)
+    package static func currentThread() -> UInt {
+        UInt(Glibc.pthread_self())
+    }
+
+    /// kill(2).
+    @discardableResult
+    package static func kill(_ pid: Int32, _ signal: Int32) -> Result<Void, SystemError> {
+        valueOrErrno("kill") { Glibc.kill(pid, signal) }.map { _ in () }
+    }
+
+    /// signal(2) with SIG_IGN: the process ignores `number` (inherited as the
+    /// default by children, see ``spawnInGroup(_:environment:directory:standardInput:standardOutput:standardError:)``).
+    package static func ignoreSignal(_ number: Int32) {
+        _ = Glibc.signal(number, SIG_IGN)
+    }
+
+    /// waitid(2) with WEXITED | WNOWAIT: blocks until `pid` has exited, without reaping it.
+    package static func waitForExitWithoutReaping(_ pid: Int32) -> Result<Void, SystemError> {
+        var info = siginfo_t()
+        return valueOrErrno("waitid") { Glibc.waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) }.map { _ in () }
+    }
+
+    /// waitpid(2): reaps `pid`; its raw wait status.
+    package static func waitpid(_ pid: Int32) -> Result<Int32, SystemError> {
+        var status: Int32 = 0
+        return valueOrErrno("waitpid") { Glibc.waitpid(pid, &status, 0) }.map { _ in status }
+    }
+
+    /// The name of a signal number, `SIGKILL` style.
+    package static func signalName(_ signal: Int32) -> String {
+        switch signal {
+        case SIGHUP: return "SIGHUP"
+        case SIGINT: return "SIGINT"
+        case SIGQUIT: return "SIGQUIT"
+        case SIGILL: return "SIGILL"
+        case SIGABRT: return "SIGABRT"
+        case SIGBUS: return "SIGBUS"
+        case SIGFPE: return "SIGFPE"
+        case SIGKILL: return "SIGKILL"
+        case SIGSEGV: return "SIGSEGV"
+        case SIGPIPE: return "SIGPIPE"
+        case SIGALRM: return "SIGALRM"
+        case SIGTERM: return "SIGTERM"
+        case SIGUSR1: return "SIGUSR1"
+        case SIGUSR2: return "SIGUSR2"
+        case SIGTRAP: return "SIGTRAP"
+        case SIGXCPU: return "SIGXCPU"
+        default: return "signal \(signal)"
+        }
+    }
+
+    /// gmtime_r(3): `seconds` since the epoch as a UTC calendar date and time.
+    package static func utcTime(_ seconds: Int64) -> CalendarTime {
+        var time = time_t(seconds)
+        var parts = tm()
+        Glibc.gmtime_r(&time, &parts)
+        return CalendarTime(year: Int(parts.tm_year) + 1900, month: Int(parts.tm_mon) + 1, day: Int(parts.tm_mday),
+                            hour: Int(parts.tm_hour), minute: Int(parts.tm_min), second: Int(parts.tm_sec))
+    }
+
+    /// A calendar date and time of day, as ``utcTime(_:)`` returns it.
+    package struct CalendarTime: Sendable, Equatable {
+        package var year, month, day, hour, minute, second: Int
+    }
+}

@@ -1,0 +1,32 @@
+import Foundation
+import QMP
+
+/// The event table of the HTML report: every event in order of arrival, its
+/// target, when it arrived, and which wait took it (a link to the step), or
+/// that none did: an event that arrived before its wait, or that nobody
+/// waited for, stands out.
+struct HTMLEventTable {
+    let report: RunReport
+
+    var html: String {
+        guard !report.events.isEmpty else { return "<p class=\"none\">No events arrived.</p>" }
+        var html = "<table class=\"events\" id=\"events\"><thead><tr><th>#</th><th>event</th><th>target</th>"
+            + "<th>received</th><th>taken by</th><th>data</th></tr></thead><tbody>\n"
+        for (position, event) in report.events.enumerated() {
+            let received = "+" + HTMLText.milliseconds(HTMLText.offset(of: event.event.received, from: report.started))
+            let taken: String
+            if let index = event.event.takenBy {
+                let name = report.steps.first { $0.index == index }?.name ?? ""
+                taken = "<a href=\"#step-\(index)\">\(index + 1). \(HTMLText.escape(name))</a>"
+            } else {
+                taken = "<span class=\"not-taken\">no wait</span>"
+            }
+            let data = event.jsonValue["data"] ?? .null
+            let text = data == [:] ? "" : "<code>\(HTMLText.escape(data.jsonText))</code>"
+            html += "<tr class=\"event-row\(event.event.takenBy == nil ? " not-taken" : "")\" id=\"event-\(position)\">"
+                + "<td>\(position + 1)</td><td>\(HTMLText.escape(event.event.name))</td><td>\(HTMLText.escape(event.target))</td>"
+                + "<td>\(received)</td><td>\(taken)</td><td>\(text)</td></tr>\n"
+        }
+        return html + "</tbody></table>"
+    }
+}

@@ -1,0 +1,177 @@
+import Foundation
+import QMP
+
+/// The timeline of the HTML report: an inline SVG with one lane per target
+/// (and a `run` lane for the preflight and the steps without a target).
+///
+/// Each lane shows the target's setup (launching, connecting and the QMP
+/// handshake, from the start of the run), its steps as bars coloured by
+/// status (each a link to its row in the step table), and its events as
+/// ticks with their names: solid when a wait took the event, hollow and
+/// orange when none did. Every positioned element carries its times in
+/// milliseconds (`data-t0`, `data-t1`) so the page's script can lay the
+/// lanes out again when zooming; the positions written here are zoom 1,
+/// readable without the script.
+struct HTMLTimeline {
+    /// Width of the plot at zoom 1, and of the lane names before it.
+    static let plotWidth = 1100.0
+    static let labelWidth = 120.0
+    static let laneHeight = 76.0
+    /// The two rows event names take turns in, so close events both keep their names.
+    static let labelRows = [56.0, 69.0]
+    static let axisHeight = 24.0
+    static let rightMargin = 48.0
+
+    struct Lane {
+        var name: String
+        var kind: String
+        var elements: [String] = []
+        var labels: [(t: Double, text: String, classes: String)] = []
+    }
+
+    let report: RunReport
+
+    /// The run's length in milliseconds: its duration, or the end of the last thing that happened.
+    var total: Double {
+        var end = report.duration.map(Timestamp.milliseconds) ?? 0
+        for step in report.steps {
+            guard let started = step.started else { continue }
+            end = max(end, HTMLText.offset(of: started, from: report.started) + (step.duration.map(Timestamp.milliseconds) ?? 0))
+        }
+        for event in report.events {
+            end = max(end, HTMLText.offset(of: event.event.received, from: report.started))
+        }
+        return max(end, 1)
+    }
+
+    /// The `<svg>` element.
+    var svg: String {
+        let total = self.total
+        let scale = Self.plotWidth / total
+        let lanes = makeLanes()
+        let height = Self.axisHeight + Double(lanes.count) * Self.laneHeight + 8
+        let width = Self.labelWidth + Self.plotWidth + Self.rightMargin
+        let ran = report.steps.compactMap { step in
+            step.started.map { HTMLText.offset(of: $0, from: report.started) }.map { ($0, $0 + (step.duration.map(Timestamp.milliseconds) ?? 0)) }
+        }
+        let stepsStart = ran.map(\.0).min() ?? 0
+        let stepsEnd = ran.map(\.1).max() ?? total
+        var svg = "<svg id=\"timeline-svg\" role=\"img\" aria-label=\"timeline\" width=\"\(HTMLText.number(width))\""
+            + " data-steps-start=\"\(HTMLText.number(stepsStart))\" data-steps-end=\"\(HTMLText.number(stepsEnd))\""
+            + " height=\"\(HTMLText.number(height))\" data-total=\"\(HTMLText.number(total))\""
+            + " data-plot-width=\"\(HTMLText.number(Self.plotWidth))\" data-left=\"\(HTMLText.number(Self.labelWidth))\">\n"
+        svg += "<g class=\"axis\" id=\"timeline-axis\">" + axis(total: total, scale: scale, height: height) + "</g>\n"
+        for (index, lane) in lanes.enumerated() {
+            let top = Self.axisHeight + Double(index) * Self.laneHeight
+            svg += "<g class=\"lane lane-\(lane.kind)\" data-lane=\"\(HTMLText.escape(lane.name))\" transform=\"translate(0,\(HTMLText.number(top)))\">\n"
+            svg += "<rect class=\"lane-bg\" x=\"0\" y=\"0\" width=\"100%\" height=\"\(HTMLText.number(Self.laneHeight - 2))\"/>\n"
+            svg += "<text class=\"lane-name\" x=\"6\" y=\"22\">\(HTMLText.escape(lane.name))</text>\n"
+            for element in lane.elements { svg += element + "\n" }
+            var rowEnds = Self.labelRows.map { _ in -Double.infinity }
+            for label in lane.labels.sorted(by: { $0.t < $1.t }) {
+                let x = Self.labelWidth + label.t * scale
+                let row = rowEnds.firstIndex { x >= $0 }
+                if let row { rowEnds[row] = x + Double(label.text.count) * 6 + 6 }
+                svg += "<text class=\"event-name \(label.classes)\(row == nil ? " hidden" : "")\" x=\"\(HTMLText.number(x))\""
+                    + " y=\"\(HTMLText.number(Self.labelRows[row ?? 0]))\""
+                    + " data-t0=\"\(HTMLText.number(label.t))\">\(HTMLText.escape(label.text))</text>\n"
+            }
+            svg += "</g>\n"
+        }
+        svg += "</svg>"
+        return svg
+    }
+
+    /// Grid lines and times along the top.
+    private func axis(total: Double, scale: Double, height: Double) -> String {
+        let step = Self.tickStep(total: total, width: Self.plotWidth)
+        var out = ""
+        var t = 0.0
+        while t <= total + step / 2 {
+            let x = HTMLText.number(Self.labelWidth + t * scale)
+            out += "<line class=\"grid\" x1=\"\(x)\" x2=\"\(x)\" y1=\"16\" y2=\"\(HTMLText.number(height))\" data-t0=\"\(HTMLText.number(t))\"/>"
+            out += "<text class=\"tick\" x=\"\(x)\" y=\"12\" data-t0=\"\(HTMLText.number(t))\">\(HTMLText.milliseconds(t))</text>"
+            t += step
+        }
+        return out
+    }
+
+    /// A round step between axis ticks (1, 2 or 5 times a power of ten ms), about every 100 px.
+    static func tickStep(total: Double, width: Double) -> Double {
+        let raw = total / max(1, width / 100)
+        let power = pow(10, floor(log10(max(raw, 0.001))))
+        for factor in [1.0, 2, 5, 10] where raw <= factor * power { return factor * power }
+        return 10 * power
+    }
+
+    private func makeLanes() -> [Lane] {
+        let scale = Self.plotWidth / total
+        var lanes = report.targets.map { Lane(name: $0.name, kind: "target") }
+        var run = Lane(name: "run", kind: "run")
+        /// A name inside the bar from `t0` to `t1`, shown only where it fits.
+        func caption(_ t0: Double, _ t1: Double, _ text: String) -> String {
+            let fits = (t1 - t0) * scale >= Double(text.count) * 6 + 8
+            return "<text class=\"caption\(fits ? "" : " hidden")\" x=\"\(HTMLText.number(Self.labelWidth + t0 * scale))\" dx=\"4\" y=\"21\""
+                + " data-t0=\"\(HTMLText.number(t0))\" data-t1=\"\(HTMLText.number(t1))\">\(HTMLText.escape(text))</text>"
+        }
+        func bar(_ t0: Double, _ t1: Double, classes: String, y: Double, height: Double, title: String, link: String? = nil) -> String {
+            let x = HTMLText.number(Self.labelWidth + t0 * scale)
+            let width = HTMLText.number(max(2, (t1 - t0) * scale))
+            let rect = "<rect class=\"\(classes)\" x=\"\(x)\" y=\"\(HTMLText.number(y))\" width=\"\(width)\" height=\"\(HTMLText.number(height))\""
+                + " data-t0=\"\(HTMLText.number(t0))\" data-t1=\"\(HTMLText.number(t1))\"><title>\(HTMLText.escape(title))</title></rect>"
+            return link.map { "<a href=\"#\($0)\">\(rect)</a>" } ?? rect
+        }
+
+        // The setup: each target opening from the start of the run, then the preflight.
+        var setupEnd = 0.0
+        for (index, target) in report.targets.enumerated() {
+            guard let opened = target.openedIn.map(Timestamp.milliseconds) else { continue }
+            setupEnd = max(setupEnd, opened)
+            let what = target.error == nil ? "opened" : "could not be opened: \(target.error ?? "")"
+            lanes[index].elements.append(bar(
+                0, opened, classes: "setup\(target.error == nil ? "" : " setup-failed")", y: 8, height: 18,
+                title: "\(target.name): \(what) in \(HTMLText.milliseconds(opened))"))
+            lanes[index].elements.append(caption(0, opened, "open \(HTMLText.milliseconds(opened))"))
+        }
+        if let preflight = report.preflightDuration.map(Timestamp.milliseconds) {
+            let failed = !report.preflightProblems.isEmpty
+            run.elements.append(bar(
+                setupEnd, setupEnd + preflight, classes: "setup preflight\(failed ? " setup-failed" : "")", y: 8, height: 18,
+                title: "preflight \(failed ? "found \(report.preflightProblems.count) problems" : "passed") in \(HTMLText.milliseconds(preflight))"))
+            run.elements.append(caption(setupEnd, setupEnd + preflight, "preflight \(HTMLText.milliseconds(preflight))"))
+        }
+
+        for step in report.steps {
+            guard let started = step.started else { continue }
+            let t0 = HTMLText.offset(of: started, from: report.started)
+            let t1 = t0 + (step.duration.map(Timestamp.milliseconds) ?? 0)
+            let number = step.index + 1
+            var title = "\(number). \(step.name): \(step.status.rawValue) in \(HTMLText.milliseconds(t1 - t0))"
+            if let attempts = step.attempts, attempts > 1 { title += " (\(attempts) attempts)" }
+            if let message = step.message, step.status != .passed { title += "\n" + message }
+            let element = bar(
+                t0, t1, classes: "step status-\(step.status.rawValue)", y: 8, height: 18, title: title, link: "step-\(step.index)")
+            if let target = step.target, let index = report.targets.firstIndex(where: { $0.name == target }) {
+                lanes[index].elements.append(element)
+            } else {
+                run.elements.append(element)
+            }
+        }
+
+        for (position, event) in report.events.enumerated() {
+            guard let index = report.targets.firstIndex(where: { $0.name == event.target }) else { continue }
+            let t = HTMLText.offset(of: event.event.received, from: report.started)
+            let x = HTMLText.number(Self.labelWidth + t * scale)
+            let taken = event.event.takenBy
+            let classes = taken == nil ? "event not-taken" : "event taken"
+            let title = "\(event.event.name) at \(HTMLText.milliseconds(t))"
+                + (taken.map { ", taken by step \($0 + 1)" } ?? ", taken by no wait")
+            lanes[index].elements.append(
+                "<a href=\"#event-\(position)\"><line class=\"\(classes)\" x1=\"\(x)\" x2=\"\(x)\" y1=\"30\" y2=\"44\" data-t0=\"\(HTMLText.number(t))\">"
+                    + "<title>\(HTMLText.escape(title))</title></line></a>")
+            lanes[index].labels.append((t, event.event.name, taken == nil ? "not-taken" : "taken"))
+        }
+        if !run.elements.isEmpty { lanes.append(run) }
+        return lanes
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import QEMUTestSupport
+import QMP
+import Testing
+@testable import Runner
+
+/// The HTML page from reports of every size: self-contained, escaped, and
+/// rendered by headless Chromium without errors for 10 and for 1,000 steps.
+@Suite(.serialized, .timeLimit(.minutes(3))) struct HTMLReportTests {
+    /// A run of `count` steps over two targets, one event per step (every tenth taken by no wait), the last step failed.
+    static func report(steps count: Int) -> RunReport {
+        let start = Date(timeIntervalSince1970: 1_795_000_000)
+        var report = RunReport(playbook: .init(path: "Playbooks/many.yaml", name: "many <steps> & \"quotes\"", sha256: nil), started: start)
+        report.duration = .milliseconds(40 + count * 3)
+        report.outcome = .failed
+        report.exitCode = 1
+        report.message = "step \(count) failed: <boom>"
+        for name in ["src", "dst"] {
+            var target = TargetReport(name: name, mode: .launch, address: "unix:/run/\(name).qmp")
+            target.qemu = .init(major: 7, minor: 2, micro: 22, package: "")
+            target.openedIn = .milliseconds(30)
+            report.targets.append(target)
+        }
+        report.preflightDuration = .milliseconds(8)
+        for index in 0..<count {
+            var step = StepReport(index: index, name: "step <\(index)>", target: index % 2 == 0 ? "src" : "dst", action: .execute,
+                                  status: index == count - 1 ? .failed : .passed)
+            step.started = start.addingTimeInterval(Double(40 + index * 3) / 1000)
+            step.duration = .milliseconds(2)
+            step.request = ["execute": "query-status"]
+            step.response = ["return": ["status": "</script><script>alert(1)</script>"]]
+            step.file = "Playbooks/many.yaml"
+            step.line = 5 + index
+            if step.status == .failed { step.message = "expect.return wanted \"running\"" }
+            report.steps.append(step)
+            var event = RecordedEvent(name: "EVENT_\(index % 7)", takenBy: index % 10 == 0 ? nil : index)
+            event.received = start.addingTimeInterval(Double(41 + index * 3) / 1000)
+            report.events.append(EventReport(target: step.target ?? "src", event: event))
+        }
+        return report
+    }
+
+    static func write(_ report: RunReport, name: String) throws -> (TemporaryDirectory, String) {
+        let folder = try TemporaryDirectory(prefix: "html")
+        let path = folder.file(name)
+        try ReportWriter.write(Array(HTMLReport.render(report).utf8), to: path)
+        return (folder, path)
+    }
+
+    @Test func textFromTheRunIsEscaped() {
+        let html = HTMLReport.render(Self.report(steps: 3))
+        #expect(!html.contains("</script><script>alert(1)"))
+        #expect(html.contains("&lt;/script&gt;&lt;script&gt;alert(1)"))
+        #expect(html.contains("many &lt;steps&gt; &amp; &quot;quotes&quot;"))
+        #expect(html.matches(of: #/<script>/#).count == 2, "only the page's own two scripts")
+    }
+
+    @Test func thePageReferencesNothingOutsideItself() {
+        let html = HTMLReport.render(Self.report(steps: 20))
+        #expect(!html.contains("http:") && !html.contains("https:") && !html.contains("src=") && !html.contains("url("))
+        for match in html.matches(of: #/href="([^"]*)"/#) {
+            #expect(match.1.hasPrefix("#"), "a link out of the page: \(match.1)")
+        }
+    }
+
+    @Test func eachStepIsABarThatLeadsToItsRowAndEachEventATick() {
+        let html = HTMLReport.render(Self.report(steps: 10))
+        #expect(html.matches(of: #/<a href="#step-\d+"><rect class="step /#).count == 10)
+        #expect(html.matches(of: #/<tr class="step-row /#).count == 10)
+        #expect(html.matches(of: #/<line class="event /#).count == 10)
+        #expect(html.matches(of: #/class="event not-taken"/#).count == 1)
+        #expect(html.contains("id=\"step-9\""))
+        #expect(html.contains("<details open><summary>why it failed</summary>"))
+    }
+
+    @Test func overlappingEventNamesAreHiddenAtZoomOne() {
+        let html = HTMLReport.render(Self.report(steps: 1000))
+        let names = html.matches(of: #/<text class="event-name [^"]*"/#).map { String($0.0) }
+        #expect(names.count == 1000)
+        let hidden = names.filter { $0.contains(" hidden") }.count
+        #expect(hidden > 900, "1,000 names over 1,100 pixels cannot all show: \(hidden) hidden")
+    }
+
+    @Test func axisTicksAreRoundNumbers() {
+        #expect(HTMLTimeline.tickStep(total: 400, width: 1100) == 50)
+        #expect(HTMLTimeline.tickStep(total: 3040, width: 1100) == 500)
+        #expect(HTMLTimeline.tickStep(total: 1.2, width: 1100) == 0.2)
+    }
+
+    @Test(arguments: [10, 1000])
+    func chromiumRendersTheTimelineWithoutErrors(steps: Int) async throws {
+        let (folder, path) = try Self.write(Self.report(steps: steps), name: "steps-\(steps).html")
+        _ = folder
+        let dom = try await HeadlessBrowser.dom(ofFile: path)
+        #expect(dom.contains("data-ready=\"yes\""))
+        #expect(HeadlessBrowser.scriptErrors(in: dom) == nil, "script errors: \(HeadlessBrowser.scriptErrors(in: dom) ?? "")")
+        #expect(dom.matches(of: #/<tr class="step-row /#).count == steps)
+        #expect(dom.contains("data-lane=\"src\"") && dom.contains("data-lane=\"dst\""))
+        // The script drew the axis again: ticks and grid lines in the axis group.
+        #expect(dom.contains("<g class=\"axis\" id=\"timeline-axis\"><line class=\"grid\""))
+        try await HeadlessBrowser.screenshot(ofFile: path, named: "synthetic-\(steps)-steps")
+    }
+}
