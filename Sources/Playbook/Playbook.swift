@@ -80,8 +80,8 @@ public struct Step: Sendable {
     public var id: String?
     /// The step's `name`, or a description of its action.
     public var name: String
-    /// The target the step runs on; nil only for `sleep` and `log` steps
-    /// when no target could be chosen.
+    /// The target the step runs on; nil for `command` steps, and for `sleep`
+    /// and `log` steps when no target could be chosen.
     public var target: String?
     /// The step's `timeout`, or the default's; nil when neither says.
     public var timeout: Duration?
@@ -96,7 +96,7 @@ public struct Step: Sendable {
     /// `match.device`, `fd.path`… Preflight uses it to point at a bad argument.
     public var locations: [String: SourceLocation]
 
-    /// `execute`, `wait-event`, `sleep`, `hmp` or `log`, as the report writes it.
+    /// `execute`, `wait-event`, `sleep`, `hmp`, `log` or `command`, as the report writes it.
     public var actionName: String { action.name }
 
     /// Where `path` (e.g. `arguments.driver`) was written, or the nearest
@@ -120,6 +120,8 @@ public enum StepAction: Sendable {
     case hmp(JSONValue)
     /// The text to print (a string, may hold `${…}`).
     case log(JSONValue)
+    /// A program on the host.
+    case command(CommandStep)
 
     public var name: String {
         switch self {
@@ -128,6 +130,7 @@ public enum StepAction: Sendable {
         case .sleep: return "sleep"
         case .hmp: return "hmp"
         case .log: return "log"
+        case .command: return "command"
         }
     }
 }

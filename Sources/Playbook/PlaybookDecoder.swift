@@ -12,9 +12,12 @@ final class PlaybookDecoder {
     static let targetKeys = ["connect", "listen", "launch", "capabilities", "timeout"]
     static let launchKeys = ["command", "env"]
     static let commonStepKeys = ["name", "id", "target", "timeout", "ignore-errors", "tags", "redact"]
-    static let actionKeys = ["execute", "wait-event", "sleep", "hmp", "log"]
+    static let actionKeys = ["execute", "wait-event", "sleep", "hmp", "log", "command"]
     static let executeKeys = ["arguments", "fd", "expect", "until", "interval", "register"]
     static let waitEventKeys = ["match", "since", "register"]
+    static let commandKeys = ["expect", "until", "interval", "register"]
+    static let commandLongKeys = ["argv", "env", "cwd", "stdin"]
+    static let commandExpectKeys = ["exit", "signal", "stdout", "stderr", "json"]
     static let allStepKeys = commonStepKeys + actionKeys + executeKeys + waitEventKeys.filter { $0 != "register" }
     static let fdKeys = ["path", "mode", "create", "perm"]
     static let expectKeys = ["return", "error"]
@@ -216,7 +219,7 @@ final class PlaybookDecoder {
         let actions = step.pairs.filter { Self.actionKeys.contains($0.key.scalarText ?? "") }
         var actionName: String?
         if actions.isEmpty {
-            error("a step needs one action: execute, wait-event, sleep, hmp or log", at: node)
+            error("a step needs one action: execute, wait-event, sleep, hmp, log or command", at: node)
         } else {
             actionName = actions[0].key.scalarText
             for extra in actions.dropFirst() {
@@ -227,6 +230,8 @@ final class PlaybookDecoder {
         switch actionName {
         case "execute": allowed = Self.commonStepKeys + Self.actionKeys + Self.executeKeys
         case "wait-event": allowed = Self.commonStepKeys + Self.actionKeys + Self.waitEventKeys
+        // A command runs on the host: no target.
+        case "command": allowed = Self.commonStepKeys.filter { $0 != "target" } + Self.actionKeys + Self.commandKeys
         case nil: allowed = Self.allStepKeys
         default: allowed = Self.commonStepKeys + Self.actionKeys
         }
@@ -292,6 +297,12 @@ final class PlaybookDecoder {
                 checkTemplates(node)
                 action = .log(.string(text))
             }
+        case "command":
+            target = nil
+            if let command = decodeCommand(step) {
+                action = .command(command)
+                if let name = command.register, let node = step["register"] { register = (name, node) }
+            }
         default:
             break
         }
@@ -314,6 +325,8 @@ final class PlaybookDecoder {
         case .sleep(let duration): return "sleep \(DurationText.format(duration))"
         case .hmp(let command): return "hmp \(command.stringValue ?? "")"
         case .log: return "log"
+        case .command(let command):
+            return command.argv.map { $0.stringValue ?? $0.jsonText }.joined(separator: " ")
         }
     }
 
@@ -349,6 +362,73 @@ final class PlaybookDecoder {
         let register = step["register"].flatMap(registerName)
         return ExecuteStep(command: command, arguments: arguments, fd: fd, expect: expect, until: until,
                            interval: interval, register: register)
+    }
+
+    private func decodeCommand(_ step: Fields) -> CommandStep? {
+        guard var argvNode = step["command"] else { return nil }
+        var environment: [String: JSONValue] = [:]
+        var directory: JSONValue?
+        var input: JSONValue?
+        if case .mapping = argvNode.content {
+            guard let long = fields(argvNode, of: "command", allowed: Self.commandLongKeys, context: "in command"),
+                  let argv = long.required("argv") else { return nil }
+            argvNode = argv
+            if let env = long["env"], let pairs = mapping(env, what: "command.env") {
+                for pair in pairs {
+                    let name = pair.key.scalarText ?? ""
+                    if let value = scalarText(pair.value, what: "the value of environment variable '\(name)'") {
+                        environment[name] = .string(value)
+                        checkTemplates(pair.value)
+                    }
+                }
+            }
+            if let node = long["cwd"], let text = string(node, what: "command.cwd") {
+                checkTemplates(node)
+                directory = .string(text)
+            }
+            if let node = long["stdin"], let text = scalarText(node, what: "command.stdin") {
+                checkTemplates(node)
+                input = .string(text)
+            }
+        }
+        guard case .sequence(let elements) = argvNode.content else {
+            error("command must be a list (the program and its arguments) or a map with argv, env, cwd and stdin, not \(article(describe(argvNode)))", at: argvNode)
+            return nil
+        }
+        guard !elements.isEmpty else {
+            error("command needs at least the program to run", at: argvNode)
+            return nil
+        }
+        var argv: [JSONValue] = []
+        for element in elements {
+            guard let text = scalarText(element, what: "a command argument") else { continue }
+            checkTemplates(element)
+            argv.append(.string(text))
+        }
+        if argv.first?.stringValue?.isEmpty == true { error("command needs a program name, not an empty string", at: elements[0]) }
+
+        var expect: CommandExpectation?
+        if let node = step["expect"],
+           let fields = fields(node, of: "expect", allowed: Self.commandExpectKeys, context: "in a command's expect") {
+            if fields.pairs.isEmpty { error("expect needs one of exit, signal, stdout, stderr, json", at: node) }
+            expect = CommandExpectation(
+                exit: fields["exit"].map { checkedPattern($0, path: "expect.exit") },
+                signal: fields["signal"].map { checkedPattern($0, path: "expect.signal") },
+                stdout: fields["stdout"].map { checkedPattern($0, path: "expect.stdout") },
+                stderr: fields["stderr"].map { checkedPattern($0, path: "expect.stderr") },
+                json: fields["json"].map { checkedPattern($0, path: "expect.json") })
+        }
+        let until = step["until"].map { checkedPattern($0, path: "until") }
+        let interval = step["interval"].flatMap { duration($0, what: "interval") } ?? (until != nil ? defaultInterval : nil)
+        if let node = step["interval"], until == nil {
+            error("interval only applies with until", at: node)
+        }
+        if until != nil, expect != nil, let node = step["until"] {
+            error("a step takes until or expect, not both", at: node)
+        }
+        let register = step["register"].flatMap(registerName)
+        return CommandStep(argv: argv, environment: environment, directory: directory, input: input, expect: expect,
+                           until: until, interval: interval, register: register)
     }
 
     private func decodeWaitEvent(_ step: Fields) -> WaitEventStep? {

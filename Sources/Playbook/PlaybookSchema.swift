@@ -74,9 +74,9 @@ public enum PlaybookSchema {
         "step": {
           "type": "object", "additionalProperties": false,
           "oneOf": [{"required": ["execute"]}, {"required": ["wait-event"]}, {"required": ["sleep"]},
-                    {"required": ["hmp"]}, {"required": ["log"]}],
+                    {"required": ["hmp"]}, {"required": ["log"]}, {"required": ["command"]}],
           "dependentRequired": {
-            "arguments": ["execute"], "fd": ["execute"], "expect": ["execute"], "until": ["execute"],
+            "arguments": ["execute"], "fd": ["execute"],
             "interval": ["until"], "match": ["wait-event"], "since": ["wait-event"]
           },
           "properties": {
@@ -99,9 +99,27 @@ public enum PlaybookSchema {
               }
             },
             "expect": {
-              "type": "object", "additionalProperties": false,
-              "oneOf": [{"required": ["return"]}, {"required": ["error"]}],
-              "properties": {"return": {"$ref": "#/$defs/pattern"}, "error": {"$ref": "#/$defs/pattern"}}
+              "description": "execute: return or error; command: any of exit, signal, stdout, stderr, json.",
+              "oneOf": [
+                {"type": "object", "additionalProperties": false,
+                 "oneOf": [{"required": ["return"]}, {"required": ["error"]}],
+                 "properties": {"return": {"$ref": "#/$defs/pattern"}, "error": {"$ref": "#/$defs/pattern"}}},
+                {"type": "object", "additionalProperties": false, "minProperties": 1,
+                 "properties": {"exit": {"$ref": "#/$defs/pattern"}, "signal": {"$ref": "#/$defs/pattern"},
+                                "stdout": {"$ref": "#/$defs/pattern"}, "stderr": {"$ref": "#/$defs/pattern"},
+                                "json": {"$ref": "#/$defs/pattern"}}}
+              ]
+            },
+            "command": {
+              "description": "A program on the host, without a shell: argv, or a map with argv, env, cwd, stdin.",
+              "oneOf": [
+                {"$ref": "#/$defs/argv"},
+                {"type": "object", "additionalProperties": false, "required": ["argv"],
+                 "properties": {"argv": {"$ref": "#/$defs/argv"},
+                                "env": {"type": "object", "additionalProperties": {"$ref": "#/$defs/scalar"}},
+                                "cwd": {"type": "string"},
+                                "stdin": {"$ref": "#/$defs/scalar"}}}
+              ]
             },
             "until": {"$ref": "#/$defs/pattern"},
             "interval": {"$ref": "#/$defs/duration"},

@@ -187,6 +187,7 @@ public final class PlaybookRunner: Sendable {
         let grace = interrupted == nil ? options.shutdownGrace : min(options.shutdownGrace, .seconds(2))
         if !sessions.isEmpty { progress.note("stopping \(sessions.count) target\(sessions.count == 1 ? "" : "s")") }
         await Self.closeTargets(sessions: sessions, strays: strays, grace: grace, reports: &report.targets)
+        HostCommand.killAllRunning()
         report.events = await Self.events(of: sessions, redactedSteps: Set(playbook.allSteps.filter(\.redact).map(\.index)))
 
         if let signal = interrupted {

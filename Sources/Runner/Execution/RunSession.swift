@@ -198,7 +198,9 @@ actor RunSession {
         } catch {
             return StepResult(.failed, message: error.message)
         }
-        let outcome = await race(timeout: budget + .seconds(2), action)
+        // A command at its deadline gets SIGTERM, 2s, SIGKILL: room to report how it ended.
+        let slack: Duration = if case .command = step.action { .seconds(4) } else { .seconds(2) }
+        let outcome = await race(timeout: budget + slack, action)
         var result: StepResult
         switch outcome {
         case .finished(let finished):
@@ -236,6 +238,32 @@ actor RunSession {
         let resolved = try resolve(value, what)
         return resolved.stringValue ?? resolved.jsonText
     }
+
+    /// A `command` step with its templates resolved; relative folders are the playbook's.
+    private func commandPlan(_ step: CommandStep, redact: Bool) throws(StepPreparationError) -> CommandPlan {
+        var argv: [String] = []
+        for (index, element) in step.argv.enumerated() {
+            argv.append(try text(element, "command argument \(index)"))
+        }
+        var command = HostCommand(argv)
+        for (name, value) in step.environment {
+            command.environment[name] = try text(value, "command.env.\(name)")
+        }
+        var directory = playbook.directory
+        if let value = step.directory {
+            let written = try text(value, "command.cwd")
+            directory = written.hasPrefix("/") ? written : playbook.directory + "/" + written
+        }
+        command.directory = directory
+        if let value = step.input { command.input = Array(try text(value, "command.stdin").utf8) }
+        let expect = try pattern(step.expect?.pattern, "expect") ?? Self.exitZero
+        return CommandPlan(
+            command: command, expect: expect, expectsSuccessOnly: step.expect == nil, until: try pattern(step.until, "until"),
+            interval: step.interval ?? .seconds(1), redact: redact)
+    }
+
+    /// A command passes without `expect` when it exits with status 0.
+    private static let exitZero = try! Pattern(["exit": 0])
 
     /// Builds the step's action with every `${…}` resolved now (registered values included).
     private func prepare(
@@ -293,6 +321,9 @@ actor RunSession {
                 try? await Task.sleep(for: duration)
                 return StepResult(.passed)
             }
+        case .command(let command):
+            let frozen = try commandPlan(command, redact: step.redact)
+            return { await frozen.run(budget: budget) }
         case .log(let value):
             let line = try text(value, "log")
             return {

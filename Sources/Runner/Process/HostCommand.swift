@@ -42,6 +42,18 @@ public struct HostCommand: Sendable {
         self.arguments = arguments
     }
 
+    /// The process groups of commands still running (their leaders not yet reaped).
+    static let running = Mutex<Set<Int32>>([])
+
+    /// Sends SIGKILL to the process group of every command still running:
+    /// the last thing a run does, so no command outlives qmpbook even if
+    /// its own SIGTERM-grace-SIGKILL sequence has not finished.
+    public static func killAllRunning() {
+        running.withLock { groups in
+            for group in groups { System.killGroup(group, System.signalKill) }
+        }
+    }
+
     /// Runs the program to its end and returns how it ended.
     /// - Throws: ``RunnerError`` (`.infrastructure`) when it cannot be
     ///   started: an empty argv, a program not on PATH or not executable, a
@@ -145,6 +157,7 @@ private final class HostCommandSupervisor: Sendable {
             ends.closeAll()
             return .failure(RunnerError(.infrastructure, "cannot start \(program): \(error)"))
         }
+        HostCommand.running.withLock { _ = $0.insert(pid) }
         for fd in childEnds { System.close(fd) }
         childEnds = []
         defer { ends.closeAll() }
@@ -157,7 +170,10 @@ private final class HostCommandSupervisor: Sendable {
             standardErrorTruncated: false, ending: nil)
         drive(pid: pid, ends: &ends, result: &result)
         // The leader is a zombie until reaped, so its group id cannot be reused before this last sweep.
-        System.killGroup(pid, System.signalKill)
+        HostCommand.running.withLock { groups in
+            System.killGroup(pid, System.signalKill)
+            groups.remove(pid)
+        }
         result.exit = (try? System.waitpid(pid).get()).map(ProcessExit.init(waitStatus:)) ?? .exited(-1)
         return .success(result)
     }

@@ -13,7 +13,7 @@ public enum StepStatus: String, Sendable {
 public enum StepKind: String, Sendable {
     case execute
     case waitEvent = "wait-event"
-    case sleep, hmp, log
+    case sleep, hmp, log, command
 }
 
 /// One step in the report.
@@ -62,11 +62,12 @@ public struct StepReport: Sendable {
         self.tags = tags
     }
 
-    /// The same step with arguments, response and event data replaced by `"<redacted>"`.
+    /// The same step with arguments (a command's argv), response and event data replaced by `"<redacted>"`.
     public var redacted: StepReport {
         var copy = self
         if case .object(var request) = copy.request {
             if request["arguments"] != nil { request["arguments"] = Self.redacted }
+            if request["command"] != nil { request["command"] = Self.redacted }
             copy.request = .object(request)
         }
         if copy.response != nil { copy.response = Self.redacted }

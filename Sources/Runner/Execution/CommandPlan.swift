@@ -1,0 +1,92 @@
+import Foundation
+import Playbook
+import QMP
+
+/// A `command` step with every template resolved: what to run, and what its
+/// result must match.
+struct CommandPlan: Sendable {
+    var command: HostCommand
+    /// What the result must match: the step's `expect`, or `{exit: 0}`.
+    var expect: Pattern
+    /// Whether `expect` is the default `{exit: 0}` (the step wrote none).
+    var expectsSuccessOnly: Bool
+    var until: Pattern?
+    var interval: Duration
+    var redact: Bool
+
+    /// `{"command": [argv…], "cwd": …}`, the step's `request` in the report.
+    var request: JSONValue {
+        ["command": .array(command.arguments.map(JSONValue.string)), "cwd": command.directory.map(JSONValue.string) ?? .null]
+    }
+
+    /// Runs the program (again and again for `until`) within `budget`; never throws.
+    func run(budget: Duration) async -> StepResult {
+        let deadline = ContinuousClock.now + budget
+        var result = StepResult(.passed)
+        result.request = request
+        result.sentAt = Date()
+        var attempts = 0
+        while true {
+            attempts += 1
+            result.attempts = attempts
+            var attempt = command
+            attempt.timeout = max(deadline - ContinuousClock.now, .milliseconds(1))
+            let ran: HostCommandResult
+            do {
+                ran = try await attempt.run()
+            } catch {
+                result.status = .failed
+                result.message = error.message
+                return result
+            }
+            result.response = ran.reportValue
+            result.registered = ran.value
+            switch ran.ending {
+            case .timedOut?:
+                result.status = .timeout
+                result.message = "the command did not finish within \(describe(budget)) (\(attempts == 1 ? "" : "attempt \(attempts); "))its process group was ended: it \(ran.exit)"
+                    + detail(ran)
+                return result
+            case .cancelled?:
+                result.status = .error
+                result.message = "interrupted: the command's process group was ended"
+                return result
+            case nil:
+                break
+            }
+            guard let until else {
+                if let mismatch = expect.mismatch(in: ran.value) {
+                    result.status = .failed
+                    if expectsSuccessOnly {
+                        result.message = "the command \(ran.exit)" + detail(ran)
+                    } else {
+                        result.message = redact ? "the command's result did not match expect"
+                            : "the command \(ran.exit), which does not match expect: \(mismatch)" + detail(ran)
+                    }
+                }
+                return result
+            }
+            guard let mismatch = until.mismatch(in: ran.value) else { return result }
+            if ContinuousClock.now + interval >= deadline {
+                result.status = .timeout
+                result.message = "the command's result did not match until within \(describe(budget)) (\(attempts) attempt\(attempts == 1 ? "" : "s"))"
+                    + (redact ? "" : "; last time: \(mismatch)")
+                return result
+            }
+            try? await Task.sleep(for: interval)
+            if Task.isCancelled {
+                result.status = .error
+                result.message = "interrupted"
+                return result
+            }
+        }
+    }
+
+    /// `; stderr: …` (its last line or two), or nothing.
+    private func detail(_ ran: HostCommandResult) -> String {
+        guard !redact else { return "" }
+        let text = String(decoding: ran.standardError.suffix(400), as: UTF8.self)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: true).suffix(2)
+        return lines.isEmpty ? "" : "; stderr: " + lines.joined(separator: " | ")
+    }
+}
