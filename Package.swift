@@ -36,6 +36,7 @@ let package = Package(
             dependencies: [
                 "QMP", "Playbook", "Runner",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(name: "qmp-bench", dependencies: ["QMP"], path: "Benchmarks/QMPBenchmark"),

@@ -19,7 +19,7 @@ extension Qmpbook {
                 """
         )
 
-        @Argument(help: "The playbooks to check.")
+        @Argument(help: "The playbooks to check.", completion: .file(extensions: ["yaml", "yml"]))
         var playbooks: [String] = []
 
         @Option(name: .customLong("var"), help: ArgumentHelp("Define a variable (VALUE is a YAML scalar).", valueName: "NAME=VALUE"))
@@ -36,6 +36,8 @@ extension Qmpbook {
 
         @Option(help: ArgumentHelp("How to print the problems: text (FILE:LINE:COLUMN: MESSAGE on stderr) or json (one document on stdout).", valueName: "FORMAT"))
         var format: CheckOutput.Format = .text
+
+        @OptionGroup var logging: LoggingOptions
 
         func validate() throws {
             if !live && !targets.isEmpty { throw ValidationError("--target needs --live") }
@@ -127,6 +129,7 @@ extension Qmpbook {
             options.targetOverrides = targets.filter { playbook.target(named: $0.key) != nil }
             options.verbosity = verbose && format == .text ? .normal : .quiet
             options.color = .never
+            options.monitorOptions = logging.monitorOptions
             var failure = PlaybookRunner.PreflightResult()
             do throws(RunnerError) {
                 try PlaybookRunner.validate(playbook, options: options)

@@ -32,6 +32,8 @@ extension Qmpbook {
         @Option(parsing: .unconditional, help: ArgumentHelp("How long to wait for events, from the end of the handshake (which has at least 10s).", valueName: "DUR"))
         var timeout: String?
 
+        @OptionGroup var logging: LoggingOptions
+
         func run() async throws {
             try await reportingFailures {
                 let address = try MonitorCommandLine.address(address)
@@ -49,7 +51,7 @@ extension Qmpbook {
                 }
                 var subscription: EventSubscription?
                 let connectTimeout = max(timeout ?? .zero, .seconds(10))
-                let monitor = try await MonitorCommandLine.connect(address, timeout: connectTimeout) { monitor in
+                let monitor = try await MonitorCommandLine.connect(address, timeout: connectTimeout, options: logging.monitorOptions) { monitor in
                     subscription = monitor.events()
                 }
                 let deadline = timeout.map { ContinuousClock.now + $0 }

@@ -38,6 +38,8 @@ extension Qmpbook {
         @Flag(help: "Print the reply indented over several lines.")
         var pretty = false
 
+        @OptionGroup var logging: LoggingOptions
+
         func run() async throws {
             try await reportingFailures {
                 let address = try MonitorCommandLine.address(address)
@@ -49,7 +51,7 @@ extension Qmpbook {
                 let file = try fd.map(MonitorCommandLine.openFile)
                 defer { file?.close() }
 
-                let monitor = try await MonitorCommandLine.connect(address, timeout: timeout)
+                let monitor = try await MonitorCommandLine.connect(address, timeout: timeout, options: logging.monitorOptions)
                 let reply: Reply
                 do throws(QMPError) {
                     reply = try await monitor.request(command, arguments: arguments, passing: file?.descriptor, timeout: timeout)
@@ -121,10 +123,13 @@ enum MonitorCommandLine {
     }
 
     /// Dials and performs the handshake, each within `timeout`.
-    static func connect(_ address: MonitorAddress, timeout: Duration, beforeHandshake: (any Monitor) -> Void = { _ in }) async throws -> any Monitor {
+    static func connect(
+        _ address: MonitorAddress, timeout: Duration, options: MonitorOptions = .init(),
+        beforeHandshake: (any Monitor) -> Void = { _ in }
+    ) async throws -> any Monitor {
         let monitor: any Monitor
         do throws(QMPError) {
-            monitor = try await SocketMonitor.dial(address, timeout: timeout)
+            monitor = try await SocketMonitor.dial(address, timeout: timeout, options: options)
         } catch {
             throw failure(error)
         }

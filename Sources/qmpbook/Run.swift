@@ -18,7 +18,7 @@ extension Qmpbook {
                 """
         )
 
-        @Argument(help: "The playbook to run.")
+        @Argument(help: "The playbook to run.", completion: .file(extensions: ["yaml", "yml"]))
         var playbook: String
 
         @Option(help: ArgumentHelp("Where to write the JSON report ('-' for stdout; default: PLAYBOOK-STEM.report.json).", valueName: "PATH"))
@@ -64,13 +64,12 @@ extension Qmpbook {
         var verbose = false
 
         @Option(help: ArgumentHelp("Colour the progress output: auto, always or never.", valueName: "WHEN"))
-        var color: String = "auto"
+        var color: ProgressPrinter.ColorChoice = .auto
+
+        @OptionGroup var logging: LoggingOptions
 
         func validate() throws {
             if quiet && verbose { throw ValidationError("--quiet and --verbose cannot be used together") }
-            if ProgressPrinter.ColorChoice(rawValue: color) == nil {
-                throw ValidationError("--color must be auto, always or never, not '\(color)'")
-            }
             if report == "-" && jsonl == "-" {
                 throw ValidationError("--report - and --jsonl - cannot both use stdout")
             }
@@ -133,7 +132,8 @@ extension Qmpbook {
             options.keepRunDirectory = keepRunDirectory
             options.preflight = !noPreflight
             options.verbosity = quiet ? .quiet : verbose ? .verbose : .normal
-            options.color = ProgressPrinter.ColorChoice(rawValue: color) ?? .auto
+            options.color = color
+            options.monitorOptions = logging.monitorOptions
             return options
         }
     }

@@ -316,7 +316,8 @@ public final class PlaybookRunner: Sendable {
                     let started = ContinuousClock.now
                     var opening = await TargetSession.open(
                         name: spec.name, plan: plan, capabilities: spec.capabilities,
-                        timeout: spec.timeout ?? options.defaultTargetTimeout, exitNoticeWait: options.exitNoticeWait
+                        timeout: spec.timeout ?? options.defaultTargetTimeout, exitNoticeWait: options.exitNoticeWait,
+                        monitorOptions: options.monitorOptions
                     ) { target, event in
                         let redacted = redactedEvents.contains("\(target)/\(event.name)")
                         stream?.event(EventReport(target: target, event: event, redacted: redacted))

@@ -29,6 +29,8 @@ public struct RunOptions: Sendable {
     public var color: ProgressPrinter.ColorChoice = .auto
     /// Install SIGINT/SIGTERM handlers for the run (off in library use that handles signals itself).
     public var handlesSignals = true
+    /// The engine's options for every target's monitor: its logger (`--log-level`), its limits.
+    public var monitorOptions = MonitorOptions()
 
     /// A step's timeout when neither the step nor `defaults` sets one.
     public var defaultStepTimeout: Duration = .seconds(30)

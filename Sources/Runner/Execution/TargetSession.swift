@@ -52,7 +52,7 @@ final class TargetSession: Sendable {
     /// launch, QEMU's early exit ends the attempt with its status and output).
     static func open(
         name: String, plan: Plan, capabilities: [String], timeout: Duration, exitNoticeWait: Duration,
-        onEvent: @escaping @Sendable (String, RecordedEvent) -> Void
+        monitorOptions: MonitorOptions = .init(), onEvent: @escaping @Sendable (String, RecordedEvent) -> Void
     ) async -> Opening {
         let deadline = ContinuousClock.now + timeout
         var report: TargetReport
@@ -62,13 +62,13 @@ final class TargetSession: Sendable {
             switch plan {
             case .connect(let address):
                 report = TargetReport(name: name, mode: .connect, address: address.description)
-                monitor = try await dialRetrying(address, until: deadline, process: nil, timeout: timeout)
+                monitor = try await dialRetrying(address, until: deadline, process: nil, timeout: timeout, options: monitorOptions)
             case .listen(let address):
                 report = TargetReport(name: name, mode: .listen, address: address.description)
                 // Raced so that a signal does not wait out the accept timeout.
                 let accepted = await race(timeout: nil) { () async -> Result<SocketMonitor, QMPError> in
                     do throws(QMPError) {
-                        return .success(try await SocketMonitor.listen(on: address, timeout: timeout))
+                        return .success(try await SocketMonitor.listen(on: address, timeout: timeout, options: monitorOptions))
                     } catch {
                         return .failure(error)
                     }
@@ -87,7 +87,7 @@ final class TargetSession: Sendable {
                 let launched = try await LaunchedProcess.launch(command, environment: environment, outputPath: output)
                 process = launched
                 report.process = TargetReport.Process(pid: launched.pid)
-                monitor = try await dialRetrying(.unix(path: socket), until: deadline, process: launched, timeout: timeout)
+                monitor = try await dialRetrying(.unix(path: socket), until: deadline, process: launched, timeout: timeout, options: monitorOptions)
             }
         } catch {
             let failedReport = TargetReport(name: name, mode: plan.mode, address: plan.address)
@@ -146,7 +146,7 @@ final class TargetSession: Sendable {
     /// Dials until the socket answers or `deadline` passes; a launched QEMU that exits ends the attempt.
     private static func dialRetrying(
         _ address: MonitorAddress, until deadline: ContinuousClock.Instant, process: LaunchedProcess?,
-        timeout: Duration
+        timeout: Duration, options: MonitorOptions
     ) async throws(RunnerError) -> SocketMonitor {
         var lastError = ""
         while true {
@@ -156,7 +156,7 @@ final class TargetSession: Sendable {
             let remaining = deadline - ContinuousClock.now
             if remaining <= .zero { break }
             do {
-                return try await SocketMonitor.dial(address, timeout: min(remaining, .seconds(2)))
+                return try await SocketMonitor.dial(address, timeout: min(remaining, .seconds(2)), options: options)
             } catch {
                 lastError = error.message
             }
