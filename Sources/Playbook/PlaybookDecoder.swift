@@ -461,6 +461,7 @@ final class PlaybookDecoder {
         guard let fd = fields(node, of: "fd", allowed: Self.fdKeys, context: "in fd") else { return nil }
         guard let pathNode = fd.required("path"), let path = string(pathNode, what: "fd.path") else { return nil }
         checkTemplates(pathNode)
+        if path.isEmpty { error("fd.path is empty; name the file to open", at: pathNode) }
         var mode = FileDescriptorSpec.Mode.read
         if let node = fd["mode"], let text = string(node, what: "fd.mode") {
             if let value = FileDescriptorSpec.Mode(rawValue: text) {
@@ -477,7 +478,7 @@ final class PlaybookDecoder {
             if let value = octal(node) {
                 permissions = value
             } else {
-                error("fd.perm must be octal permission bits such as 0600, 0o600 or \"0600\", not \(node.scalarText.map { "'\($0)'" } ?? describe(node))", at: node)
+                error("fd.perm must be octal permission bits from 0000 to 0777 such as 0600, 0o600 or \"0600\", not \(node.scalarText.map { "'\($0)'" } ?? describe(node))", at: node)
             }
         }
         return FileDescriptorSpec(path: .string(path), mode: mode, create: create, permissions: permissions)
@@ -487,7 +488,7 @@ final class PlaybookDecoder {
     private func octal(_ node: YAMLNode) -> UInt32? {
         guard var text = node.scalarText else { return nil }
         if text.hasPrefix("0o") { text.removeFirst(2) }
-        guard !text.isEmpty, let value = UInt32(text, radix: 8), value <= 0o7777 else { return nil }
+        guard !text.isEmpty, let value = UInt32(text, radix: 8), value <= 0o777 else { return nil }
         return value
     }
 
@@ -675,7 +676,7 @@ final class PlaybookDecoder {
             let value = node.jsonValue
             if let seconds = value.doubleValue, value.isNumber, let duration = DurationText.seconds(seconds) { return duration }
             if case .string = value, let duration = DurationText.parse(text) { return duration }
-            error("\(what): '\(text)' is not a duration; write 250ms, 5s, 2m, 1h or a number of seconds", at: node)
+            error("\(what): \(DurationText.problem(with: text))", at: node)
             return nil
         }
         error("\(what) must be a duration such as 5s, not \(article(describe(node)))", at: node)

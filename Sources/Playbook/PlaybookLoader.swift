@@ -48,8 +48,11 @@ public enum PlaybookLoader {
         }
         let decoder = PlaybookDecoder(file: path, overrides: overrides, environment: environment)
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().standardizedFileURL.path
-        guard let playbook = decoder.decode(root, directory: directory, sha256: SHA256.hexDigest(bytes)), decoder.diagnostics.isEmpty else {
-            return .failure(Diagnostics(decoder.diagnostics.sorted { ($0.location?.line ?? 0, $0.location?.column ?? 0) < ($1.location?.line ?? 0, $1.location?.column ?? 0) }))
+        let decoded = decoder.decode(root, directory: directory, sha256: SHA256.hexDigest(bytes))
+        let placed = Set(decoder.diagnostics.compactMap(\.location))
+        let problems = decoder.diagnostics + NonFiniteNumbers.diagnostics(in: root, file: path).filter { $0.location.map { !placed.contains($0) } ?? true }
+        guard let playbook = decoded, problems.isEmpty else {
+            return .failure(Diagnostics(problems.sorted { ($0.location?.line ?? 0, $0.location?.column ?? 0) < ($1.location?.line ?? 0, $1.location?.column ?? 0) }))
         }
         return .success(playbook)
     }

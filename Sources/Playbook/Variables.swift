@@ -110,12 +110,15 @@ public struct Variables: Sendable {
 }
 
 extension Variables {
-    /// Parses a `--var NAME=VALUE` argument; VALUE is a YAML scalar (or flow
-    /// value): `n=5` gives the number 5, `n="5"` the string "5", `dev=tablet0` a string.
+    /// Parses a `--var NAME=VALUE` argument; VALUE is one YAML scalar:
+    /// `n=5` gives the number 5, `n="5"` the string "5", `dev=tablet0` a
+    /// string, and so are `msg=step 2: done` and `x=#42` (the whole text:
+    /// a plain VALUE is never a map, a list or a comment).
     ///
     /// Throws a ``Diagnostic`` (without a location) naming the argument when
-    /// it has no `=`, the name is not usable in `${…}` or is a built-in, or
-    /// VALUE is not valid YAML.
+    /// it has no `=`, the name is not usable in `${…}` or is a built-in, a
+    /// quoted VALUE is not one valid quoted scalar, or VALUE is a number JSON
+    /// cannot carry (`1e400`, `.inf`, `.nan`).
     public static func parseOverride(_ argument: String) throws(Diagnostic) -> (name: String, value: JSONValue) {
         guard let equals = argument.firstIndex(of: "=") else {
             throw Diagnostic("--var '\(argument)': write NAME=VALUE", at: nil)
@@ -128,11 +131,21 @@ extension Variables {
             throw Diagnostic("--var '\(argument)': '\(name)' is a built-in name", at: nil)
         }
         let text = String(argument[argument.index(after: equals)...])
-        do {
-            return (name, try YAMLScalar.parseValue(text, source: "--var \(name)"))
-        } catch {
-            throw Diagnostic("--var \(name): \(error.message)", at: nil)
+        var value = YAMLScalar.value(of: text)
+        if let quote = text.first, quote == "\"" || quote == "'" {
+            do {
+                value = try YAMLScalar.parseValue(text, source: "--var \(name)")
+            } catch {
+                throw Diagnostic("--var \(name): \(error.message)", at: nil)
+            }
+            guard case .string = value else {
+                throw Diagnostic("--var \(name): \(text) is not one quoted text; quote the whole value, or leave it unquoted", at: nil)
+            }
         }
+        if let problem = YAMLScalar.nonFiniteProblem(value, text: text) {
+            throw Diagnostic("--var \(name): \(problem)", at: nil)
+        }
+        return (name, value)
     }
 
     /// Parses several `--var` arguments; a later one wins over an earlier one.

@@ -1,8 +1,10 @@
 import Dispatch
 import QMP
 
-/// Turns SIGINT and SIGTERM into a call of a handler, instead of the default
-/// of dying on the spot, so a run can stop its QEMUs and write its report.
+/// Turns SIGINT, SIGTERM, SIGHUP (the terminal or ssh session closed),
+/// SIGUSR1 and SIGUSR2 into a call of a handler, instead of the default of
+/// dying on the spot, so a run can stop its QEMUs and write its report.
+/// SIGQUIT keeps its default (a core dump on request, for debugging a hang).
 ///
 /// ```swift
 /// let watcher = SignalWatcher { signal in runTask.cancel() }
@@ -15,6 +17,17 @@ import QMP
 public final class SignalWatcher: Sendable {
     public static let interrupt = System.signalInterrupt
     public static let terminate = System.signalTerminate
+    /// The signals a run stops on, in the order of their numbers' names below.
+    public static let stopping: [Int32] = [System.signalHangUp, interrupt, System.signalUser1, System.signalUser2, terminate]
+
+    /// `SIGINT`, `SIGTERM`, …: the name of one of the ``stopping`` signals.
+    public static func name(of number: Int32) -> String {
+        let names = ["SIGHUP", "SIGINT", "SIGUSR1", "SIGUSR2", "SIGTERM"]
+        return stopping.firstIndex(of: number).map { names[$0] } ?? "signal \(number)"
+    }
+
+    /// The exit status of a run a signal stopped: 128 + its number (SIGHUP 129, SIGTERM 143).
+    public static func exitCode(of number: Int32) -> Int32 { 128 + number }
 
     // DispatchSourceSignal is not Sendable; the sources are created in init
     // and only cancelled afterwards, which dispatch allows from any thread.
@@ -24,7 +37,7 @@ public final class SignalWatcher: Sendable {
 
     private let sources: Sources
 
-    public init(signals: [Int32] = [SignalWatcher.interrupt, SignalWatcher.terminate], handler: @escaping @Sendable (Int32) -> Void) {
+    public init(signals: [Int32] = SignalWatcher.stopping, handler: @escaping @Sendable (Int32) -> Void) {
         let queue = DispatchQueue(label: "qmpbook.signals")
         var made: [any DispatchSourceSignal] = []
         for number in signals {

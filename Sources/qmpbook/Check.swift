@@ -84,7 +84,7 @@ extension Qmpbook {
                 if live {
                     for playbook in loaded {
                         let found = await checkLive(playbook, variables: overrides, targets: targetOverrides, output: output)
-                        if found.exitCode == 130 || found.exitCode == 143 { throw ExitCode(found.exitCode) }
+                        if found.exitCode > 128 { throw ExitCode(found.exitCode) }
                         if found.exitCode == 3 { unreachable += 1 }
                         if found.exitCode == 2 {
                             failedFiles += 1

@@ -29,7 +29,7 @@ extension Qmpbook {
         @Option(help: "Stop after this many events.")
         var count: Int?
 
-        @Option(help: ArgumentHelp("How long to wait for events, from the end of the handshake (which has at least 10s).", valueName: "DUR"))
+        @Option(parsing: .unconditional, help: ArgumentHelp("How long to wait for events, from the end of the handshake (which has at least 10s).", valueName: "DUR"))
         var timeout: String?
 
         @OptionGroup var logging: LoggingOptions

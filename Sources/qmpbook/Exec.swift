@@ -32,7 +32,7 @@ extension Qmpbook {
             valueName: "PATH[:MODE]"))
         var fd: String?
 
-        @Option(help: ArgumentHelp("How long to wait to connect, for the handshake, and for the reply.", valueName: "DUR"))
+        @Option(parsing: .unconditional, help: ArgumentHelp("How long to wait to connect, for the handshake, and for the reply.", valueName: "DUR"))
         var timeout: String = "10s"
 
         @Flag(help: "Print the reply indented over several lines.")
@@ -44,6 +44,9 @@ extension Qmpbook {
             try await reportingFailures {
                 let address = try MonitorCommandLine.address(address)
                 let timeout = try MonitorCommandLine.duration(timeout, option: "--timeout")
+                guard !command.trimmingCharacters(in: .whitespaces).isEmpty else {
+                    throw CommandFailure(message: "COMMAND is empty: name a QMP command, such as query-status", status: .invalidInput)
+                }
                 let arguments = try arguments.map(MonitorCommandLine.argumentsObject)
                 let file = try fd.map(MonitorCommandLine.openFile)
                 defer { file?.close() }
@@ -83,7 +86,7 @@ enum MonitorCommandLine {
     /// `250ms`, `5s`, `2m`, `1h`, or a bare number of seconds.
     static func duration(_ text: String, option: String) throws -> Duration {
         guard let duration = DurationText.parse(text) else {
-            throw CommandFailure(message: "\(option): '\(text)' is not a duration (use 250ms, 5s, 2m, 1h or seconds)", status: .invalidInput)
+            throw CommandFailure(message: "\(option): \(DurationText.problem(with: text))", status: .invalidInput)
         }
         return duration
     }

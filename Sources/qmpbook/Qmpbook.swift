@@ -14,6 +14,7 @@ struct Qmpbook: AsyncParsableCommand {
     /// (its exit code 64) to qmpbook's exit 2 for a bad invocation.
     static func main() async {
         do {
+            try refuseHelpOnUnknownSubcommand(Array(CommandLine.arguments.dropFirst()))
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
@@ -27,5 +28,14 @@ struct Qmpbook: AsyncParsableCommand {
             }
             exit(withError: error)
         }
+    }
+
+    /// `qmpbook help NAME` for a NAME that is no subcommand is a bad
+    /// invocation (exit 2), not the overview with exit 0.
+    private static func refuseHelpOnUnknownSubcommand(_ arguments: [String]) throws {
+        guard arguments.count >= 2, arguments[0] == "help" else { return }
+        let names = configuration.subcommands.compactMap { $0.configuration.commandName }
+        guard !names.contains(arguments[1]) else { return }
+        throw ValidationError("help: '\(arguments[1])' is not a subcommand; the subcommands are \(names.joined(separator: ", "))")
     }
 }

@@ -48,7 +48,7 @@ extension Qmpbook {
         @Option(name: .customLong("start-at"), help: ArgumentHelp("Skip the steps before the step with this id.", valueName: "ID"))
         var startAt: String?
 
-        @Option(help: ArgumentHelp("A deadline for the whole run, replacing the playbook's timeout (250ms, 5s, 2m).", valueName: "DUR"))
+        @Option(parsing: .unconditional, help: ArgumentHelp("A deadline for the whole run, replacing the playbook's timeout (250ms, 5s, 2m).", valueName: "DUR"))
         var timeout: String?
 
         @Flag(name: .customLong("keep-run-dir"), help: "Keep the run directory (QMP sockets, QEMU output) after the run.")
@@ -121,8 +121,11 @@ extension Qmpbook {
             options.skipTags = skipTags
             options.startAt = startAt
             if let timeout {
-                guard let duration = DurationText.parse(timeout), duration > .zero else {
-                    throw CommandFailure(message: "--timeout '\(timeout)': write a duration such as 500ms, 30s or 5m", status: .invalidInput)
+                guard let duration = DurationText.parse(timeout) else {
+                    throw CommandFailure(message: "--timeout: \(DurationText.problem(with: timeout))", status: .invalidInput)
+                }
+                guard duration > .zero else {
+                    throw CommandFailure(message: "--timeout '\(timeout)': a run's deadline must be longer than 0", status: .invalidInput)
                 }
                 options.timeout = duration
             }

@@ -119,7 +119,7 @@ struct CheckCommandTests {
         BadInput(label: "bad duration", text: header + "  - sleep: 5 seconds\n", line: 5, column: 12,
                  message: "sleep: '5 seconds' is not a duration"),
         BadInput(label: "bad timeout", text: header + "  - execute: x\n    timeout: -1s\n", line: 6, column: 14,
-                 message: "timeout: '-1s' is not a duration"),
+                 message: "timeout: '-1s' is negative; a duration is 0 or more"),
         BadInput(label: "bad address", text: "name: t\ntargets:\n  vm: {connect: \"ftp:host\"}\nsteps: [{log: x}]\n",
                  line: 3, column: 17, message: "connect: invalid address 'ftp:host'"),
         BadInput(label: "bad listen address", text: "name: t\ntargets:\n  vm: {listen: \"tcp:nohost\"}\nsteps: [{log: x}]\n",

@@ -16,13 +16,16 @@ final class YAMLParser {
     private var anchors: [String: (node: YAMLNode, weight: Int)] = [:]
     private var aliasExpansion = 0
 
+    /// A UTF-8 byte-order mark at the start (editors on Windows write one)
+    /// is skipped: with the encoding set, libyaml would call it garbage.
     init(bytes: some Collection<UInt8>, file: String) {
         self.file = file
-        input = .allocate(capacity: max(bytes.count, 1))
-        _ = input.initialize(from: bytes)
+        let text = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? bytes.dropFirst(3) : bytes[...]
+        input = .allocate(capacity: max(text.count, 1))
+        _ = input.initialize(from: text)
         yaml_parser_initialize(&parser)
         yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING)
-        yaml_parser_set_input_string(&parser, input.baseAddress, bytes.count)
+        yaml_parser_set_input_string(&parser, input.baseAddress, text.count)
     }
 
     deinit {

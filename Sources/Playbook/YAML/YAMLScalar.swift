@@ -81,6 +81,14 @@ public enum YAMLScalar {
         return bytes.isEmpty
     }
 
+    /// Why `value` (resolved from `text`) cannot be sent as JSON, or nil:
+    /// JSON has no infinity and no NaN, and `1e400` is infinite as a double.
+    public static func nonFiniteProblem(_ value: JSONValue, text: String) -> String? {
+        guard case .double(let double) = value, !double.isFinite else { return nil }
+        if double.isNaN { return "'\(text)' is not a number JSON can carry (NaN); quote it to mean the text" }
+        return "'\(text)' is a number too large for JSON (beyond ±1.8e308); quote it to mean the text"
+    }
+
     /// Parses `text` as a one-scalar YAML document, as `--var` values are:
     /// `5` is a number, `"5"` (with the quotes) a string, `[a, b]` a list.
     ///

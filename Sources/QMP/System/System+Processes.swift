@@ -5,6 +5,10 @@ extension System {
     package static let signalInterrupt = SIGINT
     /// SIGTERM
     package static let signalTerminate = SIGTERM
+    /// SIGUSR1
+    package static let signalUser1 = SIGUSR1
+    /// SIGUSR2
+    package static let signalUser2 = SIGUSR2
     /// SIGKILL
     package static let signalKill = SIGKILL
     /// SIGPIPE

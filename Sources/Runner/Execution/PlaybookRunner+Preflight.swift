@@ -93,14 +93,14 @@ extension PlaybookRunner {
         await Self.closeTargets(sessions: sessions, strays: strays, grace: grace, reports: &result.targets)
         if let folder = runDirectory {
             if options.keepRunDirectory {
-                progress.note("run directory kept: \(folder.path)")
+                progress.note("run directory kept: \(folder.path)", evenWhenQuiet: true)
             } else {
                 folder.remove()
             }
         }
         if let signal = interrupted {
-            result.exitCode = signal == SignalWatcher.terminate ? 143 : 130
-            result.message = "interrupted by \(signal == SignalWatcher.terminate ? "SIGTERM" : "SIGINT")"
+            result.exitCode = SignalWatcher.exitCode(of: signal)
+            result.message = "interrupted by \(SignalWatcher.name(of: signal))"
         }
         return result
     }

@@ -52,7 +52,15 @@ public final class PlaybookRunner: Sendable {
             }
         }
         if let id = options.startAt, !playbook.steps.contains(where: { $0.id == id }) {
+            if playbook.always.contains(where: { $0.id == id }) {
+                throw RunnerError(.invalidInput, "--start-at \(id): that is an 'always' step, which runs anyway; name a step of 'steps'")
+            }
             throw RunnerError(.invalidInput, "--start-at \(id): no step of the playbook has that id")
+        }
+        for (option, tags) in [("--tag", options.tags), ("--skip-tag", options.skipTags)] {
+            for tag in tags where !playbook.steps.contains(where: { $0.tags.contains(tag) }) {
+                throw RunnerError(.invalidInput, "\(option) \(tag): no step has tag '\(tag)'")
+            }
         }
     }
 
@@ -184,8 +192,8 @@ public final class PlaybookRunner: Sendable {
 
         if let signal = interrupted {
             report.outcome = .interrupted
-            report.exitCode = signal == SignalWatcher.terminate ? 143 : 130
-            report.message = "interrupted by \(signal == SignalWatcher.terminate ? "SIGTERM" : "SIGINT")"
+            report.exitCode = SignalWatcher.exitCode(of: signal)
+            report.message = "interrupted by \(SignalWatcher.name(of: signal))"
         } else if let failure {
             report.outcome = failure.outcome
             report.exitCode = failure.exitCode
@@ -196,7 +204,7 @@ public final class PlaybookRunner: Sendable {
 
         if let folder = runDirectory {
             if options.keepRunDirectory {
-                progress.note("run directory kept: \(folder.path)")
+                progress.note("run directory kept: \(folder.path)", evenWhenQuiet: true)
             } else {
                 folder.remove()
             }

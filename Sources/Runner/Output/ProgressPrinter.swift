@@ -95,8 +95,10 @@ public final class ProgressPrinter: Sendable {
     }
 
     /// A line about the run itself (targets ready, stopping…); not in quiet mode.
-    public func note(_ text: String) {
-        guard verbosity != .quiet else { return }
+    /// A side note (dim); `evenWhenQuiet` for what a user asked to be told,
+    /// such as the kept run directory's path.
+    public func note(_ text: String, evenWhenQuiet: Bool = false) {
+        guard verbosity != .quiet || evenWhenQuiet else { return }
         writeLine(paint(text, .dim))
     }
 

@@ -1,0 +1,42 @@
+import Foundation
+import Glibc
+import QEMUTestSupport
+import QMP
+import Testing
+
+/// SIGHUP (the terminal closed), SIGUSR1 and SIGUSR2 stop a run the way
+/// SIGTERM does, through the built binary: `always` runs, the QEMU is
+/// stopped, the report is written, and the exit status is 128 + the signal.
+@Suite(.timeLimit(.minutes(3)))
+struct SignalTests {
+    @Test(arguments: [(SIGHUP, Int32(129), "SIGHUP"), (SIGUSR1, Int32(138), "SIGUSR1"), (SIGUSR2, Int32(140), "SIGUSR2")])
+    func aSignalEndsTheRunLikeSIGTERM(signal: Int32, expected: Int32, name: String) async throws {
+        let fixture = try RunFixture("""
+            name: hung up
+            targets:
+              vm: {launch: \(RunFixture.qemu)}
+            steps:
+              - execute: cont
+              - name: wait for a shutdown that never comes
+                wait-event: SHUTDOWN
+                timeout: 60s
+            always:
+              - name: look at the VM
+                execute: query-status
+            """)
+        let run = try BackgroundRun(fixture, [])
+        try await run.waitForStep(1)
+        let qemu = childProcesses(of: run.pid)
+        #expect(qemu.count == 1)
+        kill(run.pid, signal)
+        let status = await run.waitForExit(timeout: .seconds(20))
+        #expect(status == expected)
+        let report = try fixture.readReport()
+        #expect(report["outcome"] == "interrupted")
+        #expect(report["exit_code"]?.intValue == Int64(expected))
+        #expect(report["message"]?.stringValue == "interrupted by \(name)")
+        #expect(report.step("look at the VM")?["status"] == "passed")
+        for pid in qemu { #expect(!processExists(pid), "QEMU \(pid) was left running") }
+        for pid in report.launchedPIDs { #expect(!processExists(pid)) }
+    }
+}
