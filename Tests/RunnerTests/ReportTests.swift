@@ -1,5 +1,6 @@
 import Foundation
 import FoundationXML
+import Playbook
 import QMP
 import Testing
 @testable import Runner

@@ -46,7 +46,7 @@ extension PlaybookRunner {
         var result = PreflightResult()
         result.targets = playbook.targets.map { target in
             TargetReport(name: target.name, mode: options.targetOverrides[target.name] != nil
-                         ? .connect : TargetReport.Mode(rawValue: target.modeName) ?? .connect)
+                         ? .connect : target.kind)
         }
         let progress = ProgressPrinter(
             verbosity: options.verbosity, color: options.color, standardError: usesStandardOutput)

@@ -87,7 +87,7 @@ public final class PlaybookRunner: Sendable {
         report.steps = playbook.allSteps.map(RunSession.pending)
         report.targets = playbook.targets.map { target in
             TargetReport(name: target.name, mode: options.targetOverrides[target.name] != nil
-                         ? .connect : TargetReport.Mode(rawValue: target.modeName) ?? .connect)
+                         ? .connect : target.kind)
         }
         let progress = ProgressPrinter(
             verbosity: options.verbosity, color: options.color, standardError: usesStandardOutput)

@@ -1,4 +1,5 @@
 import Foundation
+import Playbook
 import Synchronization
 import QMP
 
