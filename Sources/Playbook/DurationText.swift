@@ -1,3 +1,5 @@
+import QMP
+
 /// Playbook durations: `250ms`, `5s`, `2m`, `1h`, `1.5s`, or a bare number of seconds.
 ///
 /// ```swift
@@ -67,7 +69,8 @@ public enum DurationText {
             if seconds % 60 == 0, seconds > 0 { return "\(seconds / 60)m" }
             return "\(seconds)s"
         }
-        if nanoseconds % 1_000_000 == 0, seconds == 0 { return "\(nanoseconds / 1_000_000)ms" }
+        // Whole milliseconds read as every message writes them (`250ms`, `1.5s`).
+        if nanoseconds % 1_000_000 == 0 { return duration.readableDescription }
         let value = Double(seconds) + Double(nanoseconds) / 1e9
         return "\(value)s"
     }

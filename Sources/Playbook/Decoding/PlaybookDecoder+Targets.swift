@@ -90,7 +90,7 @@ extension PlaybookDecoder {
 
     func checkTargetExists(_ name: String, at node: YAMLNode) {
         guard !targetNames.contains(name) else { return }
-        let hint = EditDistance.closest(to: name, among: targetNames).map { " (did you mean '\($0)'?)" } ?? ""
+        let hint = NameSuggestion.hint(for: name, among: targetNames)
         error("undefined target '\(name)'\(hint); targets: \(targetNames.joined(separator: ", "))", at: node)
     }
 }

@@ -47,7 +47,7 @@ extension PlaybookDecoder {
     }
 
     func unknownKey(_ key: String, at node: YAMLNode, candidates: [String], context: String) {
-        let hint = EditDistance.closest(to: key, among: candidates).map { " (did you mean '\($0)'?)" } ?? ""
+        let hint = NameSuggestion.hint(for: key, among: candidates)
         error("unknown key '\(key)' \(context)\(hint)", at: node)
     }
 

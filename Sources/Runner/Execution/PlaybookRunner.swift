@@ -132,7 +132,7 @@ public final class PlaybookRunner: Sendable {
                 let problems = try await preflight(sessions, variables: variables, control: control)
                 report.preflightDuration = ContinuousClock.now - preflightStart
                 if problems.isEmpty {
-                    progress.note("preflight passed in \(ProgressPrinter.describe(report.preflightDuration ?? .zero))")
+                    progress.note("preflight passed in \(describe(report.preflightDuration ?? .zero))")
                 } else {
                     report.preflightProblems = problems
                     let count = problems.count == 1 ? "a problem" : "\(problems.count) problems"
@@ -326,7 +326,7 @@ public final class PlaybookRunner: Sendable {
                     opening.report.openedIn = ContinuousClock.now - started
                     if let session = opening.session {
                         let pid = opening.process.map { ", pid \($0.pid)" } ?? ""
-                        let time = ProgressPrinter.describe(opening.report.openedIn ?? .zero)
+                        let time = describe(opening.report.openedIn ?? .zero)
                         progress.note("\(spec.name): QEMU \(session.greeting.version) (\(plan.mode.rawValue)\(pid)) in \(time)")
                     }
                     return opening

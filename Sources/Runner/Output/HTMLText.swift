@@ -28,7 +28,7 @@ enum HTMLText {
 
     /// `812µs`, `12.3ms`, `1.52s`, as the progress lines write durations.
     static func milliseconds(_ value: Double) -> String {
-        ProgressPrinter.describe(.microseconds(Int64((value * 1000).rounded())))
+        describe(.microseconds(Int64((value * 1000).rounded())))
     }
 
     /// A number for an SVG attribute: at most two decimals.

@@ -56,7 +56,7 @@ extension PlaybookDecoder {
                 mode = value
             } else {
                 let names = FileDescriptorSpec.Mode.allCases.map(\.rawValue)
-                let hint = EditDistance.closest(to: text, among: names).map { " (did you mean '\($0)'?)" } ?? ""
+                let hint = NameSuggestion.hint(for: text, among: names)
                 error("fd.mode '\(text)' is not one of \(names.joined(separator: ", "))\(hint)", at: node)
             }
         }
