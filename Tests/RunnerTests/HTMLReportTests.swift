@@ -1,4 +1,5 @@
 import Foundation
+import Playbook
 import QEMUTestSupport
 import QMP
 import Testing

@@ -81,7 +81,7 @@ extension PlaybookRunner {
     var initialTargetReports: [TargetReport] {
         playbook.targets.map { target in
             TargetReport(name: target.name, mode: options.targetOverrides[target.name] != nil
-                         ? .connect : TargetReport.Mode(rawValue: target.modeName) ?? .connect)
+                         ? .connect : target.kind)
         }
     }
 

@@ -31,7 +31,7 @@ actor RunSession {
     static func pending(_ step: Step) -> StepReport {
         var report = StepReport(
             index: step.index, id: step.id, name: step.name, target: step.target,
-            action: StepKind(rawValue: step.actionName) ?? .execute,
+            action: step.kind,
             phase: step.phase == .always ? .always : .main, status: .skipped, tags: step.tags)
         report.file = step.location.file
         report.line = step.location.line
@@ -150,7 +150,7 @@ actor RunSession {
             result.status = .ignored
         }
         if let id = step.id, let sent = result.sentAt { sendTimes[id] = sent }
-        if let value = result.registered, let name = step.registerName {
+        if let value = result.registered, let name = step.action.register {
             variables.register(name, value: value)
         }
         let report = finish(step, result, started: started, duration: ContinuousClock.now - clockStart)
@@ -180,7 +180,7 @@ actor RunSession {
         let target: TargetSession?
         if let name = step.target {
             target = targets[name]
-            if target == nil, step.needsTarget {
+            if target == nil, step.kind.needsTarget {
                 // Only after the target failed to open, which already made the run an error.
                 return StepResult(.skipped, message: "not run: target \(name) is not connected")
             }
