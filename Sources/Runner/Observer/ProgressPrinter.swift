@@ -45,9 +45,6 @@ public final class ProgressPrinter: RunObserver {
         live = liveLine && verbosity != .quiet
     }
 
-    /// The descriptor the lines go to: 1 (stdout) or 2 (stderr).
-    public var fileDescriptor: Int32 { fd }
-
     /// Shows the step that starts now (with `liveLine` only).
     public func stepStarted(_ step: Step) {
         guard live else { return }
