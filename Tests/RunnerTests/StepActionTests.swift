@@ -26,7 +26,7 @@ import Testing
         let target = try #require(opening.session)
         let session = RunSession(
             playbook: playbook, options: RunOptions(), targets: ["vm": target],
-            variables: Variables(vars: playbook.vars), progress: ProgressPrinter(verbosity: .quiet), stream: nil)
+            variables: Variables(vars: playbook.vars), observer: MultiplexRunObserver([]))
         _ = await session.runMain(deadline: nil, deadlineText: "")
         await target.close(grace: .zero)
         return await session.steps

@@ -15,7 +15,8 @@ struct ActionContext: Sendable {
     var playbookDirectory: String
     /// When each step with an id sent its command (for `since`).
     var sendTimes: [String: Date]
-    var progress: ProgressPrinter
+    /// Sees the requests and replies as they go (`--verbose`, live outputs).
+    var observer: any RunObserver
 
     /// The step's target; a step that needs one has one once its target is open.
     func requireTarget() throws(StepPreparationError) -> TargetSession {

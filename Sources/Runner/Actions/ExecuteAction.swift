@@ -16,7 +16,7 @@ struct ExecuteAction: StepActionRunner {
     var redact: Bool
     var target: TargetSession
     var budget: Duration
-    var progress: ProgressPrinter
+    var observer: any RunObserver
 
     init(_ definition: ExecuteStep, in context: ActionContext) throws(StepPreparationError) {
         target = try context.requireTarget()
@@ -24,7 +24,7 @@ struct ExecuteAction: StepActionRunner {
         interval = definition.interval ?? .seconds(1)
         redact = context.step.redact
         budget = context.budget
-        progress = context.progress
+        observer = context.observer
         if let written = definition.arguments {
             guard case .object(let object) = try context.resolve(.object(written), "arguments") else {
                 throw StepPreparationError(message: "arguments must be a map")
@@ -51,7 +51,7 @@ struct ExecuteAction: StepActionRunner {
         interval = .seconds(1)
         redact = context.step.redact
         budget = context.budget
-        progress = context.progress
+        observer = context.observer
     }
 
     func run() async -> StepResult {
@@ -79,11 +79,9 @@ struct ExecuteAction: StepActionRunner {
                 }
             }
             if result.sentAt == nil { result.sentAt = Date() }
-            if progress.isVerbose {
-                var shown = request
-                if redact, shown["arguments"] != nil { shown["arguments"] = StepReport.redacted }
-                progress.request(JSONValue.object(shown).jsonText, target: target.name)
-            }
+            var shown = request
+            if redact, shown["arguments"] != nil { shown["arguments"] = StepReport.redacted }
+            observer.requestSent(.object(shown), target: target.name)
             let remaining = max(deadline - ContinuousClock.now, .milliseconds(1))
             do {
                 reply = try await target.monitor.request(
@@ -101,9 +99,7 @@ struct ExecuteAction: StepActionRunner {
                 }
                 return await failure(error, into: result)
             }
-            if progress.isVerbose {
-                progress.reply(redact ? "<redacted>" : reply.json.jsonText, target: target.name)
-            }
+            observer.replyReceived(redact ? StepReport.redacted : reply.json, target: target.name)
             guard let until = until else { break }
             if case .success(let value) = reply {
                 lastMismatch = until.mismatch(in: value)

@@ -10,22 +10,20 @@ actor RunSession {
     let playbook: Playbook
     let options: RunOptions
     let targets: [String: TargetSession]
-    let progress: ProgressPrinter
-    let stream: JSONLinesWriter?
+    let observer: any RunObserver
     private(set) var variables: Variables
     private(set) var steps: [StepReport]
     private var sendTimes: [String: Date] = [:]
 
     init(
         playbook: Playbook, options: RunOptions, targets: [String: TargetSession], variables: Variables,
-        progress: ProgressPrinter, stream: JSONLinesWriter?
+        observer: any RunObserver
     ) {
         self.playbook = playbook
         self.options = options
         self.targets = targets
         self.variables = variables
-        self.progress = progress
-        self.stream = stream
+        self.observer = observer
         self.steps = playbook.allSteps.map(RunSession.pending)
     }
 
@@ -131,9 +129,7 @@ actor RunSession {
     private func run(_ step: Step, within limit: Limit?) async -> (StepReport, cut: Bool) {
         let started = Date()
         let clockStart = ContinuousClock.now
-        let phase: StepReport.Phase = step.phase == .always ? .always : .main
-        progress.stepStarted(name: step.name, target: step.target)
-        stream?.stepStarted(index: step.index, id: step.id, name: step.name, target: step.target, phase: phase)
+        observer.stepStarted(step)
         if let id = step.id { sendTimes[id] = started }
 
         let stepTimeout = step.timeout ?? options.defaultStepTimeout
@@ -175,8 +171,7 @@ actor RunSession {
         report.message = result.message
         if step.redact { report = report.redacted }
         steps[step.index] = report
-        progress.stepFinished(report)
-        stream?.stepFinished(report)
+        observer.stepFinished(report)
         return report
     }
 
@@ -196,7 +191,7 @@ actor RunSession {
         do throws(StepPreparationError) {
             action = try step.action.prepared(in: ActionContext(
                 step: step, target: target, budget: budget, variables: variables,
-                playbookDirectory: playbook.directory, sendTimes: sendTimes, progress: progress))
+                playbookDirectory: playbook.directory, sendTimes: sendTimes, observer: observer))
         } catch {
             return StepResult(.failed, message: error.message)
         }
