@@ -18,7 +18,7 @@ import Testing
         """
 
     @Test func aTargetThatNeverAnswersIsAnInfrastructureError() async throws {
-        let peer = try ScriptedPeer { _ in Thread.sleep(forTimeInterval: 5) }
+        let peer = try ScriptedPeer { connection in try connection.expectEnd() }   // accepts, never greets
         defer { peer.stop() }
         let fixture = try RunFixture("""
             name: silent
@@ -35,6 +35,7 @@ import Testing
         let error = outcome.report["targets"]?[0]?["error"]?.stringValue ?? ""
         #expect(error.contains("handshake"), "\(error)")
         #expect(outcome.report["message"]?.stringValue?.contains("target vm") == true)
+        try await peer.finish()
     }
 
     @Test func alwaysStepsRunOnTheTargetsThatDidOpen() async throws {
