@@ -166,9 +166,3 @@ struct LibvirtMonitorTests {
         try await peer.finish()
     }
 }
-
-@Suite struct LibvirtHostsInCITests {
-    @Test func ciAlwaysHasTheLibvirtHosts() {
-        if LibvirtHosts.isCI { #expect(LibvirtHosts.available, "CI must start Tests/Libvirt/hosts.sh (see .ci/run)") }
-    }
-}
