@@ -59,11 +59,11 @@ public struct TargetSpec: Sendable {
     }
 
     /// `launch`, `connect` or `listen`, as the report writes it.
-    public var modeName: String {
+    public var kind: TargetKind {
         switch mode {
-        case .connect: return "connect"
-        case .listen: return "listen"
-        case .launch: return "launch"
+        case .connect: return .connect
+        case .listen: return .listen
+        case .launch: return .launch
         }
     }
 }
@@ -96,8 +96,8 @@ public struct Step: Sendable {
     /// `match.device`, `fd.path`… Preflight uses it to point at a bad argument.
     public var locations: [String: SourceLocation]
 
-    /// `execute`, `wait-event`, `sleep`, `hmp`, `log` or `command`, as the report writes it.
-    public var actionName: String { action.name }
+    /// The action's kind, as the report writes it.
+    public var kind: StepKind { action.kind }
 
     /// Where `path` (e.g. `arguments.driver`) was written, or the nearest
     /// enclosing part that has a location, or the step itself.
@@ -123,14 +123,37 @@ public enum StepAction: Sendable {
     /// A program on the host.
     case command(CommandStep)
 
-    public var name: String {
+    public var kind: StepKind {
         switch self {
-        case .execute: return "execute"
-        case .waitEvent: return "wait-event"
-        case .sleep: return "sleep"
-        case .hmp: return "hmp"
+        case .execute: return .execute
+        case .waitEvent: return .waitEvent
+        case .sleep: return .sleep
+        case .hmp: return .hmp
+        case .log: return .log
+        case .command: return .command
+        }
+    }
+
+    /// The `register` name, for the actions that keep a value.
+    public var register: String? {
+        switch self {
+        case .execute(let execute): return execute.register
+        case .waitEvent(let wait): return wait.register
+        case .command(let command): return command.register
+        case .sleep, .hmp, .log: return nil
+        }
+    }
+
+    /// The step's name when it has no `name`: its command, program or event.
+    public var defaultName: String {
+        switch self {
+        case .execute(let execute): return execute.command
+        case .waitEvent(let wait): return "wait for \(wait.events.joined(separator: " or "))"
+        case .sleep(let duration): return "sleep \(DurationText.format(duration))"
+        case .hmp(let command): return "hmp \(command.stringValue ?? "")"
         case .log: return "log"
-        case .command: return "command"
+        case .command(let command):
+            return command.argv.map { $0.stringValue ?? $0.jsonText }.joined(separator: " ")
         }
     }
 }

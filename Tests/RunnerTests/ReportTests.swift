@@ -1,5 +1,6 @@
 import Foundation
 import FoundationXML
+import Playbook
 import QMP
 import Testing
 @testable import Runner
@@ -12,7 +13,7 @@ import Testing
         report.finished = report.started.addingTimeInterval(1)
         report.duration = .milliseconds(1000)
         report.outcome = .failed
-        report.exitCode = 1
+        report.exitStatus = .stepFailed
         report.message = "step 1 failed"
         var target = TargetReport(name: "vm", mode: .launch, address: "unix:/tmp/x/vm.qmp")
         target.qemu = .init(major: 7, minor: 2, micro: 22, package: "Debian")
@@ -115,13 +116,20 @@ import Testing
         let path = folder.file("run.jsonl")
         let writer = try JSONLinesWriter(path: path)
         let report = Self.sampleReport()
-        writer.stepStarted(index: 0, id: "plug", name: "plug", target: "vm", phase: .main)
-        writer.event(report.events[0])
+        let playbook = try PlaybookLoader.load(bytes: Array("""
+            name: plug
+            targets: {vm: {connect: unix:/x}}
+            steps: [{id: plug, execute: device_add}]
+            """.utf8), path: "p.yaml").get()
+        writer.stepStarted(playbook.steps[0])
+        writer.eventReceived(report.events[0])
         writer.stepFinished(report.steps[0])
-        writer.report(report)
-        writer.close()
+        writer.runFinished(report)
+        writer.stepFinished(report.steps[0])   // after the report: the file is closed, nothing more is written
         let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
         #expect(lines.count == 4)
+        let started = try JSONValue(parsing: String(lines[0]))
+        #expect(started["id"] == "plug" && started["target"] == "vm" && started["phase"] == "main" && started["index"] == 0)
         let types = try lines.map { try JSONValue(parsing: String($0))["type"]?.stringValue }
         #expect(types == ["step-started", "event", "step-finished", "report"])
     }

@@ -10,22 +10,20 @@ actor RunSession {
     let playbook: Playbook
     let options: RunOptions
     let targets: [String: TargetSession]
-    let progress: ProgressPrinter
-    let stream: JSONLinesWriter?
+    let observer: any RunObserver
     private(set) var variables: Variables
     private(set) var steps: [StepReport]
     private var sendTimes: [String: Date] = [:]
 
     init(
         playbook: Playbook, options: RunOptions, targets: [String: TargetSession], variables: Variables,
-        progress: ProgressPrinter, stream: JSONLinesWriter?
+        observer: any RunObserver
     ) {
         self.playbook = playbook
         self.options = options
         self.targets = targets
         self.variables = variables
-        self.progress = progress
-        self.stream = stream
+        self.observer = observer
         self.steps = playbook.allSteps.map(RunSession.pending)
     }
 
@@ -33,7 +31,7 @@ actor RunSession {
     static func pending(_ step: Step) -> StepReport {
         var report = StepReport(
             index: step.index, id: step.id, name: step.name, target: step.target,
-            action: StepKind(rawValue: step.actionName) ?? .execute,
+            action: step.kind,
             phase: step.phase == .always ? .always : .main, status: .skipped, tags: step.tags)
         report.file = step.location.file
         report.line = step.location.line
@@ -131,9 +129,7 @@ actor RunSession {
     private func run(_ step: Step, within limit: Limit?) async -> (StepReport, cut: Bool) {
         let started = Date()
         let clockStart = ContinuousClock.now
-        let phase: StepReport.Phase = step.phase == .always ? .always : .main
-        progress.stepStarted(name: step.name, target: step.target)
-        stream?.stepStarted(index: step.index, id: step.id, name: step.name, target: step.target, phase: phase)
+        observer.stepStarted(step)
         if let id = step.id { sendTimes[id] = started }
 
         let stepTimeout = step.timeout ?? options.defaultStepTimeout
@@ -154,7 +150,7 @@ actor RunSession {
             result.status = .ignored
         }
         if let id = step.id, let sent = result.sentAt { sendTimes[id] = sent }
-        if let value = result.registered, let name = step.registerName {
+        if let value = result.registered, let name = step.action.register {
             variables.register(name, value: value)
         }
         let report = finish(step, result, started: started, duration: ContinuousClock.now - clockStart)
@@ -175,8 +171,7 @@ actor RunSession {
         report.message = result.message
         if step.redact { report = report.redacted }
         steps[step.index] = report
-        progress.stepFinished(report)
-        stream?.stepFinished(report)
+        observer.stepFinished(report)
         return report
     }
 
@@ -185,7 +180,7 @@ actor RunSession {
         let target: TargetSession?
         if let name = step.target {
             target = targets[name]
-            if target == nil, step.needsTarget {
+            if target == nil, step.kind.needsTarget {
                 // Only after the target failed to open, which already made the run an error.
                 return StepResult(.skipped, message: "not run: target \(name) is not connected")
             }
@@ -269,7 +264,7 @@ actor RunSession {
     private func prepare(
         _ step: Step, target: TargetSession?, budget: Duration
     ) throws(StepPreparationError) -> @Sendable () async -> StepResult {
-        let progress = self.progress
+        let observer = self.observer
         switch step.action {
         case .execute(let execute):
             guard let target else { throw StepPreparationError(message: "the step has no target") }
@@ -293,14 +288,14 @@ actor RunSession {
             }
             plan.until = try pattern(execute.until, "until")
             let frozen = plan
-            return { await StepActions.execute(frozen, on: target, budget: budget, progress: progress) }
+            return { await StepActions.execute(frozen, on: target, budget: budget, observer: observer) }
         case .hmp(let value):
             guard let target else { throw StepPreparationError(message: "the step has no target") }
             let line = try text(value, "hmp")
             var plan = ExecutePlan(command: "human-monitor-command", interval: .seconds(1), redact: step.redact)
             plan.arguments = ["command-line": .string(line)]
             let frozen = plan
-            return { await StepActions.execute(frozen, on: target, budget: budget, progress: progress) }
+            return { await StepActions.execute(frozen, on: target, budget: budget, observer: observer) }
         case .waitEvent(let wait):
             guard let target else { throw StepPreparationError(message: "the step has no target") }
             let match = try pattern(wait.match, "match")

@@ -6,7 +6,7 @@ import QMP
 /// Failures are results; nothing here throws.
 enum StepActions {
     static func execute(
-        _ plan: ExecutePlan, on target: TargetSession, budget: Duration, progress: ProgressPrinter
+        _ plan: ExecutePlan, on target: TargetSession, budget: Duration, observer: any RunObserver
     ) async -> StepResult {
         let deadline = ContinuousClock.now + budget
         var request: JSONObject = ["execute": .string(plan.command)]
@@ -32,11 +32,9 @@ enum StepActions {
                 }
             }
             if result.sentAt == nil { result.sentAt = Date() }
-            if progress.isVerbose {
-                var shown = request
-                if plan.redact, shown["arguments"] != nil { shown["arguments"] = StepReport.redacted }
-                progress.request(JSONValue.object(shown).jsonText, target: target.name)
-            }
+            var shown = request
+            if plan.redact, shown["arguments"] != nil { shown["arguments"] = StepReport.redacted }
+            observer.requestSent(.object(shown), target: target.name)
             let remaining = max(deadline - ContinuousClock.now, .milliseconds(1))
             do {
                 reply = try await target.monitor.request(
@@ -54,9 +52,7 @@ enum StepActions {
                 }
                 return await failure(of: plan.command, error, on: target, budget: budget, into: result)
             }
-            if progress.isVerbose {
-                progress.reply(plan.redact ? "<redacted>" : reply.json.jsonText, target: target.name)
-            }
+            observer.replyReceived(plan.redact ? StepReport.redacted : reply.json, target: target.name)
             guard let until = plan.until else { break }
             if case .success(let value) = reply {
                 lastMismatch = until.mismatch(in: value)

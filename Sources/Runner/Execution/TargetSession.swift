@@ -229,7 +229,7 @@ final class TargetSession: Sendable {
 }
 
 extension TargetSession.Plan {
-    var mode: TargetReport.Mode {
+    var mode: TargetKind {
         switch self {
         case .connect: return .connect
         case .listen: return .listen

@@ -1,4 +1,5 @@
 import Foundation
+import Playbook
 import QMP
 
 /// The step table of the HTML report: one row per step (number, name, target,

@@ -1,4 +1,5 @@
 import Foundation
+public import Playbook
 import QMP
 
 /// How a step ended.
@@ -7,13 +8,6 @@ public enum StepStatus: String, Sendable {
 
     /// Whether the run can go on after it.
     public var isSuccess: Bool { self == .passed || self == .skipped || self == .ignored }
-}
-
-/// The kind of a step, as the report names it.
-public enum StepKind: String, Sendable {
-    case execute
-    case waitEvent = "wait-event"
-    case sleep, hmp, log, command
 }
 
 /// One step in the report.

@@ -1,12 +1,9 @@
+public import Playbook
 import QMP
 
 /// One target in the report: how it was reached, what QEMU said in its
 /// greeting, and, for a launched QEMU, the process.
 public struct TargetReport: Sendable {
-    public enum Mode: String, Sendable {
-        case launch, connect, listen
-    }
-
     public struct QEMU: Sendable, Equatable {
         public var major: Int, minor: Int, micro: Int
         public var package: String
@@ -32,7 +29,7 @@ public struct TargetReport: Sendable {
     }
 
     public var name: String
-    public var mode: Mode
+    public var mode: TargetKind
     public var address: String?
     public var qemu: QEMU?
     /// Capabilities the greeting advertised (nil before a greeting arrived).
@@ -49,7 +46,7 @@ public struct TargetReport: Sendable {
     /// (until it failed, when it did); nil when it was not opened.
     public var openedIn: Duration?
 
-    public init(name: String, mode: Mode, address: String? = nil) {
+    public init(name: String, mode: TargetKind, address: String? = nil) {
         self.name = name
         self.mode = mode
         self.address = address

@@ -1,0 +1,81 @@
+import QMP
+
+extension ActionDecoding {
+    /// `command: [ARGV…] | {argv, env, cwd, stdin}` with `expect`, `until`, `interval`, `register` (SPEC.md §7.1).
+    static let command = ActionDecoding(kind: .command, keys: ["expect", "until", "interval", "register"]) {
+        decoder, step in decoder.decodeCommand(step).map(StepAction.command)
+    }
+}
+
+extension PlaybookDecoder {
+    static let commandLongKeys = ["argv", "env", "cwd", "stdin"]
+    static let commandExpectKeys = ["exit", "signal", "stdout", "stderr", "json"]
+
+    func decodeCommand(_ step: Fields) -> CommandStep? {
+        guard var argvNode = step["command"] else { return nil }
+        var environment: [String: JSONValue] = [:]
+        var directory: JSONValue?
+        var input: JSONValue?
+        if case .mapping = argvNode.content {
+            guard let long = fields(argvNode, of: "command", allowed: Self.commandLongKeys, context: "in command"),
+                  let argv = long.required("argv") else { return nil }
+            argvNode = argv
+            if let env = long["env"], let pairs = mapping(env, what: "command.env") {
+                for pair in pairs {
+                    let name = pair.key.scalarText ?? ""
+                    if let value = scalarText(pair.value, what: "the value of environment variable '\(name)'") {
+                        environment[name] = .string(value)
+                        checkTemplates(pair.value)
+                    }
+                }
+            }
+            if let node = long["cwd"], let text = string(node, what: "command.cwd") {
+                checkTemplates(node)
+                directory = .string(text)
+            }
+            if let node = long["stdin"], let text = scalarText(node, what: "command.stdin") {
+                checkTemplates(node)
+                input = .string(text)
+            }
+        }
+        guard case .sequence(let elements) = argvNode.content else {
+            error("command must be a list (the program and its arguments) or a map with argv, env, cwd and stdin, not \(article(describe(argvNode)))", at: argvNode)
+            return nil
+        }
+        guard !elements.isEmpty else {
+            error("command needs at least the program to run", at: argvNode)
+            return nil
+        }
+        var argv: [JSONValue] = []
+        for element in elements {
+            guard let text = scalarText(element, what: "a command argument") else { continue }
+            checkTemplates(element)
+            argv.append(.string(text))
+        }
+        if argv.first?.stringValue?.isEmpty == true { error("command needs a program name, not an empty string", at: elements[0]) }
+
+        var expect: CommandExpectation?
+        if let node = step["expect"],
+           let fields = fields(node, of: "expect", allowed: Self.commandExpectKeys, context: "in a command's expect") {
+            if fields.pairs.isEmpty { error("expect needs one of exit, signal, stdout, stderr, json", at: node) }
+            expect = CommandExpectation(
+                exit: fields["exit"].map { checkedPattern($0, path: "expect.exit") },
+                signal: fields["signal"].map { checkedPattern($0, path: "expect.signal") },
+                stdout: fields["stdout"].map { checkedPattern($0, path: "expect.stdout") },
+                stderr: fields["stderr"].map { checkedPattern($0, path: "expect.stderr") },
+                json: fields["json"].map { checkedPattern($0, path: "expect.json") })
+        }
+        let until = step["until"].map { checkedPattern($0, path: "until") }
+        let interval = step["interval"].flatMap { duration($0, what: "interval") } ?? (until != nil ? defaultInterval : nil)
+        if let node = step["interval"], until == nil {
+            error("interval only applies with until", at: node)
+        }
+        if until != nil, expect != nil, let node = step["until"] {
+            error("a step takes until or expect, not both", at: node)
+        }
+        let register = step["register"].flatMap(registerName)
+        return CommandStep(argv: argv, environment: environment, directory: directory, input: input, expect: expect,
+                           until: until, interval: interval, register: register)
+    }
+
+}

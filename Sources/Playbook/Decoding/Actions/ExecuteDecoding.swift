@@ -1,0 +1,83 @@
+import QMP
+
+extension ActionDecoding {
+    /// `execute: COMMAND` with `arguments`, `fd`, `expect`, `until`, `interval`, `register`.
+    static let execute = ActionDecoding(kind: .execute, keys: ["arguments", "fd", "expect", "until", "interval", "register"]) {
+        decoder, step in decoder.decodeExecute(step).map(StepAction.execute)
+    }
+}
+
+extension PlaybookDecoder {
+    static let fdKeys = ["path", "mode", "create", "perm"]
+    static let expectKeys = ["return", "error"]
+
+    func decodeExecute(_ step: Fields) -> ExecuteStep? {
+        guard let commandNode = step["execute"], let command = string(commandNode, what: "execute") else { return nil }
+        if command.isEmpty { error("execute needs a QMP command name", at: commandNode) }
+        var arguments: JSONObject?
+        if let node = step.unlessNull("arguments"), mapping(node, what: "arguments") != nil {
+            checkTemplates(node)
+            arguments = node.jsonValue.objectValue
+        }
+        let fd = step["fd"].flatMap(decodeFileDescriptor)
+        var expect: Expectation?
+        if let node = step["expect"], let fields = fields(node, of: "expect", allowed: Self.expectKeys, context: "in expect") {
+            if let value = fields["return"], fields["error"] == nil {
+                expect = .return(checkedPattern(value, path: "expect.return"))
+            } else if let value = fields["error"], fields["return"] == nil {
+                expect = .error(checkedPattern(value, path: "expect.error"))
+            } else if fields["return"] != nil {
+                error("expect takes either return or error, not both", at: fields.keyNode("error") ?? node)
+            } else {
+                error("expect needs return: PATTERN or error: PATTERN", at: node)
+            }
+        }
+        let until = step["until"].map { checkedPattern($0, path: "until") }
+        let interval = step["interval"].flatMap { duration($0, what: "interval") } ?? (until != nil ? defaultInterval : nil)
+        if let node = step["interval"], until == nil {
+            error("interval only applies with until", at: node)
+        }
+        if until != nil, expect != nil, let node = step["until"] {
+            error("a step takes until or expect, not both", at: node)
+        }
+        let register = step["register"].flatMap(registerName)
+        return ExecuteStep(command: command, arguments: arguments, fd: fd, expect: expect, until: until,
+                           interval: interval, register: register)
+    }
+
+    func decodeFileDescriptor(_ node: YAMLNode) -> FileDescriptorSpec? {
+        guard let fd = fields(node, of: "fd", allowed: Self.fdKeys, context: "in fd") else { return nil }
+        guard let pathNode = fd.required("path"), let path = string(pathNode, what: "fd.path") else { return nil }
+        checkTemplates(pathNode)
+        if path.isEmpty { error("fd.path is empty; name the file to open", at: pathNode) }
+        var mode = FileDescriptorSpec.Mode.read
+        if let node = fd["mode"], let text = string(node, what: "fd.mode") {
+            if let value = FileDescriptorSpec.Mode(rawValue: text) {
+                mode = value
+            } else {
+                let names = FileDescriptorSpec.Mode.allCases.map(\.rawValue)
+                let hint = EditDistance.closest(to: text, among: names).map { " (did you mean '\($0)'?)" } ?? ""
+                error("fd.mode '\(text)' is not one of \(names.joined(separator: ", "))\(hint)", at: node)
+            }
+        }
+        let create = fd["create"].flatMap { bool($0, what: "fd.create") } ?? false
+        var permissions: UInt32 = 0o600
+        if let node = fd["perm"] {
+            if let value = octal(node) {
+                permissions = value
+            } else {
+                error("fd.perm must be octal permission bits from 0000 to 0777 such as 0600, 0o600 or \"0600\", not \(node.scalarText.map { "'\($0)'" } ?? describe(node))", at: node)
+            }
+        }
+        return FileDescriptorSpec(path: .string(path), mode: mode, create: create, permissions: permissions)
+    }
+
+    /// `perm` is octal however it is written: `0600`, `0o600`, `"0600"`, `600`.
+    func octal(_ node: YAMLNode) -> UInt32? {
+        guard var text = node.scalarText else { return nil }
+        if text.hasPrefix("0o") { text.removeFirst(2) }
+        guard !text.isEmpty, let value = UInt32(text, radix: 8), value <= 0o777 else { return nil }
+        return value
+    }
+
+}

@@ -1,0 +1,37 @@
+import QMP
+
+extension ActionDecoding {
+    /// `wait-event: NAME | [NAMES]` with `match`, `since`, `register`.
+    static let waitEvent = ActionDecoding(kind: .waitEvent, keys: ["match", "since", "register"]) {
+        decoder, step in decoder.decodeWaitEvent(step).map(StepAction.waitEvent)
+    }
+}
+
+extension PlaybookDecoder {
+    func decodeWaitEvent(_ step: Fields) -> WaitEventStep? {
+        guard let node = step["wait-event"] else { return nil }
+        var events: [String] = []
+        if case .sequence(let elements) = node.content {
+            if elements.isEmpty { error("wait-event needs at least one event name", at: node) }
+            events = elements.compactMap { string($0, what: "an event name") }
+        } else if let name = string(node, what: "wait-event") {
+            events = [name]
+        }
+        let match = step["match"].map { checkedPattern($0, path: "match") }
+        var since: String?
+        if let node = step["since"], let id = text(node, what: "since") {
+            if stepIDs[id] == nil {
+                if allStepIDs.contains(id) {
+                    error("since names step '\(id)', which comes after this one; it must name an earlier step", at: node)
+                } else {
+                    let hint = EditDistance.closest(to: id, among: allStepIDs).map { " (did you mean '\($0)'?)" } ?? ""
+                    error("since names step '\(id)', but no step has that id\(hint)", at: node)
+                }
+            }
+            since = id
+        }
+        let register = step["register"].flatMap(registerName)
+        return WaitEventStep(events: events, match: match, since: since, register: register)
+    }
+
+}

@@ -1,0 +1,96 @@
+import QMP
+
+extension PlaybookDecoder {
+    func decodeTargets(_ top: Fields) -> [TargetSpec] {
+        guard let node = top.required("targets"), let pairs = mapping(node, what: "targets") else { return [] }
+        if pairs.isEmpty { error("'targets' needs at least one target", at: node) }
+        var targets: [TargetSpec] = []
+        for pair in pairs {
+            let name = pair.key.scalarText ?? ""
+            targetNames.append(name)
+            if let target = decodeTarget(name: name, pair.value, key: pair.key) { targets.append(target) }
+        }
+        return targets
+    }
+
+    func decodeTarget(name: String, _ node: YAMLNode, key: YAMLNode) -> TargetSpec? {
+        guard let target = fields(node, of: "target '\(name)'", allowed: Self.targetKeys, context: "in target '\(name)'") else { return nil }
+        let present = ["connect", "listen", "launch"].filter { target[$0] != nil }
+        var mode: TargetSpec.Mode?
+        if present.isEmpty {
+            error("target '\(name)' needs one of connect, listen or launch", at: node)
+        } else if present.count > 1 {
+            error("target '\(name)' has both \(present[0]) and \(present[1]); give only one", at: target.keyNode(present[1]) ?? node)
+        } else if let address = target["connect"] {
+            mode = self.address(address, what: "connect").map(TargetSpec.Mode.connect)
+        } else if let address = target["listen"] {
+            mode = self.address(address, what: "listen").map(TargetSpec.Mode.listen)
+        } else if let launch = target["launch"] {
+            mode = decodeLaunch(launch)
+        }
+        var capabilities: [String] = []
+        if let node = target.unlessNull("capabilities") { capabilities = strings(node, what: "capabilities") }
+        let timeout = target["timeout"].flatMap { duration($0, what: "timeout") }
+        guard let mode else { return nil }
+        return TargetSpec(name: name, mode: mode, capabilities: capabilities, timeout: timeout, location: location(key))
+    }
+
+    func address(_ node: YAMLNode, what: String) -> String? {
+        guard let text = string(node, what: what) else { return nil }
+        if text.contains("${") {
+            checkTemplates(node)
+        } else {
+            do {
+                _ = try MonitorAddress(parsing: text)
+            } catch {
+                self.error("\(what): \(error.description)", at: node)
+                return nil
+            }
+        }
+        return text
+    }
+
+    func decodeLaunch(_ node: YAMLNode) -> TargetSpec.Mode? {
+        var commandNode = node
+        var environment: [String: JSONValue] = [:]
+        if case .mapping = node.content {
+            guard let launch = fields(node, of: "launch", allowed: Self.launchKeys, context: "in launch"),
+                  let command = launch.required("command") else { return nil }
+            commandNode = command
+            if let env = launch["env"], let pairs = mapping(env, what: "launch.env") {
+                for pair in pairs {
+                    if let value = scalarText(pair.value, what: "the value of environment variable '\(pair.key.scalarText ?? "")'") {
+                        environment[pair.key.scalarText ?? ""] = .string(value)
+                        checkTemplates(pair.value)
+                    }
+                }
+            }
+        }
+        guard case .sequence(let elements) = commandNode.content else {
+            error("launch must be a list (the QEMU command and its arguments) or a map with command and env, not a \(describe(commandNode))", at: commandNode)
+            return nil
+        }
+        guard !elements.isEmpty else {
+            error("launch needs at least the QEMU program", at: commandNode)
+            return nil
+        }
+        var command: [JSONValue] = []
+        for element in elements {
+            guard let text = scalarText(element, what: "a launch argument") else { continue }
+            checkTemplates(element)
+            if text == "-daemonize" || text == "--daemonize" {
+                // QEMU would fork and its first process exit at once: qmpbook could
+                // neither tell a crash from success nor stop the VM it started.
+                error("launch: remove \(text): qmpbook owns the QEMU it launches and must see that process exit", at: element)
+            }
+            command.append(.string(text))
+        }
+        return .launch(command: command, environment: environment)
+    }
+
+    func checkTargetExists(_ name: String, at node: YAMLNode) {
+        guard !targetNames.contains(name) else { return }
+        let hint = EditDistance.closest(to: name, among: targetNames).map { " (did you mean '\($0)'?)" } ?? ""
+        error("undefined target '\(name)'\(hint); targets: \(targetNames.joined(separator: ", "))", at: node)
+    }
+}

@@ -1,0 +1,99 @@
+import QMP
+
+/// Checks a YAML tree against the playbook format and builds the model,
+/// collecting every problem rather than stopping at the first.
+final class PlaybookDecoder {
+    let file: String
+    let overrides: [String: JSONValue]
+    var diagnostics: [Diagnostic] = []
+
+    static let topKeys = ["name", "description", "version", "vars", "timeout", "defaults", "targets", "steps", "always"]
+    static let defaultsKeys = ["target", "timeout", "interval", "ignore-errors", "redact"]
+    static let targetKeys = ["connect", "listen", "launch", "capabilities", "timeout"]
+    static let launchKeys = ["command", "env"]
+
+    /// What the steps may use: targets, defaults, names of variables.
+    var targetNames: [String] = []
+    var defaultTarget: String?
+    var defaultTimeout: Duration?
+    var defaultInterval: Duration?
+    var defaultIgnoreErrors = false
+    var defaultRedact = false
+    var defined: Set<String> = []
+    var allStepIDs: Set<String> = []
+    var stepIDs: [String: SourceLocation] = [:]
+
+    /// The environment `${env.NAME}` is checked against.
+    let environment: [String: String]
+
+    init(file: String, overrides: [String: JSONValue], environment: [String: String]) {
+        self.file = file
+        self.overrides = overrides
+        self.environment = environment
+    }
+
+    // MARK: - Top level
+
+    func decode(_ root: YAMLNode, directory: String, sha256: String) -> Playbook? {
+        guard let top = fields(root, of: "the playbook", allowed: Self.topKeys, context: "at the top level of a playbook") else { return nil }
+
+        let name = top.required("name").flatMap { text($0, what: "name") }
+        let description = top["description"].flatMap { text($0, what: "description") }
+        if let version = top["version"], version.jsonValue != .int(1) {
+            error("this qmpbook reads playbook format version 1, not \(version.scalarText ?? describe(version))", at: version)
+        }
+
+        var vars = JSONObject()
+        if let node = top.unlessNull("vars"), let pairs = mapping(node, what: "vars") {
+            for pair in pairs {
+                let key = pair.key.scalarText ?? ""
+                if Variables.builtinNames.contains(key) {
+                    error("'\(key)' is a built-in name (${\(key).…}); choose another variable name", at: pair.key)
+                } else if key.isEmpty || !key.utf8.allSatisfy(Template.isNameByte) {
+                    error("variable name '\(key)' cannot be used in ${…}: use letters, digits, '_' and '-'", at: pair.key)
+                }
+                vars[key] = pair.value.jsonValue
+            }
+        }
+        defined = Set(vars.keys).union(overrides.keys).union(Variables.builtinNames)
+        if let node = top.unlessNull("vars"), case .mapping(let pairs) = node.content {
+            for pair in pairs { checkTemplates(pair.value) }
+        }
+
+        let timeout = top["timeout"].flatMap { duration($0, what: "timeout") }
+        let targets = decodeTargets(top)
+        decodeDefaults(top)
+
+        collectStepIDs(top["steps"])
+        collectStepIDs(top.unlessNull("always"))
+        var steps: [Step] = []
+        if let node = top.required("steps"), let elements = sequence(node, what: "steps") {
+            if elements.isEmpty { error("'steps' needs at least one step", at: node) }
+            for element in elements {
+                if let step = decodeStep(element, index: steps.count, phase: .main) { steps.append(step) }
+            }
+        }
+        var always: [Step] = []
+        if let node = top.unlessNull("always"), let elements = sequence(node, what: "always") {
+            for element in elements {
+                if let step = decodeStep(element, index: steps.count + always.count, phase: .always) { always.append(step) }
+            }
+        }
+
+        guard let name, diagnostics.isEmpty else { return nil }
+        return Playbook(name: name, description: description, path: file, directory: directory, sha256: sha256,
+                        vars: vars, timeout: timeout, targets: targets, steps: steps, always: always)
+    }
+
+    func decodeDefaults(_ top: Fields) {
+        guard let node = top.unlessNull("defaults"), let defaults = fields(node, of: "defaults", allowed: Self.defaultsKeys, context: "in defaults") else { return }
+        if let target = defaults["target"], let name = string(target, what: "defaults.target") {
+            checkTargetExists(name, at: target)
+            defaultTarget = name
+        }
+        defaultTimeout = defaults["timeout"].flatMap { duration($0, what: "defaults.timeout") }
+        defaultInterval = defaults["interval"].flatMap { duration($0, what: "defaults.interval") }
+        defaultIgnoreErrors = defaults["ignore-errors"].flatMap { bool($0, what: "defaults.ignore-errors") } ?? false
+        defaultRedact = defaults["redact"].flatMap { bool($0, what: "defaults.redact") } ?? false
+    }
+}

@@ -1,0 +1,20 @@
+/// The kind of a step: its action key, as playbooks write it and the report names it.
+///
+/// The playbook model (``StepAction/kind``), the decoder's table of actions
+/// and the report share this one enum.
+public enum StepKind: String, Sendable, CaseIterable {
+    case execute
+    case waitEvent = "wait-event"
+    case sleep, hmp, log, command
+
+    /// Whether a step of this kind talks to a target (and so needs one).
+    public var needsTarget: Bool {
+        switch self {
+        case .execute, .waitEvent, .hmp: return true
+        case .sleep, .log, .command: return false
+        }
+    }
+
+    /// Whether a step of this kind may name a `target` at all (a `command` runs on the host).
+    public var takesTarget: Bool { self != .command }
+}
