@@ -28,7 +28,7 @@ extension PlaybookDecoder {
             let key = pair.key.scalarText ?? ""
             guard !allowed.contains(key) else { continue }
             if ActionDecoding.allKeys.contains(key), let entry {
-                error("'\(key)' does not apply to a \(entry.kind.rawValue) step", at: pair.key)
+                error("'\(key)' does not apply to \((entry.kind.rawValue + " step").withArticle)", at: pair.key)
             } else {
                 unknownKey(key, at: pair.key, candidates: ActionDecoding.allKeys, context: "in a step")
             }

@@ -98,7 +98,7 @@ struct CommandAction: StepActionRunner {
             guard let mismatch = until.mismatch(in: ran.value) else { return result }
             if ContinuousClock.now + interval >= deadline {
                 result.status = .timeout
-                result.message = "the command's result did not match until within \(describe(budget)) (\(attempts) attempt\(attempts == 1 ? "" : "s"))"
+                result.message = "the command's result did not match until within \(describe(budget)) (\(attempts.counted("attempt")))"
                     + (redact ? "" : "; last time: \(mismatch)")
                 return result
             }

@@ -126,7 +126,7 @@ struct ExecuteAction: StepActionRunner {
 
     private func untilMessage(attempts: Int) -> String {
         "\(command) did not return a value matching until within \(describe(budget))"
-            + " (\(attempts) attempt\(attempts == 1 ? "" : "s"))"
+            + " (\(attempts.counted("attempt")))"
     }
 
     /// Sets the status and message from the reply and the step's `expect`.

@@ -126,7 +126,7 @@ public final class ProgressPrinter: RunObserver {
         case .error: outcome = paint("error", .red)
         case .interrupted: outcome = paint("interrupted", .yellow)
         }
-        var line = "\(report.playbook.name): \(outcome), \(summary.total) steps (\(counts.joined(separator: ", ")))"
+        var line = "\(report.playbook.name): \(outcome), \(summary.total.counted("step")) (\(counts.joined(separator: ", ")))"
         if let duration = report.duration { line += " in \(describe(duration))" }
         writeLine(line)
     }
