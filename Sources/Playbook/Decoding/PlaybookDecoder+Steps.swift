@@ -69,6 +69,10 @@ extension PlaybookDecoder {
         if let entry, entry.kind.needsTarget, target == nil, !targetNames.isEmpty {
             error("this step needs 'target': the playbook has \(targetNames.count) targets and no defaults.target", at: node)
         }
+        if let interval = action?.pollInterval, let timeout, interval > timeout, let at = step["interval"] ?? step["until"] {
+            error("interval \(DurationText.format(interval)) is longer than the step's timeout of \(DurationText.format(timeout)),"
+                  + " so until could try only once; shorten interval or raise timeout", at: at)
+        }
         // A register is defined for the steps after this one, not for this one's own values.
         if let name = action?.register { defined.insert(name) }
 

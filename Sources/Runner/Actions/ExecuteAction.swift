@@ -56,6 +56,7 @@ struct ExecuteAction: StepActionRunner {
 
     func run() async -> StepResult {
         let deadline = ContinuousClock.now + budget
+        var schedule = PollSchedule(deadline: deadline, interval: interval)
         var request: JSONObject = ["execute": .string(command)]
         if let arguments { request["arguments"] = .object(arguments) }
         if let fd { request["fd"] = fd.json }
@@ -107,7 +108,7 @@ struct ExecuteAction: StepActionRunner {
             } else if case .failure(let error) = reply {
                 lastMismatch = "it failed with \(error.errorClass): \(error.description)"
             }
-            if ContinuousClock.now + interval >= deadline {
+            guard let pause = schedule.pause() else {
                 result.status = .timeout
                 result.response = reply.json
                 result.registered = reply.json
@@ -115,7 +116,7 @@ struct ExecuteAction: StepActionRunner {
                 result.message = untilMessage(attempts: attempts) + detail
                 return result
             }
-            try? await Task.sleep(for: interval)
+            try? await Task.sleep(for: pause)
             if Task.isCancelled { return result }
         }
         result.response = reply.json
