@@ -147,15 +147,17 @@ struct ExecuteAction: StepActionRunner {
             }
         case .failure(let error):
             let errorValue: JSONValue = ["class": .string(error.errorClass), "desc": .string(error.description)]
+            // QEMU's error texts often repeat an argument ("… 'hunter2' …"): a redacted step's are scrubbed.
+            let description = redact ? StepText.scrub(error.description, removing: arguments.map { .object($0) }) : error.description
             if let wanted = expectError {
                 if let mismatch = wanted.mismatch(in: errorValue) {
                     result.status = .failed
-                    result.message = "\(command) failed with \(error.errorClass): \(error.description),"
-                        + " which does not match expect.error: \(mismatch)"
+                    result.message = "\(command) failed with \(error.errorClass): \(description),"
+                        + (redact ? " which does not match expect.error" : " which does not match expect.error: \(mismatch)")
                 }
             } else {
                 result.status = .failed
-                result.message = "\(command) failed: \(error.errorClass): \(error.description)"
+                result.message = "\(command) failed: \(error.errorClass): \(description)"
             }
         }
     }
