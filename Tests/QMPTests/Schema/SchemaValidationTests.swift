@@ -226,12 +226,3 @@ import QMP
         #expect(schema.validate(event: "NOT_AN_EVENT_AT_ALL", at: ["wait-event", 1]).map(\.path.description) == ["wait-event[1]"])
     }
 }
-
-@Suite struct SchemaPathTests {
-    @Test func rendersMembersWithDotsAndIndicesInBrackets() {
-        #expect(SchemaPath(["arguments", "capabilities", 0, "capability"]).description == "arguments.capabilities[0].capability")
-        #expect(SchemaPath.arguments.appending(member: "file").appending(member: "filename").description == "arguments.file.filename")
-        #expect(SchemaPath.waitEvent.appending(index: 2).description == "wait-event[2]")
-        #expect(SchemaPath().description == "")
-    }
-}
