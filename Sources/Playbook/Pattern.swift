@@ -127,7 +127,7 @@ public struct Pattern: Sendable {
             guard operand == .bool(true) else { throw PatternError("$any takes true", path: path) }
             return .any
         default:
-            let hint = EditDistance.closest(to: name, among: operators).map { " (did you mean '\($0)'?)" } ?? ""
+            let hint = NameSuggestion.hint(for: name, among: operators)
             throw PatternError("unknown operator '\(name)'\(hint)", path: path)
         }
     }

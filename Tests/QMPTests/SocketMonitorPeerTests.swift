@@ -199,7 +199,10 @@ struct SocketMonitorPeerTests {
             let command = try connection.readCommand()
             let marker = try OpenedFile(path: command["arguments"]!["path"]!.stringValue!, mode: .write, create: true)
             connection.send(#"{"return": {}, "id": \#(command["id"]!.jsonText)}"# + "\r\n", passing: marker.descriptor)
+            // The peer shares this process: its own copy is closed before it answers the next command.
             marker.close()
+            let next = try connection.readCommand()
+            connection.send(#"{"return": {}, "id": \#(next["id"]!.jsonText)}"# + "\r\n")
             try connection.expectEnd()
         }
         defer { peer.stop() }
@@ -207,6 +210,7 @@ struct SocketMonitorPeerTests {
         let monitor = try await SocketMonitor.dial(peer.address, timeout: .seconds(5))
         _ = try await monitor.connect(timeout: testHandshakeTimeout)
         try await monitor.execute("hand-me-a-descriptor", arguments: ["path": .string(marker)])
+        try await monitor.execute("query-status")
         #expect(OpenFileDescriptors.matching(marker).isEmpty)
         await monitor.disconnect()
         try await peer.finish()

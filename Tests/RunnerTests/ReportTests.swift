@@ -135,8 +135,11 @@ import Testing
     }
 
     @Test func durationsReadForPeople() {
-        #expect(ProgressPrinter.describe(.microseconds(812)) == "812µs")
-        #expect(ProgressPrinter.describe(.microseconds(12_345)) == "12.3ms")
-        #expect(ProgressPrinter.describe(.milliseconds(1520)) == "1.52s")
+        // One formatter: a measured 2s reads `2s`, as a timeout of 2s does, never `2.0s`.
+        #expect(describe(.microseconds(812)) == "812µs")
+        #expect(describe(.microseconds(12_345)) == "12ms")
+        #expect(describe(.milliseconds(1520)) == "1.52s")
+        #expect(describe(.milliseconds(2000)) == "2s")
+        #expect(describe(.seconds(2)) == DurationText.format(.seconds(2)))
     }
 }

@@ -56,7 +56,7 @@ extension PlaybookDecoder {
             if path != ["run", "dir"] { error("'${\(reference)}' is not defined: the built-in is ${run.dir}", at: node) }
         default:
             guard !defined.contains(name) else { return }
-            let hint = EditDistance.closest(to: name, among: defined.subtracting(Variables.builtinNames)).map { " (did you mean '\($0)'?)" } ?? ""
+            let hint = NameSuggestion.hint(for: name, among: defined.subtracting(Variables.builtinNames))
             error("undefined variable '\(name)' in '${\(reference)}'\(hint): define it in vars, with --var, or register it in an earlier step", at: node)
         }
     }

@@ -121,7 +121,7 @@ public final class PlaybookRunner: Sendable {
                 let problems = try await preflight(setup.sessions, variables: setup.variables)?.problems ?? []
                 preflightDuration = ContinuousClock.now - preflightStart
                 if problems.isEmpty {
-                    observer.note("preflight passed in \(ProgressPrinter.describe(preflightDuration ?? .zero))")
+                    observer.note("preflight passed in \(describe(preflightDuration ?? .zero))")
                 } else {
                     preflightProblems = problems
                     let count = problems.count == 1 ? "a problem" : "\(problems.count) problems"
@@ -278,7 +278,7 @@ public final class PlaybookRunner: Sendable {
                     opening.report.openedIn = ContinuousClock.now - started
                     if let session = opening.session {
                         let pid = opening.process.map { ", pid \($0.pid)" } ?? ""
-                        let time = ProgressPrinter.describe(opening.report.openedIn ?? .zero)
+                        let time = describe(opening.report.openedIn ?? .zero)
                         observer.note("\(spec.name): QEMU \(session.greeting.version) (\(plan.mode.rawValue)\(pid)) in \(time)")
                     }
                     return opening

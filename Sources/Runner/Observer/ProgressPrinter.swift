@@ -70,7 +70,7 @@ public final class ProgressPrinter: RunObserver {
         }
         var line = "  \(label)  \(step.phase == .always ? "always: " : "")\(step.name)"
         if let target = step.target { line += "  " + paint(target, .dim) }
-        if let duration = step.duration { line += "  " + Self.describe(duration) }
+        if let duration = step.duration { line += "  " + describe(duration) }
         if let attempts = step.attempts, attempts > 1 { line += "  (\(attempts) attempts)" }
         if let message = step.message, step.status != .passed, step.status != .skipped || verbosity == .verbose {
             line += "\n         " + message
@@ -127,16 +127,8 @@ public final class ProgressPrinter: RunObserver {
         case .interrupted: outcome = paint("interrupted", .yellow)
         }
         var line = "\(report.playbook.name): \(outcome), \(summary.total) steps (\(counts.joined(separator: ", ")))"
-        if let duration = report.duration { line += " in \(Self.describe(duration))" }
+        if let duration = report.duration { line += " in \(describe(duration))" }
         writeLine(line)
-    }
-
-    /// `812µs`, `12.3ms`, `1.52s`.
-    static func describe(_ duration: Duration) -> String {
-        let milliseconds = Timestamp.milliseconds(duration)
-        if milliseconds < 1 { return "\(Int((milliseconds * 1000).rounded()))µs" }
-        if milliseconds < 1000 { return "\((milliseconds * 10).rounded() / 10)ms" }
-        return "\((milliseconds / 10).rounded() / 100)s"
     }
 
     private enum Paint: String {
