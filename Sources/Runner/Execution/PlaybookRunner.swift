@@ -81,6 +81,7 @@ public final class PlaybookRunner: Sendable {
     /// Runs the playbook; see the type's documentation.
     public func run() async -> Result {
         let started = Date()
+        let runID = Variables.newRunID()
         let clockStart = ContinuousClock.now
         var report = RunReport(
             playbook: .init(path: playbook.path, name: playbook.name, sha256: playbook.sha256), started: started)
@@ -118,7 +119,7 @@ public final class PlaybookRunner: Sendable {
             runDirectory = folder
             let variables = Variables(
                 vars: playbook.vars, overrides: options.variables, playbookDirectory: playbook.directory,
-                runDirectory: folder.path)
+                runDirectory: folder.path, runID: runID, runStarted: started)
             let opened = try await openTargets(
                 variables: variables, folder: folder, control: control, progress: progress, stream: stream)
             (sessions, strays) = (opened.sessions, opened.strays)
@@ -166,7 +167,8 @@ public final class PlaybookRunner: Sendable {
                 let session = RunSession(
                     playbook: playbook, options: options, targets: sessions,
                     variables: Variables(vars: playbook.vars, overrides: options.variables,
-                                         playbookDirectory: playbook.directory, runDirectory: runDirectory?.path),
+                                         playbookDirectory: playbook.directory, runDirectory: runDirectory?.path,
+                                         runID: runID, runStarted: started),
                     progress: progress, stream: stream)
                 for step in playbook.steps {
                     await session.skip(step, because: "not run: \(error.message)")
