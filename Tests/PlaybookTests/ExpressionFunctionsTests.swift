@@ -111,7 +111,8 @@ import Testing
 
     @Test func patternFunctions() throws {
         #expect(try value("matches(blocks[0], {device: 'ide0'})") == true)
-        #expect(try value("matches(5, {'$gt': 3})") == true)
+        #expect(try value("matches(5, {'$gt': 3, '$lt': 9})") == true)
+        #expect(try value("matches(9, {'$gt': 3, '$lt': 9})") == false)
         #expect(try value("select(blocks, {size: {'$gt': 5}})") == [["device": "virtio0", "size": 7]])
         #expect(try value("first(blocks, {device: {'$regex': '^virtio'}}).size") == 7)
         #expect(failure("first(blocks, {device: 'scsi0'})") == "first(): no element of the list (2) matches a map ({\"device\":\"scsi0\"})")
