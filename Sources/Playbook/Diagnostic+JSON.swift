@@ -26,16 +26,12 @@ extension Diagnostic {
     /// A suggestion as messages carry it: ` (did you mean 'NAME'?)` after the
     /// problem, or an empty string when there is no candidate.
     public static func didYouMean(_ candidate: String?) -> String {
-        candidate.map { " (did you mean '\($0)'?)" } ?? ""
+        NameSuggestion.wording(candidate)
     }
 
-    /// The message without its suggestion, and the suggestion's words: messages
-    /// carry one as ` (did you mean 'NAME'?)` (``didYouMean(_:)``, the playbook's
-    /// checks) or as a last `; did you mean 'NAME'?` (the schema checks of the preflight).
+    /// The message without its suggestion, and the suggestion's words: every
+    /// message carries one as ` (did you mean 'NAME'?)` (``NameSuggestion``).
     static func splitHint(_ message: String) -> (message: String, hint: String?) {
-        if message.hasSuffix("'?"), let start = message.range(of: "; did you mean '", options: .backwards) {
-            return (String(message[..<start.lowerBound]), String(message[message.index(start.lowerBound, offsetBy: 2)...]))
-        }
         guard let start = message.range(of: " (did you mean '", options: .backwards) else { return (message, nil) }
         let rest = message[start.upperBound...]
         guard let end = rest.range(of: "'?)") else { return (message, nil) }

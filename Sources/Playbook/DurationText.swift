@@ -1,3 +1,5 @@
+import QMP
+
 /// Playbook durations: `250ms`, `5s`, `2m`, `1h`, `1.5s`, or a bare number of seconds.
 ///
 /// ```swift
@@ -19,14 +21,7 @@ public enum DurationText {
     private static let units: [(String, Double)] = [("ms", 1e-3), ("us", 1e-6), ("ns", 1e-9), ("s", 1), ("m", 60), ("h", 3600)]
 
     public static func parse(_ text: String) -> Duration? {
-        let text = text.trimmingSpaces
-        var number = Substring(text)
-        var scale = 1.0
-        for (suffix, factor) in units where text.hasSuffix(suffix) {
-            number = text.dropLast(suffix.count)
-            scale = factor
-            break
-        }
+        let (number, scale) = split(text)
         guard !number.isEmpty, number.utf8.allSatisfy({ ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || $0 == UInt8(ascii: ".") }),
               let value = Double(number), value.isFinite, value >= 0 else { return nil }
         return seconds(value * scale)
@@ -42,14 +37,7 @@ public enum DurationText {
     /// Why `text` (as written, or a number's text) is not a duration, in
     /// words for people: negative, longer than ``maximum``, or not a duration at all.
     public static func problem(with text: String) -> String {
-        let trimmed = text.trimmingSpaces
-        var number = Substring(trimmed)
-        var scale = 1.0
-        for (suffix, factor) in units where trimmed.hasSuffix(suffix) {
-            number = number.dropLast(suffix.count)
-            scale = factor
-            break
-        }
+        let (number, scale) = split(text)
         if number.hasPrefix("-"), Double(number) != nil || number.lowercased() == "-.inf" { return "'\(text)' is negative; a duration is 0 or more" }
         let infinite = [".inf", "+.inf", "inf", "+inf"].contains(number.lowercased())
         if infinite || (Double(number).map { $0 * scale > Double(maximum.components.seconds) } ?? false) {
@@ -67,17 +55,18 @@ public enum DurationText {
             if seconds % 60 == 0, seconds > 0 { return "\(seconds / 60)m" }
             return "\(seconds)s"
         }
-        if nanoseconds % 1_000_000 == 0, seconds == 0 { return "\(nanoseconds / 1_000_000)ms" }
+        // Whole milliseconds read as every message writes them (`250ms`, `1.5s`).
+        if nanoseconds % 1_000_000 == 0 { return duration.readableDescription }
         let value = Double(seconds) + Double(nanoseconds) / 1e9
         return "\(value)s"
     }
-}
 
-extension String {
-    var trimmingSpaces: String {
-        var slice = Substring(self)
-        while slice.first == " " { slice = slice.dropFirst() }
-        while slice.last == " " { slice = slice.dropLast() }
-        return String(slice)
+    /// The number part of `text` (spaces trimmed) and the seconds its unit stands for (1 without a unit).
+    private static func split(_ text: String) -> (number: Substring, scale: Double) {
+        let trimmed = text.trimmingSpaces
+        for (suffix, factor) in units where trimmed.hasSuffix(suffix) {
+            return (Substring(trimmed).dropLast(suffix.count), factor)
+        }
+        return (Substring(trimmed), 1)
     }
 }

@@ -160,7 +160,7 @@ public struct Pattern: Sendable {
             if case .string = operand { throw PatternError("$len takes a pattern for a length (a number or a map such as {$gt: 0}), not a string", path: path) }
             return .length(try compile(operand, path: path, isDeferred: isDeferred))
         default:
-            let hint = EditDistance.closest(to: name, among: operators).map { " (did you mean '\($0)'?)" } ?? ""
+            let hint = NameSuggestion.hint(for: name, among: operators)
             throw PatternError("unknown operator '\(name)'\(hint)", path: path)
         }
     }

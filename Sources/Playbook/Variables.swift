@@ -141,8 +141,7 @@ public struct Variables: Sendable {
 
     private func suggestion(for name: String) -> String {
         let candidates = Array(definitions.keys) + Array(registers.keys)
-        guard let close = EditDistance.closest(to: name, among: candidates) else { return "" }
-        return " (did you mean '\(close)'?)"
+        return NameSuggestion.hint(for: name, among: candidates)
     }
 }
 

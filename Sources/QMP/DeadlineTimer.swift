@@ -1,6 +1,7 @@
 import Foundation
 
-/// Runs actions at deadlines, on one thread shared by every monitor.
+/// Runs actions at deadlines, on one thread shared by every monitor: the
+/// real ``DeadlineClock``, on `ContinuousClock`.
 ///
 /// ```swift
 /// DeadlineTimer.shared.schedule(after: .seconds(5)) { print("late") }
@@ -11,7 +12,7 @@ import Foundation
 /// Actions run up to ``slack`` late. There is no cancellation: an action must check whether it still has
 /// anything to do (a command whose reply came has left its pending table).
 /// Actions run on the timer thread and must be short and never block.
-package final class DeadlineTimer: @unchecked Sendable {
+package final class DeadlineTimer: DeadlineClock, @unchecked Sendable {
     // @unchecked Sendable: `heap`, `sequence` and `started` are read and
     // written only while `condition` is locked.
 
@@ -35,9 +36,16 @@ package final class DeadlineTimer: @unchecked Sendable {
     private var sequence: UInt64 = 0
     private var started = false
 
+    /// `ContinuousClock.now`.
+    package var now: ContinuousClock.Instant { ContinuousClock.now }
+
     /// Runs `action` once `delay` has passed.
     package func schedule(after delay: Duration, _ action: @escaping @Sendable () -> Void) {
-        let deadline = ContinuousClock.now + delay
+        schedule(at: ContinuousClock.now + delay, action)
+    }
+
+    /// Runs `action` once `deadline` has passed (up to ``slack`` late).
+    package func schedule(at deadline: ContinuousClock.Instant, _ action: @escaping @Sendable () -> Void) {
         condition.lock()
         sequence += 1
         push(Entry(deadline: deadline, sequence: sequence, action: action))

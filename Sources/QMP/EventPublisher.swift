@@ -25,13 +25,18 @@ package final class EventPublisher: Sendable {
     }
 
     private let state = Mutex(State())
+    /// What the subscriptions' ``EventSubscription/next(timeout:)`` waits are measured by.
+    private let clock: any DeadlineClock
 
-    package init() {}
+    /// A publisher whose subscriptions time their waits on `clock`.
+    package init(clock: any DeadlineClock = DeadlineTimer.shared) {
+        self.clock = clock
+    }
 
     /// A subscription receiving every event published from now on; one that
     /// has already ended when the publisher is finished.
     package func subscribe(bufferLimit: Int) -> EventSubscription {
-        let subscription = EventSubscription(bufferLimit: bufferLimit) { [weak self] identifier in
+        let subscription = EventSubscription(bufferLimit: bufferLimit, clock: clock) { [weak self] identifier in
             self?.state.withLock { _ = $0.subscriptions.removeValue(forKey: identifier) }
         }
         let end = state.withLock { state -> QMPError? in

@@ -25,6 +25,7 @@ public final class EventSubscription: AsyncSequence, Sendable {
     public let bufferLimit: Int
     private let state: Mutex<State>
     private let onCancel: @Sendable (ObjectIdentifier) -> Void
+    private let clock: any DeadlineClock
 
     private struct State {
         var buffer = EventRing()
@@ -34,12 +35,15 @@ public final class EventSubscription: AsyncSequence, Sendable {
         var waiters: [(id: UInt64, continuation: CheckedContinuation<Result<Event?, QMPError>, Never>)] = []
     }
 
-    /// A subscription keeping at most `bufferLimit` events; `onCancel` runs
-    /// once it is cancelled or released (an ``EventPublisher`` forgets it there).
-    package init(bufferLimit: Int, onCancel: @escaping @Sendable (ObjectIdentifier) -> Void) {
+    /// A subscription keeping at most `bufferLimit` events, timing its
+    /// waits on `clock`; `onCancel` runs once it is cancelled or released
+    /// (an ``EventPublisher`` forgets it there).
+    package init(bufferLimit: Int, clock: any DeadlineClock = DeadlineTimer.shared,
+                 onCancel: @escaping @Sendable (ObjectIdentifier) -> Void) {
         self.bufferLimit = Swift.max(1, bufferLimit)
         self.state = Mutex(State())
         self.onCancel = onCancel
+        self.clock = clock
     }
 
     /// How many events were dropped because the buffer was full.
@@ -47,6 +51,9 @@ public final class EventSubscription: AsyncSequence, Sendable {
 
     /// Why the sequence ended, or nil while it is open.
     public var closeReason: QMPError? { state.withLock { $0.end } }
+
+    /// How many ``next(timeout:)`` calls wait for an event (for tests).
+    package var waiterCount: Int { state.withLock { $0.waiters.count } }
 
     /// The events received and not yet read, taken without waiting.
     public func drain() -> [Event] {
@@ -69,6 +76,7 @@ public final class EventSubscription: AsyncSequence, Sendable {
     ///   is buffered (``closeReason`` says why), or when the task is cancelled.
     /// - Throws: ``QMPError/Code/timeout`` when no event came in time.
     public func next(timeout: Duration?) async throws(QMPError) -> Event? {
+        let deadline = timeout.map { clock.now + $0 }
         let waiterID = state.withLock { state -> UInt64 in
             state.nextWaiter += 1
             return state.nextWaiter
@@ -86,8 +94,8 @@ public final class EventSubscription: AsyncSequence, Sendable {
                     return
                 }
                 if Task.isCancelled { resumeWaiter(waiterID, with: .success(nil)) }
-                if let timeout {
-                    DeadlineTimer.shared.schedule(after: timeout) { [weak self] in
+                if let timeout, let deadline {
+                    clock.schedule(at: deadline) { [weak self] in
                         self?.resumeWaiter(waiterID, with: .failure(QMPError(.timeout, "no event arrived within \(timeout.readableDescription)")))
                     }
                 }

@@ -51,7 +51,8 @@ public struct QEMUVersion: Sendable, Hashable, CustomStringConvertible {
 }
 
 extension String {
-    var trimmingSpaces: String {
+    /// The text without leading and trailing spaces (only U+0020: tabs and line breaks stay).
+    package var trimmingSpaces: String {
         var slice = Substring(self)
         while slice.first == " " { slice = slice.dropFirst() }
         while slice.last == " " { slice = slice.dropLast() }

@@ -73,9 +73,9 @@ public final class GuestAgent: Monitor {
         guard capabilities.isEmpty else {
             throw QMPError(.unsupported, "a guest agent has no capabilities to enable (asked for \(capabilities.joined(separator: ", ")))")
         }
-        let deadline = ContinuousClock.now + timeout
+        let deadline = core.clock.now + timeout
         try await synchronise(until: deadline)
-        let info = try await execute("guest-info", timeout: max(deadline - .now, .milliseconds(1)))
+        let info = try await execute("guest-info", timeout: max(deadline - core.clock.now, .milliseconds(1)))
         let greeting = Self.greeting(fromInfo: info)
         state.withLock { $0.greeting = greeting }
         return greeting
@@ -133,17 +133,17 @@ public final class GuestAgent: Monitor {
     /// echoes the id back) by `deadline`, dropping what comes before the echo.
     /// - Throws: ``QMPError/Code/timeout`` naming how long the agent stayed silent, or the connection's error.
     public func synchronise(timeout: Duration) async throws(QMPError) {
-        try await synchronise(until: .now + timeout)
+        try await synchronise(until: core.clock.now + timeout)
     }
 
     private func synchronise(until deadline: ContinuousClock.Instant) async throws(QMPError) {
-        let started = ContinuousClock.now
+        let started = core.clock.now
         core.beginDiscardingGarbage()
         defer { core.endDiscardingGarbage() }
         while true {
-            let remaining = deadline - .now
+            let remaining = deadline - core.clock.now
             guard remaining > .zero else {
-                throw QMPError(.timeout, "the guest agent did not answer within \((ContinuousClock.now - started).readableDescription)",
+                throw QMPError(.timeout, "the guest agent did not answer within \((core.clock.now - started).readableDescription)",
                                command: "guest-sync-delimited")
             }
             let token = Int64.random(in: 1...Int64(Int32.max))
@@ -171,12 +171,12 @@ public final class GuestAgent: Monitor {
             throw QMPError(.unsupported, "\(name): a guest agent takes no file descriptors", command: name)
         }
         let timeout = timeout ?? core.options.defaultCommandTimeout
-        let deadline = ContinuousClock.now + timeout
+        let deadline = core.clock.now + timeout
         if !state.withLock({ $0.synchronised }) {
             try await synchronise(until: deadline)
         }
         do {
-            return try await body(max(deadline - .now, .milliseconds(1)))
+            return try await body(max(deadline - core.clock.now, .milliseconds(1)))
         } catch where error.code == .timeout {
             state.withLock { $0.synchronised = false }
             throw error

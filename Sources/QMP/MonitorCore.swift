@@ -22,10 +22,12 @@ final class MonitorCore: Sendable {
 
     let connection: SocketConnection
     let options: MonitorOptions
+    /// Measures and fires the deadlines (``MonitorOptions/clock``).
+    let clock: any DeadlineClock
     /// Runs the jobs of tasks that prefer it on the reader thread.
     let executor = ConnectionExecutor()
     /// Feeds the event subscriptions.
-    let publisher = EventPublisher()
+    let publisher: EventPublisher
     private let state: Mutex<State>
     private let readerThread = Mutex<UInt?>(nil)
 
@@ -46,7 +48,7 @@ final class MonitorCore: Sendable {
     private struct State {
         var nextID: Int64 = 1
         var pending: [Int64: Pending] = [:]
-        /// When the next deadline check is scheduled on ``DeadlineTimer``:
+        /// When the next deadline check is scheduled on the ``clock``:
         /// at or before the earliest pending deadline, so one timer entry
         /// covers every command sent after it (see ``checkDeadlines()``).
         var nextCheck: ContinuousClock.Instant?
@@ -67,6 +69,8 @@ final class MonitorCore: Sendable {
     init(connection: SocketConnection, options: MonitorOptions, dialect: MonitorDialect = .qmp) {
         self.connection = connection
         self.options = options
+        self.clock = options.clock
+        self.publisher = EventPublisher(clock: options.clock)
         self.dialect = dialect
         self.state = Mutex(State())
     }
@@ -76,6 +80,8 @@ final class MonitorCore: Sendable {
     var closeReason: QMPError? { state.withLock { $0.closed } }
     /// How many commands wait for a reply (for tests).
     var pendingCount: Int { state.withLock { $0.pending.count } }
+    /// How many callers wait for the greeting (for tests).
+    var greetingWaiterCount: Int { state.withLock { $0.greetingWaiters.count } }
     /// How many subscriptions are registered (for tests).
     var subscriberCount: Int { publisher.subscriberCount }
 
@@ -89,6 +95,7 @@ final class MonitorCore: Sendable {
 
     func awaitGreeting(timeout: Duration) async throws(QMPError) -> Greeting {
         startReader()
+        let deadline = clock.now + timeout
         let waiterID = state.withLock { state -> UInt64 in
             state.nextWaiter += 1
             return state.nextWaiter
@@ -106,7 +113,7 @@ final class MonitorCore: Sendable {
                     return
                 }
                 if Task.isCancelled { failGreetingWaiter(waiterID, QMPError(.cancelled, "waiting for the greeting was cancelled")) }
-                DeadlineTimer.shared.schedule(after: timeout) { [weak self] in
+                clock.schedule(at: deadline) { [weak self] in
                     self?.failGreetingWaiter(waiterID, QMPError(.timeout, "QEMU sent no QMP greeting within \(timeout.readableDescription)"))
                 }
             }
@@ -150,7 +157,7 @@ final class MonitorCore: Sendable {
         bytes.append(contentsOf: "}\n".utf8)
         let result = await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: ReplyContinuation) in
-                let now = ContinuousClock.now
+                let now = clock.now
                 let deadline = now + timeout
                 let (closed, scheduleCheck) = state.withLock { state -> (QMPError?, Bool) in
                     if let closed = state.closed { return (closed, false) }
@@ -166,7 +173,7 @@ final class MonitorCore: Sendable {
                     return
                 }
                 if scheduleCheck {
-                    DeadlineTimer.shared.schedule(after: timeout) { [weak self] in self?.checkDeadlines() }
+                    clock.schedule(at: deadline) { [weak self] in self?.checkDeadlines() }
                 }
                 if Task.isCancelled {
                     complete(id, with: .failure(QMPError(.cancelled, "\(name) was cancelled", command: name)))
@@ -188,12 +195,12 @@ final class MonitorCore: Sendable {
         return try result.get()
     }
 
-    /// Runs on the deadline thread: fails every command past its deadline
+    /// Runs on the clock's thread: fails every command past its deadline
     /// and schedules the next check for the earliest one left. Commands
     /// with the same timeout have increasing deadlines, so a steady stream
     /// of them needs one timer entry per timeout period, not one each.
     private func checkDeadlines() {
-        let now = ContinuousClock.now
+        let now = clock.now
         let (expired, next) = state.withLock { state -> ([Pending], ContinuousClock.Instant?) in
             var expired: [Pending] = []
             var earliest: ContinuousClock.Instant?
@@ -214,7 +221,7 @@ final class MonitorCore: Sendable {
             return (expired, earliest)
         }
         if let next {
-            DeadlineTimer.shared.schedule(after: next - now) { [weak self] in self?.checkDeadlines() }
+            clock.schedule(at: next) { [weak self] in self?.checkDeadlines() }
         }
         for pending in expired {
             let name = pending.command

@@ -13,6 +13,10 @@ public struct MonitorOptions: Sendable {
     /// Where the monitor logs what it drops (replies with unknown ids,
     /// garbage lines). By default nothing is logged.
     public var logger: Logger
+    /// What the connection's deadlines are measured and fired by (command
+    /// timeouts, the greeting, event waits): ``DeadlineTimer/shared``, or a
+    /// test's clock advanced by hand.
+    package var clock: any DeadlineClock = DeadlineTimer.shared
 
     public init(
         maximumMessageSize: Int = 64 << 20,

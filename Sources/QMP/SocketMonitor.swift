@@ -59,13 +59,13 @@ public final class SocketMonitor: Monitor {
     ///   garbage greeting, ``QMPError/Code/commandFailed`` when QEMU refuses
     ///   the capabilities, or the connection's error.
     public func connect(capabilities: [String] = [], timeout: Duration) async throws(QMPError) -> Greeting {
-        let deadline = ContinuousClock.now + timeout
+        let deadline = core.clock.now + timeout
         var greeting = try await core.awaitGreeting(timeout: timeout)
         var command: JSONObject = ["execute": "qmp_capabilities"]
         if !capabilities.isEmpty {
             command["arguments"] = .object(["enable": .array(capabilities.map { .string($0) })])
         }
-        let remaining = max(deadline - ContinuousClock.now, .zero)
+        let remaining = max(deadline - core.clock.now, .zero)
         let reply = try await core.send(command, name: "qmp_capabilities", passing: nil, timeout: remaining)
         if case .failure(let error) = reply.reply {
             throw QMPError.commandFailed(error, command: "qmp_capabilities")

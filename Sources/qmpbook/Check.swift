@@ -84,9 +84,9 @@ extension Qmpbook {
                 if live {
                     for playbook in loaded {
                         let found = await checkLive(playbook, variables: overrides, targets: targetOverrides, output: output)
-                        if found.exitCode > 128 { throw ExitCode(found.exitCode) }
-                        if found.exitCode == 3 { unreachable += 1 }
-                        if found.exitCode == 2 {
+                        if case .interrupted = found.exitStatus { throw found.exitStatus.exitCode }
+                        if found.exitStatus == .infrastructure { unreachable += 1 }
+                        if found.exitStatus == .invalidInput {
                             failedFiles += 1
                             problems += max(found.problems.count, 1)
                         }
@@ -127,20 +127,22 @@ extension Qmpbook {
             var options = RunOptions()
             options.variables = variables
             options.targetOverrides = targets.filter { playbook.target(named: $0.key) != nil }
-            options.verbosity = verbose && format == .text ? .normal : .quiet
-            options.color = .never
             options.monitorOptions = logging.monitorOptions
             var failure = PlaybookRunner.PreflightResult()
             do throws(RunnerError) {
                 try PlaybookRunner.validate(playbook, options: options)
             } catch {
                 output.problem(Diagnostic(error.message, at: nil), text: "\(playbook.path): \(error.message)")
-                failure.exitCode = 2
+                failure.exitStatus = .invalidInput
                 failure.message = error.message
                 return failure
             }
-            let result = await PlaybookRunner(playbook: playbook, options: options).preflightOnly()
-            for problem in result.problems { output.problem(problem) }
+            let progress = ProgressPrinter(verbosity: verbose && format == .text ? .normal : .quiet)
+            let runner = PlaybookRunner(playbook: playbook, options: options, observers: [progress])
+            let watcher = SignalWatcher { runner.interrupt(signal: $0) }
+            let result = await runner.preflightOnly()
+            watcher.cancel()
+            for problem in result.problems { output.problem(problem.diagnostic) }
             for target in result.targets {
                 guard let error = target.error else { continue }
                 let place = playbook.target(named: target.name)?.location
@@ -148,11 +150,11 @@ extension Qmpbook {
                     Diagnostic("target \(target.name): \(error)", at: place),
                     text: "\(playbook.path): target \(target.name): \(error)")
             }
-            if result.exitCode != 0, result.problems.isEmpty, !result.targets.contains(where: { $0.error != nil }),
+            if result.exitStatus != .passed, result.problems.isEmpty, !result.targets.contains(where: { $0.error != nil }),
                let message = result.message {
                 output.problem(Diagnostic(message, at: nil), text: "\(playbook.path): \(message)")
             }
-            if result.exitCode == 0 {
+            if result.exitStatus == .passed {
                 let described = result.targets.map { target -> String in
                     var text = target.name
                     if let qemu = target.qemu { text += ": QEMU \(qemu.major).\(qemu.minor).\(qemu.micro)" }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Playbook
 import QMP
+import Runner
 
 extension Qmpbook {
     /// `qmpbook events ADDR [--event NAME]... [--match JSON] [--count N] [--timeout DUR]`

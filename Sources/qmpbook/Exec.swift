@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Playbook
 import QMP
+import Runner
 
 extension Qmpbook {
     /// `qmpbook exec ADDR COMMAND [ARGUMENTS-JSON] [--fd PATH[:MODE]] [--timeout DUR]`

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Runner
 
 @main
 struct Qmpbook: AsyncParsableCommand {
@@ -24,7 +25,7 @@ struct Qmpbook: AsyncParsableCommand {
         } catch {
             if exitCode(for: error) == .validationFailure {
                 StandardError.writeLine(fullMessage(for: error))
-                Foundation.exit(ExitStatus.invalidInput.rawValue)
+                Foundation.exit(ExitStatus.invalidInput.code)
             }
             exit(withError: error)
         }

@@ -64,7 +64,7 @@ extension Qmpbook {
         var verbose = false
 
         @Option(help: ArgumentHelp("Colour the progress output: auto, always or never.", valueName: "WHEN"))
-        var color: ProgressPrinter.ColorChoice = .auto
+        var color: ColorChoice = .auto
 
         @OptionGroup var logging: LoggingOptions
 
@@ -92,12 +92,40 @@ extension Qmpbook {
                 } catch {
                     throw CommandFailure(message: error.message, status: .invalidInput)
                 }
-                let result = await PlaybookRunner(playbook: loaded, options: options).run()
-                for problem in result.preflightProblems { StandardError.writeLine(problem.description) }
+                var outputErrors: [String] = []
+                let runner = PlaybookRunner(playbook: loaded, options: options, observers: observers(&outputErrors))
+                let watcher = SignalWatcher { runner.interrupt(signal: $0) }
+                // A closed stdout (`qmpbook run … | head`) must not kill the run before its report is written.
+                SignalWatcher.ignoreBrokenPipes()
+                let result = await runner.run()
+                watcher.cancel()
+                for problem in result.preflightProblems { StandardError.writeLine(problem.diagnostic.description) }
                 if let message = result.report.message { StandardError.writeLine("qmpbook: \(message)") }
-                for problem in result.outputErrors { StandardError.writeLine("qmpbook: \(problem)") }
-                if result.exitCode != 0 { throw ExitCode(result.exitCode) }
+                outputErrors += result.outputErrors
+                for problem in outputErrors { StandardError.writeLine("qmpbook: \(problem)") }
+                var status = result.exitStatus
+                if !outputErrors.isEmpty, status == .passed { status = .infrastructure }
+                if status != .passed { throw status.exitCode }
             }
+        }
+
+        /// What follows the run: the progress lines (on stderr when stdout
+        /// carries the report or the JSON lines), and the `--jsonl` stream;
+        /// a stream that cannot be opened is an output error.
+        private func observers(_ outputErrors: inout [String]) -> [any RunObserver] {
+            let verbosity: ProgressPrinter.Verbosity = quiet ? .quiet : verbose ? .verbose : .normal
+            let toStandardOutput = report == ReportWriter.standardOutput || jsonl == ReportWriter.standardOutput
+            var observers: [any RunObserver] = [
+                ProgressPrinter(verbosity: verbosity, color: color, standardError: toStandardOutput),
+            ]
+            if let jsonl {
+                do throws(RunnerError) {
+                    observers.append(try JSONLinesWriter(path: jsonl))
+                } catch {
+                    outputErrors.append(error.message)
+                }
+            }
+            return observers
         }
 
         private func makeOptions() throws -> RunOptions {
@@ -105,7 +133,6 @@ extension Qmpbook {
             options.reportPath = report
             options.junitPath = junit
             options.htmlPath = html
-            options.jsonlPath = jsonl
             do throws(Diagnostic) {
                 options.variables = try Variables.parseOverrides(variables)
             } catch {
@@ -131,8 +158,6 @@ extension Qmpbook {
             }
             options.keepRunDirectory = keepRunDirectory
             options.preflight = !noPreflight
-            options.verbosity = quiet ? .quiet : verbose ? .verbose : .normal
-            options.color = color
             options.monitorOptions = logging.monitorOptions
             return options
         }

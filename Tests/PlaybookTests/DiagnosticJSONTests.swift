@@ -20,8 +20,8 @@ import Testing
         #expect(json["file"] == .null && json["line"] == .null && json["column"] == .null)
     }
 
-    @Test func aSchemaSuggestionAfterASemicolonBecomesTheHint() {
-        let json = Diagnostic("target vm: execute: unknown command 'query-stauts'; did you mean 'query-status'?", at: nil).jsonValue
+    @Test func aSchemaSuggestionBecomesTheHint() {
+        let json = Diagnostic("target vm: execute: unknown command 'query-stauts' (did you mean 'query-status'?)", at: nil).jsonValue
         #expect(json["message"] == "target vm: execute: unknown command 'query-stauts'")
         #expect(json["hint"] == "did you mean 'query-status'?")
     }

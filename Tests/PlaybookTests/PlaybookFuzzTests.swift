@@ -3,7 +3,9 @@ import Testing
 @testable import Playbook
 
 /// Thousands of random and mutated inputs: the loader ends every one in a
-/// playbook or in located problems, and never traps or hangs.
+/// playbook or in problems located inside the input, and never traps or
+/// hangs. Inputs that cannot be a playbook (no `name`, random bytes) must
+/// end in problems.
 @Suite struct PlaybookFuzzTests {
     /// SplitMix64: small, seeded, the same sequence on every run.
     struct SeededGenerator: RandomNumberGenerator {
@@ -48,17 +50,26 @@ import Testing
         "{$regex: '('}", "{$in: 3}", "0o777", "~", "null", "\u{0}", "\u{FEFF}", "é", "  ", "\r\n", "%YAML 1.2\n",
     ]
 
-    private func checkOutcome(of bytes: [UInt8]) {
+    /// Checks the loader's outcome for `bytes`; with `mustFail`, that it is problems.
+    private func checkOutcome(of bytes: [UInt8], mustFail: Bool = false) {
         switch PlaybookLoader.load(bytes: bytes, path: "fuzz.yaml") {
         case .success(let playbook):
+            #expect(!mustFail, "loaded a playbook from input that cannot be one: \(String(decoding: bytes, as: UTF8.self).debugDescription)")
             #expect(!playbook.steps.isEmpty)
             #expect(!playbook.targets.isEmpty)
         case .failure(let problems):
             #expect(!problems.diagnostics.isEmpty)
+            // Lines counted as libyaml does: \n, \r\n and a lone \r each end one.
+            let lines = bytes.indices.filter { bytes[$0] == 0x0A || (bytes[$0] == 0x0D && $0 + 1 < bytes.count && bytes[$0 + 1] != 0x0A) }.count + 1
             for problem in problems.diagnostics {
                 #expect(!problem.message.isEmpty)
                 if let location = problem.location {
+                    #expect(location.file == "fuzz.yaml")
                     #expect(location.line >= 1 && location.column >= 1)
+                    // Inside the input, or at its end (libyaml reports the end of an
+                    // unfinished last line at column 1 of the line after it).
+                    let inside = location.line <= lines || (location.line == lines + 1 && location.column == 1)
+                    #expect(inside, "\(problem) is past the input's \(lines) lines: \(String(decoding: bytes, as: UTF8.self).debugDescription)")
                 }
             }
         }
@@ -120,7 +131,8 @@ import Testing
             for _ in 0..<Int.random(in: 0...40, using: &random) {
                 text += Self.fragments.randomElement(using: &random)!
             }
-            checkOutcome(of: Array(text.utf8))
+            // No fragment holds `name`, which a playbook requires.
+            checkOutcome(of: Array(text.utf8), mustFail: true)
         }
     }
 
@@ -130,7 +142,7 @@ import Testing
         for round in 0..<2000 {
             await Self.shareTheThread(round)
             let bytes = (0..<Int.random(in: 0...200, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) }
-            checkOutcome(of: bytes)
+            checkOutcome(of: bytes, mustFail: true)
         }
     }
 

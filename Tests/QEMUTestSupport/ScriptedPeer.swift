@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import QMP
+import Synchronization
 
 /// A fake QMP peer for what real QEMU will not do on demand: a unix (or
 /// TCP) server socket that accepts one connection and runs a script on it,
@@ -15,12 +16,15 @@ import QMP
 /// let monitor = try await SocketMonitor.dial(peer.address, timeout: .seconds(5))
 /// ```
 ///
-/// The script's errors are kept in ``scriptError``. ``stop()`` (and deinit)
-/// closes every socket the peer holds.
+/// Every test ends with `try await peer.finish()` (after closing its
+/// monitor): it throws, failing the test, when the script threw (unexpected
+/// input, a command it did not expect, the client hanging up early), when
+/// a write to the client failed, or when the script did not end.
+/// ``stop()`` (and deinit) closes every socket the peer holds.
 public final class ScriptedPeer: @unchecked Sendable {
     // @unchecked Sendable: `address`, `directory` and the descriptors are
-    // set once in init; the mutable `done`/`scriptError` state is guarded
-    // by `lock`.
+    // set once in init; the mutable `finished`/`error`/`connection` state
+    // is guarded by `lock`; `problems` guards itself.
 
     /// Where to dial.
     public let address: MonitorAddress
@@ -31,6 +35,8 @@ public final class ScriptedPeer: @unchecked Sendable {
     private var finished = false
     private var error: (any Error)?
     private var connection: PeerConnection?
+    private var stopped = false
+    private let problems = PeerProblems()
 
     /// A greeting like QEMU 7.2's.
     public static let greeting = #"{"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7}, "package": "Debian 1:7.2+dfsg-7"}, "capabilities": ["oob"]}}"# + "\r\n"
@@ -77,14 +83,14 @@ public final class ScriptedPeer: @unchecked Sendable {
         let fd = accept(listener, nil, nil)
         var failure: (any Error)?
         if fd >= 0 {
-            let connection = PeerConnection(descriptor: fd)
+            let connection = PeerConnection(descriptor: fd, problems: problems)
             lock.withLock { self.connection = connection }
             do {
                 try script(connection)
             } catch {
                 failure = error
             }
-        } else {
+        } else if !lock.withLock({ stopped }) {
             failure = PeerFailure(message: "accept failed: errno \(errno)")
         }
         lock.withLock {
@@ -95,6 +101,25 @@ public final class ScriptedPeer: @unchecked Sendable {
 
     /// What the script threw, if it has finished with an error.
     public var scriptError: (any Error)? { lock.withLock { error } }
+
+    /// What went wrong on the peer's side so far: what the script threw,
+    /// then every failed write, in order.
+    public var failures: [String] {
+        let thrown = lock.withLock { error }.map { ["the script failed: \($0)"] } ?? []
+        return thrown + problems.all
+    }
+
+    /// Waits up to `timeout` for the script to end, then checks it went as
+    /// written. Call it once the client side is closed (a script reading
+    /// "until stopped" ends at the end of the stream).
+    /// - Throws: ``PeerFailure`` naming each problem: the script did not end,
+    ///   threw, or a write to the client failed.
+    public func finish(timeout: Duration = .seconds(10)) async throws {
+        let ended = await waitUntilFinished(timeout: timeout)
+        var found = failures
+        if !ended { found.insert("the script did not finish within \(timeout)", at: 0) }
+        guard found.isEmpty else { throw PeerFailure(message: "scripted peer: " + found.joined(separator: "; ")) }
+    }
 
     /// Waits up to `timeout` for the script to finish; returns whether it did.
     public func waitUntilFinished(timeout: Duration = .seconds(10)) async -> Bool {
@@ -109,7 +134,10 @@ public final class ScriptedPeer: @unchecked Sendable {
     /// Closes the listening socket and the connection (which ends a script
     /// blocked in a read).
     public func stop() {
-        let connection = lock.withLock { self.connection }
+        let connection = lock.withLock { () -> PeerConnection? in
+            stopped = true
+            return self.connection
+        }
         connection?.shutdownBothWays()
         shutdown(listener, Int32(SHUT_RDWR))
     }
@@ -128,24 +156,43 @@ public final class PeerConnection: @unchecked Sendable {
     private var pending: [UInt8] = []
     private let lock = NSLock()
     private var closed = false
+    private let problems: PeerProblems
 
-    init(descriptor: Int32) {
+    init(descriptor: Int32, problems: PeerProblems) {
         self.descriptor = descriptor
+        self.problems = problems
     }
 
-    /// Sends `text` as it is (add `\r\n` yourself).
+    /// Sends `text` as it is (add `\r\n` yourself). A failed write is
+    /// recorded and fails ``ScriptedPeer/finish(timeout:)``.
     public func send(_ text: String) {
         send(Array(text.utf8))
     }
 
     public func send(_ bytes: [UInt8]) {
-        bytes.withUnsafeBytes { buffer in
+        if let failure = write(bytes) { problems.record(failure) }
+    }
+
+    /// Sends `bytes` when the client may already have hung up (it is
+    /// expected to close the connection); returns whether all went out.
+    @discardableResult
+    public func sendIfOpen(_ bytes: [UInt8]) -> Bool {
+        write(bytes) == nil
+    }
+
+    /// Writes all of `bytes`; returns what went wrong, or nil.
+    private func write(_ bytes: [UInt8]) -> String? {
+        bytes.withUnsafeBytes { buffer -> String? in
             var offset = 0
             while offset < buffer.count {
                 let sent = Glibc.send(descriptor, buffer.baseAddress! + offset, buffer.count - offset, Int32(MSG_NOSIGNAL))
-                if sent <= 0 { return }
+                if sent < 0, errno == EINTR { continue }
+                if sent <= 0 {
+                    return "sending \(buffer.count) bytes failed after \(offset): \(String(cString: strerror(errno)))"
+                }
                 offset += sent
             }
+            return nil
         }
     }
 
@@ -168,6 +215,24 @@ public final class PeerConnection: @unchecked Sendable {
     public func readCommand() throws -> JSONValue {
         guard let line = readLine() else { throw PeerFailure(message: "the client closed the connection") }
         return try JSONValue(parsing: line)
+    }
+
+    /// Reads the next command and checks it is `name`; throws otherwise.
+    @discardableResult
+    public func readCommand(named name: String) throws -> JSONValue {
+        let command = try readCommand()
+        guard command["execute"]?.stringValue == name else {
+            throw PeerFailure(message: "expected \(name), got \(command.jsonText)")
+        }
+        return command
+    }
+
+    /// Reads until the client closes the connection; throws when it sends
+    /// anything more.
+    public func expectEnd() throws {
+        if let line = readLine() {
+            throw PeerFailure(message: "expected the end of the stream, got \(String(decoding: line, as: UTF8.self))")
+        }
     }
 
     /// Reads one command and answers `{"return": {}}` with its id.
@@ -214,7 +279,9 @@ public final class PeerConnection: @unchecked Sendable {
                     message.msg_iovlen = 1
                     message.msg_control = controlBuffer.baseAddress
                     message.msg_controllen = space
-                    _ = sendmsg(descriptor, &message, Int32(MSG_NOSIGNAL))
+                    if sendmsg(descriptor, &message, Int32(MSG_NOSIGNAL)) != bytes.count {
+                        problems.record("sending \(bytes.count) bytes with a descriptor failed: \(String(cString: strerror(errno)))")
+                    }
                 }
             }
         }
@@ -247,6 +314,14 @@ public final class PeerConnection: @unchecked Sendable {
     }
 
     deinit { close() }
+}
+
+/// The peer's side failures that are not the script's own throws.
+final class PeerProblems: Sendable {
+    private let list = Mutex<[String]>([])
+
+    func record(_ problem: String) { list.withLock { $0.append(problem) } }
+    var all: [String] { list.withLock { $0 } }
 }
 
 public struct PeerFailure: Error, CustomStringConvertible {

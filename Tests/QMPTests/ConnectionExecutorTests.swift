@@ -86,8 +86,8 @@ struct ConnectionExecutorTests {
         let peer = try ScriptedPeer { connection in
             connection.send(ScriptedPeer.greeting)
             try connection.answerCapabilities()
-            _ = connection.readLine()  // the command, never answered
-            _ = connection.readLine()  // until stopped
+            try connection.readCommand(named: "query-status")   // never answered
+            try connection.expectEnd()
         }
         defer { peer.stop() }
         let monitor = try await SocketMonitor.dial(peer.address, timeout: .seconds(5))
@@ -100,13 +100,15 @@ struct ConnectionExecutorTests {
         #expect(error?.code == .timeout)
         #expect(monitor.closeReason == nil)
         await monitor.disconnect()
+        try await peer.finish()
     }
 
     @Test func cancellingATaskWaitingOnTheReaderWakesIt() async throws {
         let peer = try ScriptedPeer { connection in
             connection.send(ScriptedPeer.greeting)
             try connection.answerCapabilities()
-            while connection.readLine() != nil {}  // never answers
+            try connection.readCommand(named: "never-answered")
+            try connection.expectEnd()
         }
         defer { peer.stop() }
         let monitor = try await SocketMonitor.dial(peer.address, timeout: .seconds(5))
@@ -125,5 +127,6 @@ struct ConnectionExecutorTests {
         #expect(monitor.core.pendingCount == 0)
         #expect(monitor.closeReason == nil)
         await monitor.disconnect()
+        try await peer.finish()
     }
 }

@@ -227,7 +227,8 @@ struct SocketMonitorQEMUTests {
         // Freeze QEMU so the command is surely pending, then kill it.
         kill(qemu.pid, SIGSTOP)
         let pending = Task { try await monitor.execute("query-status", timeout: .seconds(30)) }
-        try await Task.sleep(for: .milliseconds(100))
+        // Sent and waiting (a call made after the kill would fail the same way).
+        #expect(await eventually { monitor.core.pendingCount == 1 })
         qemu.stop()
         let result = await pending.result
         guard case .failure(let error as QMPError) = result else {
@@ -299,7 +300,8 @@ struct SocketMonitorQEMUTests {
                 }
             }
             group.addTask {
-                try? await Task.sleep(for: .milliseconds(100))
+                // Many calls are waiting for their replies when the connection closes.
+                #expect(await eventually { monitor.core.pendingCount >= 8 })
                 await monitor.disconnect()
                 return nil
             }

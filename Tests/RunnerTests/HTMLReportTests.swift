@@ -14,7 +14,7 @@ import Testing
         var report = RunReport(playbook: .init(path: "Playbooks/many.yaml", name: "many <steps> & \"quotes\"", sha256: nil), started: start)
         report.duration = .milliseconds(40 + count * 3)
         report.outcome = .failed
-        report.exitCode = 1
+        report.exitStatus = .stepFailed
         report.message = "step \(count) failed: <boom>"
         for name in ["src", "dst"] {
             var target = TargetReport(name: name, mode: .launch, address: "unix:/run/\(name).qmp")

@@ -1,5 +1,6 @@
 import Foundation
 import FoundationXML
+import Glibc
 import Playbook
 import QEMUTestSupport
 import QMP
@@ -27,7 +28,7 @@ import Testing
         var report = RunReport(playbook: .init(path: "book.yaml", name: "never", sha256: nil), started: Date())
         report.duration = .milliseconds(40)
         report.outcome = .error
-        report.exitCode = 3
+        report.exitStatus = .infrastructure
         report.message = "target vm: QEMU exited with status 1 before its QMP socket appeared"
         var target = TargetReport(name: "vm", mode: .launch, address: nil)
         target.error = "QEMU exited with status 1 before its QMP socket appeared"
@@ -93,19 +94,22 @@ import Testing
         var report = Self.targetNeverOpened()
         report.targets[0].error = nil
         report.targets[0].qemu = .init(major: 7, minor: 2, micro: 22, package: "")
-        report.exitCode = 2
+        report.exitStatus = .invalidInput
         report.message = "the preflight found 2 problems in the playbook; nothing was run"
         report.preflightDuration = .milliseconds(12)
         report.preflightProblems = [
-            Diagnostic("target vm: arguments.id: missing", at: SourceLocation(file: "book.yaml", line: 6, column: 7)),
-            Diagnostic("target vm: 'query-stauts' is not a command (did you mean 'query-status'?)",
-                       at: SourceLocation(file: "book.yaml", line: 9, column: 14)),
+            PreflightProblem(
+                location: SourceLocation(file: "book.yaml", line: 6, column: 7), target: "vm", path: ["arguments", "id"],
+                message: "missing"),
+            PreflightProblem(
+                location: SourceLocation(file: "book.yaml", line: 9, column: 14), target: "vm", path: .execute,
+                message: "unknown command 'query-stauts'; did you mean 'query-status'?", hint: "did you mean 'query-status'?"),
         ]
         let document = try Self.document(report)
         let error = try #require(try document.nodes(forXPath: "//testcase[@name='setup: preflight']/error").first as? XMLElement)
         #expect(error.attribute(forName: "type")?.stringValue == "preflight")
         #expect(error.stringValue?.contains("book.yaml:6:7: target vm: arguments.id: missing") == true)
-        #expect(error.stringValue?.contains("book.yaml:9:14: target vm: 'query-stauts'") == true)
+        #expect(error.stringValue?.contains("book.yaml:9:14: target vm: execute: unknown command 'query-stauts'") == true)
         let testcase = try #require(error.parent as? XMLElement)
         #expect(testcase.attribute(forName: "line")?.stringValue == "6")
         #expect(try document.nodes(forXPath: "//testcase/error").count == 1)
@@ -115,7 +119,7 @@ import Testing
         var report = Self.targetNeverOpened()
         report.targets = []
         report.outcome = .interrupted
-        report.exitCode = 130
+        report.exitStatus = .interrupted(signal: SIGINT)
         report.message = "interrupted by SIGINT"
         let document = try Self.document(report)
         let error = try #require(try document.nodes(forXPath: "//testcase[@name='setup']/error").first as? XMLElement)
@@ -169,7 +173,9 @@ import Testing
         case "preflight":
             report = Self.targetNeverOpened()
             report.targets[0].error = nil
-            report.preflightProblems = [Diagnostic("target vm: x: <unknown> & \"odd\"", at: SourceLocation(file: "b.yaml", line: 2, column: 3))]
+            report.preflightProblems = [PreflightProblem(
+                location: SourceLocation(file: "b.yaml", line: 2, column: 3), target: "vm", path: ["x"],
+                message: "<unknown> & \"odd\"")]
         default:
             report = Self.targetNeverOpened()
             report.targets = []

@@ -17,8 +17,6 @@ import Testing
     private func quietOptions(_ folder: TemporaryDirectory) -> RunOptions {
         var options = RunOptions()
         options.reportPath = folder.file("report.json")
-        options.verbosity = .quiet
-        options.handlesSignals = false
         return options
     }
 
@@ -35,7 +33,7 @@ import Testing
               - {wait-event: RESUME}
             """, in: folder)
         let result = await PlaybookRunner(playbook: playbook, options: quietOptions(folder)).run()
-        #expect(result.exitCode == 0)
+        #expect(result.exitStatus == .passed)
         let runDirectory = try #require(result.report.targets.first?.address?.dropFirst("unix:".count))
             .split(separator: "/").dropLast().joined(separator: "/")
         #expect(OpenFileDescriptors.matching(folder.path).isEmpty)
@@ -86,8 +84,100 @@ import Testing
               - {name: b resumed before the mark, target: b, wait-event: RESUME, since: mark, timeout: 300ms}
             """, in: folder)
         let result = await PlaybookRunner(playbook: playbook, options: quietOptions(folder)).run()
-        #expect(result.exitCode == 1)
+        #expect(result.exitStatus == .stepFailed)
         #expect(result.report.steps.map(\.status) == [.passed, .passed, .timeout])
         #expect(result.report.steps[2].message?.contains("no other events arrived") == true)
+    }
+
+    @Test func anObserverSeesEveryStepAndTheEndOfTheRunOnce() async throws {
+        let folder = try TemporaryDirectory(prefix: "runner")
+        let playbook = try load("""
+            name: observed
+            targets:
+              vm: {launch: [qemu-system-x86_64, -M, pc, -nodefaults, -display, none, -S]}
+            steps:
+              - {name: status, execute: query-status}
+              - {name: go, execute: cont}
+              - {name: resumed, wait-event: RESUME}
+              - {name: left out, log: never, tags: [other]}
+            always:
+              - {name: last look, execute: query-status}
+            """, in: folder)
+        var options = quietOptions(folder)
+        options.skipTags = ["other"]
+        let observer = RecordingObserver()
+        let result = await PlaybookRunner(playbook: playbook, options: options, observers: [observer]).run()
+        #expect(result.exitStatus == .passed)
+        let calls = observer.calls
+        #expect(calls.filter { $0.hasPrefix("started:") || $0.hasPrefix("finished:") } == [
+            "started:status", "finished:status:passed", "started:go", "finished:go:passed",
+            "started:resumed", "finished:resumed:passed", "started:last look", "finished:last look:passed",
+        ])
+        #expect(calls.filter { $0.hasPrefix("run:") } == ["run:passed"])
+        #expect(calls.last == "run:passed")
+        #expect(calls.contains("event:vm/RESUME"))
+        #expect(calls.filter { $0.hasPrefix("request:") } == ["request:vm:query-status", "request:vm:cont", "request:vm:query-status"])
+        #expect(calls.filter { $0.hasPrefix("reply:") }.count == 3)
+        #expect(calls.contains { $0.hasPrefix("note:vm: QEMU ") })
+        #expect(calls.contains("note:stopping 1 target:false"))
+    }
+
+    @Test func interruptEndsARunningRunWith130AfterItsAlwaysSteps() async throws {
+        let folder = try TemporaryDirectory(prefix: "runner")
+        let playbook = try load("""
+            name: interrupted
+            targets:
+              vm: {launch: [qemu-system-x86_64, -M, pc, -nodefaults, -display, none, -S]}
+            steps:
+              - {name: wait for a shutdown that never comes, wait-event: SHUTDOWN, timeout: 60s}
+              - {name: after, execute: query-status}
+            always:
+              - {name: last look, execute: query-status}
+            """, in: folder)
+        let (waiting, continuation) = AsyncStream<Void>.makeStream()
+        let runner = PlaybookRunner(
+            playbook: playbook, options: quietOptions(folder),
+            observers: [StepStartTrigger(name: "wait for a shutdown that never comes", continuation: continuation)])
+        let run = Task { await runner.run() }
+        for await _ in waiting { break }
+        runner.interrupt(signal: SIGINT)
+        let result = await run.value
+        #expect(result.exitStatus == .interrupted(signal: SIGINT))
+        #expect(result.exitStatus.code == 130)
+        #expect(result.report.outcome == .interrupted)
+        #expect(result.report.message == "interrupted by SIGINT")
+        #expect(result.report.jsonValue["exit_code"] == 130)
+        #expect(result.report.steps.map(\.status) == [.error, .skipped, .passed])
+        #expect(result.report.steps[0].message == "interrupted")
+        let pid = try #require(result.report.targets.first?.process?.pid)
+        #expect(kill(pid, 0) != 0)
+    }
+
+    @Test func aRunInterruptedBeforeItStartsRunsNoStep() async throws {
+        let folder = try TemporaryDirectory(prefix: "runner")
+        let playbook = try load("""
+            name: early
+            targets:
+              vm: {launch: [qemu-system-x86_64, -M, pc, -nodefaults, -display, none, -S]}
+            steps:
+              - {name: never, execute: query-status}
+            """, in: folder)
+        let runner = PlaybookRunner(playbook: playbook, options: quietOptions(folder))
+        runner.interrupt(signal: SIGTERM)
+        let result = await runner.run()
+        #expect(result.exitStatus == .interrupted(signal: SIGTERM))
+        #expect(result.exitStatus.code == 143)
+        #expect(result.report.message == "interrupted by SIGTERM")
+        #expect(result.report.steps.map(\.status) == [.skipped])
+    }
+}
+
+/// Says when the step named `name` starts.
+private struct StepStartTrigger: RunObserver {
+    let name: String
+    let continuation: AsyncStream<Void>.Continuation
+
+    func stepStarted(_ step: Step) {
+        if step.name == name { continuation.yield() }
     }
 }

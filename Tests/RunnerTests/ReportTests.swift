@@ -13,7 +13,7 @@ import Testing
         report.finished = report.started.addingTimeInterval(1)
         report.duration = .milliseconds(1000)
         report.outcome = .failed
-        report.exitCode = 1
+        report.exitStatus = .stepFailed
         report.message = "step 1 failed"
         var target = TargetReport(name: "vm", mode: .launch, address: "unix:/tmp/x/vm.qmp")
         target.qemu = .init(major: 7, minor: 2, micro: 22, package: "Debian")
@@ -116,20 +116,30 @@ import Testing
         let path = folder.file("run.jsonl")
         let writer = try JSONLinesWriter(path: path)
         let report = Self.sampleReport()
-        writer.stepStarted(index: 0, id: "plug", name: "plug", target: "vm", phase: .main)
-        writer.event(report.events[0])
+        let playbook = try PlaybookLoader.load(bytes: Array("""
+            name: plug
+            targets: {vm: {connect: unix:/x}}
+            steps: [{id: plug, execute: device_add}]
+            """.utf8), path: "p.yaml").get()
+        writer.stepStarted(playbook.steps[0])
+        writer.eventReceived(report.events[0])
         writer.stepFinished(report.steps[0])
-        writer.report(report)
-        writer.close()
+        writer.runFinished(report)
+        writer.stepFinished(report.steps[0])   // after the report: the file is closed, nothing more is written
         let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
         #expect(lines.count == 4)
+        let started = try JSONValue(parsing: String(lines[0]))
+        #expect(started["id"] == "plug" && started["target"] == "vm" && started["phase"] == "main" && started["index"] == 0)
         let types = try lines.map { try JSONValue(parsing: String($0))["type"]?.stringValue }
         #expect(types == ["step-started", "event", "step-finished", "report"])
     }
 
     @Test func durationsReadForPeople() {
-        #expect(ProgressPrinter.describe(.microseconds(812)) == "812µs")
-        #expect(ProgressPrinter.describe(.microseconds(12_345)) == "12.3ms")
-        #expect(ProgressPrinter.describe(.milliseconds(1520)) == "1.52s")
+        // One formatter: a measured 2s reads `2s`, as a timeout of 2s does, never `2.0s`.
+        #expect(describe(.microseconds(812)) == "812µs")
+        #expect(describe(.microseconds(12_345)) == "12ms")
+        #expect(describe(.milliseconds(1520)) == "1.52s")
+        #expect(describe(.milliseconds(2000)) == "2s")
+        #expect(describe(.seconds(2)) == DurationText.format(.seconds(2)))
     }
 }

@@ -57,12 +57,10 @@ struct RunnerBenchmark {
             // The runner: the same commands as playbook steps, report written.
             var options = RunOptions()
             options.reportPath = folder.file("report\(round).json")
-            options.verbosity = .quiet
-            options.handlesSignals = false
             let wholeStart = clock.now
             let result = await PlaybookRunner(playbook: playbook, options: options).run()
             let whole = clock.now - wholeStart
-            #expect(result.exitCode == 0)
+            #expect(result.exitStatus == .passed)
             let steps = result.report.steps
             let first = try #require(steps.first?.started)
             let last = try #require(steps.last)
@@ -83,10 +81,8 @@ struct RunnerBenchmark {
         for round in 0..<Self.rounds {
             var options = RunOptions()
             options.reportPath = folder.file("log\(round).json")
-            options.verbosity = .quiet
-            options.handlesSignals = false
             let result = await PlaybookRunner(playbook: logPlaybook, options: options).run()
-            #expect(result.exitCode == 0)
+            #expect(result.exitStatus == .passed)
             let first = try #require(result.report.steps.first?.started)
             let last = try #require(result.report.steps.last)
             let end = try #require(last.started).addingTimeInterval(Self.seconds(try #require(last.duration)))

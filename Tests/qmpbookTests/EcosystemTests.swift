@@ -74,10 +74,12 @@ import Testing
     static func garbagePeer() throws -> ScriptedPeer {
         try ScriptedPeer { connection in
             connection.send(ScriptedPeer.greeting)
-            try? connection.answerCapabilities()
+            try connection.answerCapabilities()
             connection.send("this is not QMP\r\n")
-            _ = try? connection.answer(#"{"status": "running", "running": true}"#)
-            _ = connection.readLine()
+            guard try connection.answer(#"{"status": "running", "running": true}"#)["execute"] == "query-status" else {
+                throw PeerFailure(message: "expected query-status")
+            }
+            try connection.expectEnd()
         }
     }
 
@@ -89,6 +91,7 @@ import Testing
         #expect(output.status == 0, "\(output.standardError)")
         #expect(output.standardError.contains("skipping a line from the QMP peer"), "\(output.standardError)")
         #expect(output.standardError.contains("warning"))
+        try await peer.finish()
     }
 
     @Test func theEnvironmentVariableSetsTheLevelAndTheEngineIsQuietWithout() async throws {
@@ -107,6 +110,9 @@ import Testing
         let error = try await runProgram(
             try Executables.qmpbook, ["exec", above.address.description, "query-status", "--log-level", "error"])
         #expect(!error.standardError.contains("skipping"))
+        try await peer.finish()
+        try await quietPeer.finish()
+        try await above.finish()
     }
 
     @Test func aBadLogLevelIsABadInvocation() async throws {

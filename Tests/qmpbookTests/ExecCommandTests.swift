@@ -74,24 +74,26 @@ struct ExecCommandTests {
         let peer = try ScriptedPeer { connection in
             connection.send(ScriptedPeer.greeting)
             try connection.answerCapabilities()
-            _ = connection.readLine()
-            _ = connection.readLine()
+            try connection.readCommand(named: "query-status")   // never answered
+            try connection.expectEnd()
         }
         defer { peer.stop() }
         let output = try await runProgram(try Executables.qmpbook, ["exec", peer.address.description, "query-status", "--timeout", "300ms"])
         #expect(output.status == 3)
         #expect(output.standardError.contains("no reply within"))
+        try await peer.finish()
     }
 
     @Test func garbageGreetingExitsThree() async throws {
         let peer = try ScriptedPeer { connection in
             connection.send("220 smtp.example.com ESMTP\r\n")
-            _ = connection.readLine()
+            try connection.expectEnd()
         }
         defer { peer.stop() }
         let output = try await runProgram(try Executables.qmpbook, ["exec", peer.address.description, "query-status"])
         #expect(output.status == 3)
         #expect(output.standardError.contains("greeting"))
         #expect(output.standardError.split(separator: "\n").count == 1)
+        try await peer.finish()
     }
 }

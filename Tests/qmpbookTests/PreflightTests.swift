@@ -43,7 +43,7 @@ struct PreflightCase: CustomTestStringConvertible, Sendable {
                 arguments: {driver: usb-tablet}
             """,
             line: 7, column: 5,
-            message: "execute: unknown command 'devce_add'; did you mean 'device_add'?"),
+            message: "execute: unknown command 'devce_add' (did you mean 'device_add'?)"),
         PreflightCase(
             label: "misspelled argument",
             step: """
@@ -51,7 +51,7 @@ struct PreflightCase: CustomTestStringConvertible, Sendable {
                 arguments: {command-line: info status, cpu-indx: 0}
             """,
             line: 8, column: 44,
-            message: "arguments.cpu-indx: unknown argument 'cpu-indx'; did you mean 'cpu-index'?"),
+            message: "arguments.cpu-indx: unknown argument 'cpu-indx' (did you mean 'cpu-index'?)"),
         PreflightCase(
             label: "missing required argument",
             step: """
@@ -81,7 +81,7 @@ struct PreflightCase: CustomTestStringConvertible, Sendable {
                     - {capability: auto-converj, state: true}
             """,
             line: 11, column: 12,
-            message: "arguments.capabilities[1].capability: invalid value 'auto-converj'; did you mean 'auto-converge'? "
+            message: "arguments.capabilities[1].capability: invalid value 'auto-converj' (did you mean 'auto-converge'?); "
                 + "valid values: xbzrle, rdma-pin-all, auto-converge, zero-blocks, compress, events, postcopy-ram, x-colo, … (13 more)"),
         PreflightCase(
             label: "blockdev-add file node without filename",
@@ -102,7 +102,7 @@ struct PreflightCase: CustomTestStringConvertible, Sendable {
                 timeout: 1s
             """,
             line: 7, column: 5,
-            message: "wait-event: unknown event 'DEVICE_DELETD'; did you mean 'DEVICE_DELETED'?"),
+            message: "wait-event: unknown event 'DEVICE_DELETD' (did you mean 'DEVICE_DELETED'?)"),
     ]
 }
 

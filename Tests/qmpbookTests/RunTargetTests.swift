@@ -113,8 +113,10 @@ import Testing
             connection.send("this is not JSON\r\n")
             connection.send("[1, 2\r\n")
             connection.sendEvent("RESUME")
-            try connection.answer(#"{"status": "running", "running": true}"#)
-            _ = connection.readLine()
+            guard try connection.answer(#"{"status": "running", "running": true}"#)["execute"] == "query-status" else {
+                throw PeerFailure(message: "expected query-status")
+            }
+            try connection.expectEnd()
         }
         defer { peer.stop() }
         let fixture = try RunFixture("""
@@ -129,12 +131,13 @@ import Testing
         #expect(outcome.status == 0, "\(outcome.standardError)")
         #expect(outcome.report["targets"]?[0]?["protocol_errors"] == 2)
         #expect(outcome.report["targets"]?[0]?["qemu"]?["package"] == "Debian 1:7.2+dfsg-7")
+        try await peer.finish()
     }
 
     @Test func aGarbageGreetingIsAnInfrastructureError() async throws {
         let peer = try ScriptedPeer { connection in
             connection.send("HELLO I AM NOT QEMU\r\n")
-            _ = connection.readLine()
+            try connection.expectEnd()
         }
         defer { peer.stop() }
         let fixture = try RunFixture("""
@@ -148,6 +151,7 @@ import Testing
         #expect(outcome.status == 3)
         #expect(outcome.report["outcome"] == "error")
         #expect(outcome.report["targets"]?[0]?["error"]?.stringValue?.contains("handshake") == true)
+        try await peer.finish()
     }
 
     @Test func aMonitorHeldByAnotherClientSaysSo() async throws {
@@ -174,11 +178,12 @@ import Testing
         let peer = try ScriptedPeer { connection in
             connection.send(ScriptedPeer.greeting)
             try connection.answerCapabilities()
-            _ = connection.readLine()  // the step's command
-            // No newline, ever: past the 64 MiB message cap the engine must give up.
+            try connection.readCommand(named: "query-status")   // the step's command
+            // No newline, ever: past the 64 MiB message cap the engine must give up
+            // (and hang up, so the last writes may fail).
             let chunk = [UInt8](repeating: UInt8(ascii: "x"), count: 1 << 20)
-            for _ in 0..<80 { connection.send(chunk) }
-            _ = connection.readLine()
+            for _ in 0..<80 where connection.sendIfOpen(chunk) {}
+            try connection.expectEnd()
         }
         defer { peer.stop() }
         let fixture = try RunFixture("""
@@ -197,13 +202,14 @@ import Testing
         let message = outcome.report["steps"]?[0]?["message"]?.stringValue ?? ""
         #expect(message.contains("longer than the maximum of 67108864 bytes"), "\(message)")
         #expect(outcome.standardError.split(separator: "\n").count == 1, "\(outcome.standardError)")
+        try await peer.finish()
     }
 
     @Test func aPeerClosingMidReplyLosesTheTargetWithItsReason() async throws {
         let peer = try ScriptedPeer { connection in
             connection.send(ScriptedPeer.greeting)
             try connection.answerCapabilities()
-            _ = connection.readLine()
+            try connection.readCommand(named: "query-status")
             connection.send(#"{"return": {"status": "runn"#)
             connection.close()
         }
@@ -222,6 +228,7 @@ import Testing
         let message = outcome.report["steps"]?[0]?["message"]?.stringValue ?? ""
         #expect(message.contains("target vm was lost during query-status"), "\(message)")
         #expect(message.contains("closed"), "\(message)")
+        try await peer.finish()
     }
 
     @Test func theReportOnStdoutMovesProgressToStderr() async throws {

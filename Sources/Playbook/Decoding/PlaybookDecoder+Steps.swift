@@ -88,4 +88,17 @@ extension PlaybookDecoder {
         return name
     }
 
+    /// `until` (a pattern to poll for) and `interval` (between polls; the
+    /// default's when only `until` is given), shared by the actions that poll.
+    func polling(_ step: Fields, hasExpect: Bool) -> (until: JSONValue?, interval: Duration?) {
+        let until = step["until"].map { checkedPattern($0, path: "until") }
+        let interval = step["interval"].flatMap { duration($0, what: "interval") } ?? (until != nil ? defaultInterval : nil)
+        if let node = step["interval"], until == nil {
+            error("interval only applies with until", at: node)
+        }
+        if until != nil, hasExpect, let node = step["until"] {
+            error("a step takes until or expect, not both", at: node)
+        }
+        return (until, interval)
+    }
 }

@@ -57,40 +57,24 @@ extension PlaybookDecoder {
             guard let launch = fields(node, of: "launch", allowed: Self.launchKeys, context: "in launch"),
                   let command = launch.required("command") else { return nil }
             commandNode = command
-            if let env = launch["env"], let pairs = mapping(env, what: "launch.env") {
-                for pair in pairs {
-                    if let value = scalarText(pair.value, what: "the value of environment variable '\(pair.key.scalarText ?? "")'") {
-                        environment[pair.key.scalarText ?? ""] = .string(value)
-                        checkTemplates(pair.value)
-                    }
-                }
-            }
+            if let env = launch["env"] { environment = self.environment(env, what: "launch.env") }
         }
-        guard case .sequence(let elements) = commandNode.content else {
-            error("launch must be a list (the QEMU command and its arguments) or a map with command and env, not a \(describe(commandNode))", at: commandNode)
-            return nil
-        }
-        guard !elements.isEmpty else {
-            error("launch needs at least the QEMU program", at: commandNode)
-            return nil
-        }
-        var command: [JSONValue] = []
+        guard let (command, elements) = arguments(
+            commandNode, what: "a launch argument",
+            notAList: "launch must be a list (the QEMU command and its arguments) or a map with command and env, not a \(describe(commandNode))",
+            empty: "launch needs at least the QEMU program") else { return nil }
         for element in elements {
-            guard let text = scalarText(element, what: "a launch argument") else { continue }
-            checkTemplates(element)
-            if text == "-daemonize" || text == "--daemonize" {
-                // QEMU would fork and its first process exit at once: qmpbook could
-                // neither tell a crash from success nor stop the VM it started.
-                error("launch: remove \(text): qmpbook owns the QEMU it launches and must see that process exit", at: element)
-            }
-            command.append(.string(text))
+            guard let text = element.scalarText, text == "-daemonize" || text == "--daemonize" else { continue }
+            // QEMU would fork and its first process exit at once: qmpbook could
+            // neither tell a crash from success nor stop the VM it started.
+            error("launch: remove \(text): qmpbook owns the QEMU it launches and must see that process exit", at: element)
         }
         return .launch(command: command, environment: environment)
     }
 
     func checkTargetExists(_ name: String, at node: YAMLNode) {
         guard !targetNames.contains(name) else { return }
-        let hint = EditDistance.closest(to: name, among: targetNames).map { " (did you mean '\($0)'?)" } ?? ""
+        let hint = NameSuggestion.hint(for: name, among: targetNames)
         error("undefined target '\(name)'\(hint); targets: \(targetNames.joined(separator: ", "))", at: node)
     }
 }

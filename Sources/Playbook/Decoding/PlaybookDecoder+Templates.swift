@@ -56,7 +56,7 @@ extension PlaybookDecoder {
             if Variables.builtinNames.contains(name) {
                 error(Variables.builtinProblem([name], environment: environment) ?? "'\(name)' is a built-in", at: node, offset: offset + at)
             } else if !defined.contains(name) {
-                let hint = EditDistance.closest(to: name, among: defined.subtracting(Variables.builtinNames)).map { " (did you mean '\($0)'?)" } ?? ""
+                let hint = NameSuggestion.hint(for: name, among: defined.subtracting(Variables.builtinNames))
                 error("undefined variable '\(name)' in \(reference)\(hint): define it in vars, with --var, or register it in an earlier step",
                       at: node, offset: offset + at)
             }

@@ -47,7 +47,7 @@ extension PlaybookDecoder {
     }
 
     func unknownKey(_ key: String, at node: YAMLNode, candidates: [String], context: String) {
-        let hint = EditDistance.closest(to: key, among: candidates).map { " (did you mean '\($0)'?)" } ?? ""
+        let hint = NameSuggestion.hint(for: key, among: candidates)
         error("unknown key '\(key)' \(context)\(hint)", at: node)
     }
 
@@ -157,5 +157,41 @@ extension PlaybookDecoder {
 
     func article(_ noun: String) -> String {
         noun.withArticle
+    }
+
+    /// A program and its arguments (`launch`, `command`): a non-empty list of
+    /// scalars, each kept as text that may hold `${…}`, with the nodes for positions.
+    func arguments(
+        _ node: YAMLNode, what: String, notAList: String, empty: String
+    ) -> (arguments: [JSONValue], nodes: [YAMLNode])? {
+        guard case .sequence(let elements) = node.content else {
+            error(notAList, at: node)
+            return nil
+        }
+        guard !elements.isEmpty else {
+            error(empty, at: node)
+            return nil
+        }
+        var arguments: [JSONValue] = []
+        for element in elements {
+            guard let text = scalarText(element, what: what) else { continue }
+            checkTemplates(element)
+            arguments.append(.string(text))
+        }
+        return (arguments, elements)
+    }
+
+    /// Additions to a process's environment (`launch.env`, `command.env`): a map of scalars that may hold `${…}`.
+    func environment(_ node: YAMLNode, what: String) -> [String: JSONValue] {
+        guard let pairs = mapping(node, what: what) else { return [:] }
+        var environment: [String: JSONValue] = [:]
+        for pair in pairs {
+            let name = pair.key.scalarText ?? ""
+            if let value = scalarText(pair.value, what: "the value of environment variable '\(name)'") {
+                environment[name] = .string(value)
+                checkTemplates(pair.value)
+            }
+        }
+        return environment
     }
 }

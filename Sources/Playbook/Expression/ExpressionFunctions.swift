@@ -37,7 +37,7 @@ enum ExpressionFunctions {
     static var names: [String] { all.map(\.name) }
 
     static func unknownMessage(_ name: String) -> String {
-        let hint = EditDistance.closest(to: name, among: names).map { " (did you mean '\($0)'?)" } ?? ""
+        let hint = NameSuggestion.hint(for: name, among: names)
         return "unknown function '\(name)'\(hint)"
     }
 

@@ -6,9 +6,20 @@
 /// one). A candidate is suggested only within a distance that grows with the
 /// name's length: 1 up to 3 characters, 2 up to 7, else 3. Ties go to the
 /// candidate whose length is nearer the name's, then to the earliest.
-enum NameSuggestion {
+package enum NameSuggestion {
+    /// ` (did you mean 'NAME'?)` for the candidate closest to `name`, or an
+    /// empty string: the one wording of every "did you mean" in qmpbook.
+    package static func hint<Candidates: Sequence<String>>(for name: String, among candidates: Candidates) -> String {
+        wording(closest(to: name, among: candidates))
+    }
+
+    /// ` (did you mean 'NAME'?)`, or an empty string when there is no candidate.
+    package static func wording(_ candidate: String?) -> String {
+        candidate.map { " (did you mean '\($0)'?)" } ?? ""
+    }
+
     /// The closest candidate within the allowed distance, or nil.
-    static func closest<Candidates: Sequence<String>>(to name: String, among candidates: Candidates) -> String? {
+    package static func closest<Candidates: Sequence<String>>(to name: String, among candidates: Candidates) -> String? {
         let target = normalized(name)
         let limit = target.count <= 3 ? 1 : target.count <= 7 ? 2 : 3
         var best: (name: String, score: (Int, Int))?

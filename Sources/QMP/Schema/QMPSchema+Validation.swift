@@ -68,7 +68,7 @@ extension QMPSchema {
     }
 
     static func didYouMean(_ suggestion: String?) -> String {
-        suggestion.map { "; did you mean '\($0)'?" } ?? ""
+        NameSuggestion.wording(suggestion)
     }
 }
 
@@ -106,8 +106,8 @@ struct SchemaValidator {
             guard !enumeration.members.contains(where: { $0.name == string }) else { return }
             let values = enumeration.values
             let suggestion = NameSuggestion.closest(to: string, among: values)
-            var message = "invalid value '\(string)'" + (suggestion == nil ? ";" : QMPSchema.didYouMean(suggestion))
-            message += " valid values: " + values.prefix(Self.listedValues).joined(separator: ", ")
+            var message = "invalid value '\(string)'" + QMPSchema.didYouMean(suggestion)
+            message += "; valid values: " + values.prefix(Self.listedValues).joined(separator: ", ")
             if values.count > Self.listedValues { message += ", … (\(values.count - Self.listedValues) more)" }
             report(.invalidEnumValue, at: path, message, suggestion: suggestion)
         case .array(let array):

@@ -3,7 +3,7 @@
 /// ```swift
 /// let schema = try QMPSchema(parsing: try await monitor.execute("query-qmp-schema"))
 /// for problem in schema.validate(command: "getfd", arguments: ["fdnam": "disk"]) {
-///     print(problem)   // arguments.fdnam: unknown argument 'fdnam'; did you mean 'fdname'?
+///     print(problem)   // arguments.fdnam: unknown argument 'fdnam' (did you mean 'fdname'?)
 /// }
 /// ```
 ///

@@ -5,8 +5,8 @@ import QMP
 extension PlaybookRunner {
     /// What ``preflightOnly()`` found.
     public struct PreflightResult: Sendable {
-        /// Every problem (printed as one `FILE:LINE:COLUMN: target NAME: PATH: MESSAGE` line each).
-        public var problems: [Diagnostic] = []
+        /// Every problem (the command line prints one `FILE:LINE:COLUMN: target NAME: PATH: MESSAGE` line each).
+        public var problems: [PreflightProblem] = []
         /// Every target as the report would give it: mode, address, QEMU version, the
         /// launched process, or `error` when the target could not be opened.
         public var targets: [TargetReport] = []
@@ -16,9 +16,10 @@ extension PlaybookRunner {
         public var checkedSteps = 0
         /// From every target open to the check done: the schema fetch (or cache read) and the checks.
         public var duration: Duration?
-        /// 0 (no problem), 2 (problems, or an invalid target definition), 3 (a target could
-        /// not be opened or its schema read), 130/143 (SIGINT/SIGTERM).
-        public var exitCode: Int32 = 0
+        /// ``ExitStatus/passed`` (no problem), ``ExitStatus/invalidInput`` (problems, or an invalid
+        /// target definition), ``ExitStatus/infrastructure`` (a target could not be opened or its
+        /// schema read), ``ExitStatus/interrupted(signal:)`` (``interrupt(signal:)``).
+        public var exitStatus: ExitStatus = .passed
         /// Why the check did not pass, in one line; nil when it did.
         public var message: String?
 
@@ -29,8 +30,8 @@ extension PlaybookRunner {
     ///
     /// ```swift
     /// let result = await PlaybookRunner(playbook: playbook, options: options).preflightOnly()
-    /// for problem in result.problems { print(problem) }   // book.yaml:9:13: target vm: arguments…
-    /// exit(result.exitCode)
+    /// for problem in result.problems { print(problem.diagnostic) }   // book.yaml:9:13: target vm: arguments…
+    /// exit(result.exitStatus.code)
     /// ```
     ///
     /// Targets are opened as ``run()`` opens them (`launch`, `connect`,
@@ -44,70 +45,47 @@ extension PlaybookRunner {
     /// report is written. Never throws: the result carries the exit code.
     public func preflightOnly() async -> PreflightResult {
         var result = PreflightResult()
-        result.targets = playbook.targets.map { target in
-            TargetReport(name: target.name, mode: options.targetOverrides[target.name] != nil
-                         ? .connect : target.kind)
-        }
-        let progress = ProgressPrinter(
-            verbosity: options.verbosity, color: options.color, standardError: usesStandardOutput)
-        let control = RunControl()
-        let watcher = options.handlesSignals ? SignalWatcher { control.signal($0) } : nil
-        defer { watcher?.cancel() }
-
-        var sessions: [String: TargetSession] = [:]
-        var strays: [LaunchedProcess] = []
-        var runDirectory: RunDirectory?
-        do throws(RunnerError) {
-            let folder = try RunDirectory()
-            runDirectory = folder
-            let variables = Variables(
-                vars: playbook.vars, overrides: options.variables, playbookDirectory: playbook.directory,
-                runDirectory: folder.path)
-            let opened = try await openTargets(
-                variables: variables, folder: folder, control: control, progress: progress, stream: nil)
-            (sessions, strays) = (opened.sessions, opened.strays)
-            opened.update(&result.targets)
-            if control.interruption == nil, !sessions.isEmpty {
+        var targets = initialTargetReports
+        var outcome: Preflight.Outcome?
+        var duration: Duration?
+        let control = self.control
+        let ending = await withOpenTargets(reports: &targets) { setup throws(RunnerError) in
+            if control.interruption == nil, !setup.sessions.isEmpty {
                 let started = ContinuousClock.now
-                if let outcome = try await preflightPhase(sessions, variables: variables, control: control) {
-                    result.problems = outcome.problems
-                    result.schemaFromCache = outcome.schemaFromCache
-                    result.checkedSteps = outcome.checkedSteps
-                    result.duration = ContinuousClock.now - started
-                }
+                outcome = try await preflight(setup.sessions, variables: setup.variables)
+                if outcome != nil { duration = ContinuousClock.now - started }
             }
-            if let broken = result.targets.first(where: { $0.error != nil }), control.interruption == nil {
+            let reports = playbook.targets.compactMap { target in
+                setup.opened.openings.first { $0.report.name == target.name }?.report
+            }
+            if let broken = reports.first(where: { $0.error != nil }), control.interruption == nil {
                 throw RunnerError(.infrastructure, "target \(broken.name): \(broken.error ?? "could not be opened")")
             }
-            if !result.problems.isEmpty {
-                let count = result.problems.count == 1 ? "a problem" : "\(result.problems.count) problems"
+            if let problems = outcome?.problems, !problems.isEmpty {
+                let count = problems.count == 1 ? "a problem" : "\(problems.count) problems"
                 throw RunnerError(.invalidInput, "the preflight found \(count)")
             }
-        } catch {
-            result.exitCode = error.kind == .invalidInput ? 2 : 3
+        }
+        result.targets = targets
+        if let outcome {
+            result.problems = outcome.problems
+            result.schemaFromCache = outcome.schemaFromCache
+            result.checkedSteps = outcome.checkedSteps
+            result.duration = duration
+        }
+        if let error = ending.error {
+            result.exitStatus = ExitStatus(error.kind)
             result.message = error.message
         }
-
-        let interrupted = control.interruption
-        let grace = interrupted == nil ? options.shutdownGrace : min(options.shutdownGrace, .seconds(2))
-        await Self.closeTargets(sessions: sessions, strays: strays, grace: grace, reports: &result.targets)
-        if let folder = runDirectory {
-            if options.keepRunDirectory {
-                progress.note("run directory kept: \(folder.path)", evenWhenQuiet: true)
-            } else {
-                folder.remove()
-            }
-        }
-        if let signal = interrupted {
-            result.exitCode = SignalWatcher.exitCode(of: signal)
-            result.message = "interrupted by \(SignalWatcher.name(of: signal))"
+        if let signal = ending.interruption {
+            (result.exitStatus, result.message) = Self.interruption(signal)
         }
         return result
     }
 
     /// Runs the preflight on the open targets; nil when a signal ended it.
-    func preflightPhase(
-        _ sessions: [String: TargetSession], variables: Variables, control: RunControl
+    func preflight(
+        _ sessions: [String: TargetSession], variables: Variables
     ) async throws(RunnerError) -> Preflight.Outcome? {
         let cache = SchemaCache.defaultDirectory().map { SchemaCache(directory: $0) }
         let playbook = self.playbook

@@ -20,13 +20,12 @@ extension PlaybookRunner {
     }
 
     /// Plans every target (templates resolved with `variables`) and opens them
-    /// all at once, as ``run()`` and ``preflightOnly()`` both do.
+    /// all at once, for ``withOpenTargets(reports:announcingStop:_:recover:)``.
     /// - Throws: ``RunnerError`` when a target's definition cannot be planned
     ///   (nothing is opened then); a target that fails to open is an opening
     ///   without a session, not an error.
     func openTargets(
-        variables: Variables, folder: RunDirectory, control: RunControl, progress: ProgressPrinter,
-        stream: JSONLinesWriter?
+        variables: Variables, folder: RunDirectory, control: RunControl
     ) async throws(RunnerError) -> OpenedTargets {
         var plans: [(TargetSpec, TargetSession.Plan)] = []
         for target in playbook.targets {
@@ -34,9 +33,9 @@ extension PlaybookRunner {
         }
         let frozenPlans = plans
         let redactedEvents = redactedEventKeys
+        let observer = self.observer
         let openings = await control.phase(.startup) {
-            await Self.open(
-                frozenPlans, options: self.options, progress: progress, stream: stream, redactedEvents: redactedEvents)
+            await Self.open(frozenPlans, options: self.options, observer: observer, redactedEvents: redactedEvents)
         }
         var opened = OpenedTargets(openings: openings ?? [])
         for opening in opened.openings {

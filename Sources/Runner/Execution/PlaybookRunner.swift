@@ -10,31 +10,45 @@ import QMP
 /// var options = RunOptions()
 /// options.reportPath = "usb.report.json"
 /// try PlaybookRunner.validate(playbook, options: options)   // exit 2 material
-/// let result = await PlaybookRunner(playbook: playbook, options: options).run()
-/// exit(result.exitCode)
+/// let runner = PlaybookRunner(playbook: playbook, options: options, observers: [ProgressPrinter()])
+/// let result = await runner.run()
+/// exit(result.exitStatus.code)
 /// ```
 ///
 /// ``run()`` never throws: every outcome (passed, failed, an unreachable or
-/// lost target, SIGINT/SIGTERM) ends with the `always` steps run, launched
-/// QEMUs stopped, the run directory removed, and the report, JUnit file and
-/// JSON lines written; the result carries the exit code of SPEC.md §4.
+/// lost target, ``interrupt(signal:)``) ends with the `always` steps run,
+/// launched QEMUs stopped, the run directory removed, and the report, JUnit
+/// file and HTML page written; the result carries the exit status of
+/// SPEC.md §4. What happens meanwhile goes to the observers
+/// (``RunObserver``): the runner itself prints nothing and installs no
+/// signal handlers. A runner runs once.
 public final class PlaybookRunner: Sendable {
     public let playbook: Playbook
     public let options: RunOptions
+    /// Every observer of the run, called in the order given.
+    public let observer: MultiplexRunObserver
+    /// The phase going on and the signals that arrived (``interrupt(signal:)``).
+    let control = RunControl()
+    /// `${run.id}` and `${run.started}` of this run.
+    let runID = Variables.newRunID()
+    let runStarted = Date()
 
     /// What a run produced.
     public struct Result: Sendable {
         public var report: RunReport
-        public var exitCode: Int32
+        /// The report's status, or ``ExitStatus/infrastructure`` when a passing run could not write an output.
+        public var exitStatus: ExitStatus
         /// Why an output file could not be written, if one could not.
         public var outputErrors: [String]
-        /// What the preflight found wrong (printed `FILE:LINE:COLUMN: …`; the run then stopped with exit 2).
-        public var preflightProblems: [Diagnostic] { report.preflightProblems }
+        /// What the preflight found wrong (the run then stopped with ``ExitStatus/invalidInput``).
+        public var preflightProblems: [PreflightProblem] { report.preflightProblems }
     }
 
-    public init(playbook: Playbook, options: RunOptions) {
+    /// - Parameter observers: what follows the run as it happens (progress, JSON lines…), in this order.
+    public init(playbook: Playbook, options: RunOptions, observers: [any RunObserver] = []) {
         self.playbook = playbook
         self.options = options
+        self.observer = MultiplexRunObserver(observers)
     }
 
     /// Checks the options against the playbook: `--target` names and `--start-at` ids must exist.
@@ -73,77 +87,54 @@ public final class PlaybookRunner: Sendable {
         return stem + ".report.json"
     }
 
-    /// Whether the report or the JSON lines go to stdout (then progress goes to stderr).
-    public var usesStandardOutput: Bool {
-        options.reportPath == ReportWriter.standardOutput || options.jsonlPath == ReportWriter.standardOutput
+    /// Stops the run as a signal would (SPEC.md §4): the first call cancels
+    /// the target startup, the preflight or the running main step (the rest
+    /// are skipped), then the `always` steps run; a second call also cuts the
+    /// `always` steps short. The run ends `interrupted` with exit status
+    /// 128 + `signal` and the message `interrupted by SIGNAME`.
+    ///
+    /// The runner installs no signal handlers: the command line calls this
+    /// from its own (SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2); other callers
+    /// call it when they want the run to stop. Safe from any thread, at any
+    /// time; before ``run()`` starts, the run stops before its first step.
+    public func interrupt(signal: Int32) {
+        control.signal(signal)
     }
 
     /// Runs the playbook; see the type's documentation.
     public func run() async -> Result {
-        let started = Date()
-        let runID = Variables.newRunID()
+        let started = runStarted
         let clockStart = ContinuousClock.now
         var report = RunReport(
             playbook: .init(path: playbook.path, name: playbook.name, sha256: playbook.sha256), started: started)
         report.steps = playbook.allSteps.map(RunSession.pending)
-        report.targets = playbook.targets.map { target in
-            TargetReport(name: target.name, mode: options.targetOverrides[target.name] != nil
-                         ? .connect : target.kind)
-        }
-        let progress = ProgressPrinter(
-            verbosity: options.verbosity, color: options.color, standardError: usesStandardOutput)
-        var outputErrors: [String] = []
-        var stream: JSONLinesWriter?
-        if let path = options.jsonlPath {
-            do {
-                stream = try JSONLinesWriter(path: path)
-            } catch {
-                outputErrors.append(error.message)
-            }
-        }
+        report.targets = initialTargetReports
 
-        let control = RunControl()
-        let watcher = options.handlesSignals ? SignalWatcher { control.signal($0) } : nil
-        // A closed stdout (`qmpbook run … | head`) must not kill the run before its report is written.
-        if options.handlesSignals { SignalWatcher.ignoreBrokenPipes() }
-        defer { watcher?.cancel() }
-
-        var failure: (outcome: RunReport.Outcome, exitCode: Int32, message: String)?
-        var sessions: [String: TargetSession] = [:]
-        var strays: [LaunchedProcess] = []
-        var runDirectory: RunDirectory?
-
-        // The run directory, the variables, and the targets.
-        do throws(RunnerError) {
-            let folder = try RunDirectory()
-            runDirectory = folder
-            let variables = Variables(
-                vars: playbook.vars, overrides: options.variables, playbookDirectory: playbook.directory,
-                runDirectory: folder.path, runID: runID, runStarted: started)
-            let opened = try await openTargets(
-                variables: variables, folder: folder, control: control, progress: progress, stream: stream)
-            (sessions, strays) = (opened.sessions, opened.strays)
-            opened.update(&report.targets)
-            if let broken = opened.openings.first(where: { $0.session == nil }), control.interruption == nil {
+        var failure: (outcome: RunReport.Outcome, status: ExitStatus, message: String)?
+        var steps = report.steps
+        var preflightDuration: Duration?
+        var preflightProblems: [PreflightProblem] = []
+        let control = self.control
+        let ending = await withOpenTargets(reports: &report.targets, announcingStop: true) { setup throws(RunnerError) in
+            if let broken = setup.opened.openings.first(where: { $0.session == nil }), control.interruption == nil {
                 throw RunnerError(.infrastructure, "target \(broken.report.name): \(broken.report.error ?? "could not be opened")")
             }
-
             if options.preflight, control.interruption == nil {
                 let preflightStart = ContinuousClock.now
-                let problems = try await preflight(sessions, variables: variables, control: control)
-                report.preflightDuration = ContinuousClock.now - preflightStart
+                let problems = try await preflight(setup.sessions, variables: setup.variables)?.problems ?? []
+                preflightDuration = ContinuousClock.now - preflightStart
                 if problems.isEmpty {
-                    progress.note("preflight passed in \(ProgressPrinter.describe(report.preflightDuration ?? .zero))")
+                    observer.note("preflight passed in \(describe(preflightDuration ?? .zero))")
                 } else {
-                    report.preflightProblems = problems
+                    preflightProblems = problems
                     let count = problems.count == 1 ? "a problem" : "\(problems.count) problems"
                     throw RunnerError(.invalidInput, "the preflight found \(count) in the playbook; nothing was run")
                 }
             }
 
             let session = RunSession(
-                playbook: playbook, options: options, targets: sessions, variables: variables, progress: progress,
-                stream: stream)
+                playbook: playbook, options: options, targets: setup.sessions, variables: setup.variables,
+                observer: observer)
             if control.interruption != nil {
                 for step in playbook.steps { await session.skip(step, because: "not run: the run was interrupted") }
             } else {
@@ -159,94 +150,57 @@ public final class PlaybookRunner: Sendable {
             if failure == nil, let first = always?.failure {
                 failure = Self.failure(first)
             }
-            report.steps = await session.steps
-        } catch {
-            failure = (.error, error.kind == .invalidInput ? 2 : 3, error.message)
+            steps = await session.steps
+        } recover: { error, setup in
+            failure = (.error, ExitStatus(error.kind), error.message)
             // Targets that are up still get their always steps.
-            do {
-                let session = RunSession(
-                    playbook: playbook, options: options, targets: sessions,
-                    variables: Variables(vars: playbook.vars, overrides: options.variables,
-                                         playbookDirectory: playbook.directory, runDirectory: runDirectory?.path,
-                                         runID: runID, runStarted: started),
-                    progress: progress, stream: stream)
-                for step in playbook.steps {
+            let session = RunSession(
+                playbook: playbook, options: options, targets: setup.sessions, variables: setup.variables,
+                observer: observer)
+            for step in playbook.steps {
+                await session.skip(step, because: "not run: \(error.message)")
+            }
+            if !setup.sessions.isEmpty, error.kind != .invalidInput {
+                _ = await control.phase(.always) { await session.runAlways(budget: self.options.alwaysBudget) }
+            } else {
+                for step in playbook.always {
                     await session.skip(step, because: "not run: \(error.message)")
                 }
-                if !sessions.isEmpty, error.kind != .invalidInput {
-                    _ = await control.phase(.always) { await session.runAlways(budget: self.options.alwaysBudget) }
-                } else {
-                    for step in playbook.always {
-                        await session.skip(step, because: "not run: \(error.message)")
-                    }
-                }
-                report.steps = await session.steps
             }
+            steps = await session.steps
         }
+        report.steps = steps
+        report.preflightDuration = preflightDuration
+        report.preflightProblems = preflightProblems
+        report.events = await Self.events(
+            of: ending.sessions, redactedSteps: Set(playbook.allSteps.filter(\.redact).map(\.index)))
 
-        // Stop what was launched, and collect the event logs.
-        let interrupted = control.interruption
-        let grace = interrupted == nil ? options.shutdownGrace : min(options.shutdownGrace, .seconds(2))
-        if !sessions.isEmpty { progress.note("stopping \(sessions.count) target\(sessions.count == 1 ? "" : "s")") }
-        await Self.closeTargets(sessions: sessions, strays: strays, grace: grace, reports: &report.targets)
-        HostCommand.killAllRunning()
-        report.events = await Self.events(of: sessions, redactedSteps: Set(playbook.allSteps.filter(\.redact).map(\.index)))
-
-        if let signal = interrupted {
+        if let signal = ending.interruption {
             report.outcome = .interrupted
-            report.exitCode = SignalWatcher.exitCode(of: signal)
-            report.message = "interrupted by \(SignalWatcher.name(of: signal))"
+            (report.exitStatus, report.message) = Self.interruption(signal)
         } else if let failure {
             report.outcome = failure.outcome
-            report.exitCode = failure.exitCode
+            report.exitStatus = failure.status
             report.message = failure.message
         }
         report.finished = Date()
         report.duration = ContinuousClock.now - clockStart
 
-        if let folder = runDirectory {
-            if options.keepRunDirectory {
-                progress.note("run directory kept: \(folder.path)", evenWhenQuiet: true)
-            } else {
-                folder.remove()
-            }
-        }
-        outputErrors += write(report, stream: stream)
-        progress.finished(report)
-        if !outputErrors.isEmpty, report.exitCode == 0 { report.exitCode = 3 }
-        return Result(
-            report: report, exitCode: report.exitCode, outputErrors: outputErrors)
-    }
-
-    /// Runs the preflight on the open targets (cancellable like startup).
-    private func preflight(
-        _ sessions: [String: TargetSession], variables: Variables, control: RunControl
-    ) async throws(RunnerError) -> [Diagnostic] {
-        let cache = SchemaCache.defaultDirectory().map { SchemaCache(directory: $0) }
-        let playbook = self.playbook
-        let outcome = await control.phase(.startup) { () async -> Swift.Result<[Diagnostic], RunnerError> in
-            // Raced so that a signal does not wait for a schema that is still arriving.
-            let checked = await race(timeout: nil) { () async -> Swift.Result<[Diagnostic], RunnerError> in
-                do throws(RunnerError) {
-                    return .success(try await Preflight.check(playbook, targets: sessions, variables: variables, cache: cache))
-                } catch {
-                    return .failure(error)
-                }
-            }
-            if case .finished(let result) = checked { return result }
-            return .success([])
-        }
-        return try outcome?.get() ?? []
+        let outputErrors = write(report)
+        observer.runFinished(report)
+        var result = Result(report: report, exitStatus: report.exitStatus, outputErrors: outputErrors)
+        if !outputErrors.isEmpty, result.exitStatus == .passed { result.exitStatus = .infrastructure }
+        return result
     }
 
     private static func failure(
         _ first: PhaseEnd.Failure
-    ) -> (outcome: RunReport.Outcome, exitCode: Int32, message: String) {
+    ) -> (outcome: RunReport.Outcome, status: ExitStatus, message: String) {
         let what = first.stepDescription
         switch first.status {
-        case .error: return (.error, 3, "\(what): \(first.message)")
-        case .timeout: return (.failed, 1, "\(what) timed out: \(first.message)")
-        default: return (.failed, 1, "\(what) failed: \(first.message)")
+        case .error: return (.error, .infrastructure, "\(what): \(first.message)")
+        case .timeout: return (.failed, .stepFailed, "\(what) timed out: \(first.message)")
+        default: return (.failed, .stepFailed, "\(what) failed: \(first.message)")
         }
     }
 
@@ -309,8 +263,8 @@ public final class PlaybookRunner: Sendable {
     /// an event in `redactedEvents` (`TARGET/NAME`, see ``redactedEventKeys``)
     /// is shown as `"<redacted>"`, since a redacted step may take it later.
     static func open(
-        _ plans: [(TargetSpec, TargetSession.Plan)], options: RunOptions, progress: ProgressPrinter,
-        stream: JSONLinesWriter?, redactedEvents: Set<String> = []
+        _ plans: [(TargetSpec, TargetSession.Plan)], options: RunOptions, observer: any RunObserver,
+        redactedEvents: Set<String> = []
     ) async -> [TargetSession.Opening] {
         await withTaskGroup(of: TargetSession.Opening.self) { group in
             for (spec, plan) in plans {
@@ -322,14 +276,13 @@ public final class PlaybookRunner: Sendable {
                         monitorOptions: options.monitorOptions
                     ) { target, event in
                         let redacted = redactedEvents.contains("\(target)/\(event.name)")
-                        stream?.event(EventReport(target: target, event: event, redacted: redacted))
-                        progress.reply("event \(redacted ? "\(event.name) <redacted>" : event.summary)", target: target)
+                        observer.eventReceived(EventReport(target: target, event: event, redacted: redacted))
                     }
                     opening.report.openedIn = ContinuousClock.now - started
                     if let session = opening.session {
                         let pid = opening.process.map { ", pid \($0.pid)" } ?? ""
-                        let time = ProgressPrinter.describe(opening.report.openedIn ?? .zero)
-                        progress.note("\(spec.name): QEMU \(session.greeting.version) (\(plan.mode.rawValue)\(pid)) in \(time)")
+                        let time = describe(opening.report.openedIn ?? .zero)
+                        observer.note("\(spec.name): QEMU \(session.greeting.version) (\(plan.mode.rawValue)\(pid)) in \(time)")
                     }
                     return opening
                 }
@@ -352,8 +305,8 @@ public final class PlaybookRunner: Sendable {
         return all.sorted { $0.event.received < $1.event.received }
     }
 
-    /// Writes the report, the JUnit file, the HTML page and the last JSON line; returns what failed.
-    private func write(_ report: RunReport, stream: JSONLinesWriter?) -> [String] {
+    /// Writes the report, the JUnit file and the HTML page; returns what failed.
+    private func write(_ report: RunReport) -> [String] {
         var errors: [String] = []
         let reportPath = options.reportPath ?? Self.defaultReportPath(for: playbook.path)
         do {
@@ -375,8 +328,6 @@ public final class PlaybookRunner: Sendable {
                 errors.append(error.message)
             }
         }
-        stream?.report(report)
-        stream?.close()
         return errors
     }
 }

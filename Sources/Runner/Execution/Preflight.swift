@@ -18,19 +18,11 @@ enum Preflight {
     /// What the preflight found.
     struct Outcome: Sendable {
         /// Every problem, at the place in the playbook it is about; empty when all steps pass.
-        var problems: [Diagnostic] = []
+        var problems: [PreflightProblem] = []
         /// For each checked target, whether its schema came from the cache (false: fetched).
         var schemaFromCache: [String: Bool] = [:]
         /// How many steps were checked against a schema.
         var checkedSteps = 0
-    }
-
-    /// Every problem (printed `FILE:LINE:COLUMN: target NAME: PATH: MESSAGE`); empty when all steps pass.
-    /// - Throws: ``RunnerError`` (infrastructure) when a schema cannot be fetched.
-    static func check(
-        _ playbook: Playbook, targets: [String: TargetSession], variables: Variables, cache: SchemaCache?
-    ) async throws(RunnerError) -> [Diagnostic] {
-        try await run(playbook, targets: targets, variables: variables, cache: cache).problems
     }
 
     /// Checks the steps of the targets in `targets` (steps of other targets are left out).
@@ -115,13 +107,15 @@ enum Preflight {
     }
 
     /// The problem with the source position of the deepest part of its path that the step has.
-    private static func describe(_ problem: SchemaProblem, in step: Step, target: String) -> Diagnostic {
+    private static func describe(_ problem: SchemaProblem, in step: Step, target: String) -> PreflightProblem {
         let key = problem.path.components.map { component -> String in
             switch component {
             case .member(let name): return name
             case .index(let index): return String(index)
             }
         }.joined(separator: ".")
-        return Diagnostic("target \(target): \(problem)", at: step.location(of: key))
+        return PreflightProblem(
+            location: step.location(of: key), target: target, path: problem.path, message: problem.message,
+            hint: problem.suggestion.map { "did you mean '\($0)'?" })
     }
 }

@@ -1,8 +1,8 @@
 import Synchronization
 
-/// Which phase of a run is going on, and the signals that arrived: the
-/// first SIGINT/SIGTERM cancels startup or the main steps; the `always`
-/// steps are cancelled only by a second one.
+/// Which phase of a run is going on, and the signals that arrived
+/// (``PlaybookRunner/interrupt(signal:)``): the first cancels startup or
+/// the main steps; the `always` steps are cancelled only by a second one.
 final class RunControl: Sendable {
     enum Phase: Sendable {
         case startup, main, always

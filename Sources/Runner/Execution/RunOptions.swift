@@ -1,15 +1,14 @@
 import QMP
 
 /// How `qmpbook run` runs a playbook: the flags of SPEC.md §4, and the
-/// timing defaults a playbook does not set.
+/// timing defaults a playbook does not set. What is shown while it runs
+/// (progress, `--jsonl`) is not an option but an observer (``RunObserver``).
 public struct RunOptions: Sendable {
     /// Where the report goes; `-` is stdout. Nil: `PLAYBOOK-STEM.report.json` in the current folder.
     public var reportPath: String?
     public var junitPath: String?
     /// Where the HTML page of the run goes (`--html`).
     public var htmlPath: String?
-    /// Where the JSON lines stream goes; `-` is stdout.
-    public var jsonlPath: String?
     /// `--var` values (already parsed as YAML scalars).
     public var variables: [String: JSONValue] = [:]
     /// `--target NAME=ADDR`: the named targets become `connect: ADDR`.
@@ -25,10 +24,6 @@ public struct RunOptions: Sendable {
     public var keepRunDirectory = false
     /// Check every step against each target's QMP schema before the first step (off: `--no-preflight`).
     public var preflight = true
-    public var verbosity: ProgressPrinter.Verbosity = .normal
-    public var color: ProgressPrinter.ColorChoice = .auto
-    /// Install SIGINT/SIGTERM handlers for the run (off in library use that handles signals itself).
-    public var handlesSignals = true
     /// The engine's options for every target's monitor: its logger (`--log-level`), its limits.
     public var monitorOptions = MonitorOptions()
 

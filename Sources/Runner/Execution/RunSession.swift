@@ -10,22 +10,20 @@ actor RunSession {
     let playbook: Playbook
     let options: RunOptions
     let targets: [String: TargetSession]
-    let progress: ProgressPrinter
-    let stream: JSONLinesWriter?
+    let observer: any RunObserver
     private(set) var variables: Variables
     private(set) var steps: [StepReport]
     private var sendTimes: [String: Date] = [:]
 
     init(
         playbook: Playbook, options: RunOptions, targets: [String: TargetSession], variables: Variables,
-        progress: ProgressPrinter, stream: JSONLinesWriter?
+        observer: any RunObserver
     ) {
         self.playbook = playbook
         self.options = options
         self.targets = targets
         self.variables = variables
-        self.progress = progress
-        self.stream = stream
+        self.observer = observer
         self.steps = playbook.allSteps.map(RunSession.pending)
     }
 
@@ -131,9 +129,7 @@ actor RunSession {
     private func run(_ step: Step, within limit: Limit?) async -> (StepReport, cut: Bool) {
         let started = Date()
         let clockStart = ContinuousClock.now
-        let phase: StepReport.Phase = step.phase == .always ? .always : .main
-        progress.stepStarted(name: step.name, target: step.target)
-        stream?.stepStarted(index: step.index, id: step.id, name: step.name, target: step.target, phase: phase)
+        observer.stepStarted(step)
         if let id = step.id { sendTimes[id] = started }
 
         let stepTimeout = step.timeout ?? options.defaultStepTimeout
@@ -175,8 +171,7 @@ actor RunSession {
         report.message = result.message
         if step.redact { report = report.redacted }
         steps[step.index] = report
-        progress.stepFinished(report)
-        stream?.stepFinished(report)
+        observer.stepFinished(report)
         return report
     }
 
@@ -192,15 +187,16 @@ actor RunSession {
         } else {
             target = nil
         }
-        let action: @Sendable () async -> StepResult
+        let action: any PreparedAction
         do throws(StepPreparationError) {
-            action = try prepare(step, target: target, budget: budget)
+            action = try step.action.prepared(in: ActionContext(
+                step: step, target: target, budget: budget, variables: variables,
+                playbookDirectory: playbook.directory, sendTimes: sendTimes, observer: observer))
         } catch {
             return StepResult(.failed, message: error.message)
         }
-        // A command at its deadline gets SIGTERM, 2s, SIGKILL: room to report how it ended.
-        let slack: Duration = if case .command = step.action { .seconds(4) } else { .seconds(2) }
-        let outcome = await race(timeout: budget + slack, action)
+        let slack = action.slack
+        let outcome = await race(timeout: budget + slack) { await action.run() }
         var result: StepResult
         switch outcome {
         case .finished(let finished):
@@ -214,123 +210,5 @@ actor RunSession {
             result.message = "\(limitName) passed during this step: " + (result.message ?? "timed out")
         }
         return result
-    }
-
-    private func resolve(_ value: JSONValue, _ what: String) throws(StepPreparationError) -> JSONValue {
-        do {
-            return try Template.resolve(value, with: variables)
-        } catch {
-            throw StepPreparationError(message: "\(what): \(error.message)")
-        }
-    }
-
-    private func pattern(_ value: JSONValue?, _ what: String) throws(StepPreparationError) -> Pattern? {
-        guard let value else { return nil }
-        let resolved = try resolve(value, what)
-        do {
-            return try Pattern(resolved)
-        } catch {
-            throw StepPreparationError(message: "\(what): \(error.message)")
-        }
-    }
-
-    private func text(_ value: JSONValue, _ what: String) throws(StepPreparationError) -> String {
-        let resolved = try resolve(value, what)
-        return resolved.stringValue ?? resolved.jsonText
-    }
-
-    /// A `command` step with its templates resolved; relative folders are the playbook's.
-    private func commandPlan(_ step: CommandStep, redact: Bool) throws(StepPreparationError) -> CommandPlan {
-        var argv: [String] = []
-        for (index, element) in step.argv.enumerated() {
-            argv.append(try text(element, "command argument \(index)"))
-        }
-        var command = HostCommand(argv)
-        for (name, value) in step.environment {
-            command.environment[name] = try text(value, "command.env.\(name)")
-        }
-        var directory = playbook.directory
-        if let value = step.directory {
-            let written = try text(value, "command.cwd")
-            directory = written.hasPrefix("/") ? written : playbook.directory + "/" + written
-        }
-        command.directory = directory
-        if let value = step.input { command.input = Array(try text(value, "command.stdin").utf8) }
-        let expect = try pattern(step.expect?.pattern, "expect") ?? Self.exitZero
-        return CommandPlan(
-            command: command, expect: expect, expectsSuccessOnly: step.expect == nil, until: try pattern(step.until, "until"),
-            interval: step.interval ?? .seconds(1), redact: redact)
-    }
-
-    /// A command passes without `expect` when it exits with status 0.
-    private static let exitZero = try! Pattern(["exit": 0])
-
-    /// Builds the step's action with every `${…}` resolved now (registered values included).
-    private func prepare(
-        _ step: Step, target: TargetSession?, budget: Duration
-    ) throws(StepPreparationError) -> @Sendable () async -> StepResult {
-        let progress = self.progress
-        switch step.action {
-        case .execute(let execute):
-            guard let target else { throw StepPreparationError(message: "the step has no target") }
-            var plan = ExecutePlan(
-                command: execute.command, interval: execute.interval ?? .seconds(1), redact: step.redact)
-            if let arguments = execute.arguments {
-                guard case .object(let object) = try resolve(.object(arguments), "arguments") else {
-                    throw StepPreparationError(message: "arguments must be a map")
-                }
-                plan.arguments = object
-            }
-            if let fd = execute.fd {
-                var path = try text(fd.path, "fd.path")
-                if !path.hasPrefix("/") { path = playbook.directory + "/" + path }
-                plan.fd = FileDescriptorPlan(path: path, mode: fd.mode, create: fd.create, permissions: fd.permissions)
-            }
-            switch execute.expect {
-            case .return(let value)?: plan.expectReturn = try pattern(value, "expect.return")
-            case .error(let value)?: plan.expectError = try pattern(value, "expect.error")
-            case nil: break
-            }
-            plan.until = try pattern(execute.until, "until")
-            let frozen = plan
-            return { await StepActions.execute(frozen, on: target, budget: budget, progress: progress) }
-        case .hmp(let value):
-            guard let target else { throw StepPreparationError(message: "the step has no target") }
-            let line = try text(value, "hmp")
-            var plan = ExecutePlan(command: "human-monitor-command", interval: .seconds(1), redact: step.redact)
-            plan.arguments = ["command-line": .string(line)]
-            let frozen = plan
-            return { await StepActions.execute(frozen, on: target, budget: budget, progress: progress) }
-        case .waitEvent(let wait):
-            guard let target else { throw StepPreparationError(message: "the step has no target") }
-            let match = try pattern(wait.match, "match")
-            let since = wait.since.flatMap { sendTimes[$0] }
-            let index = step.index
-            let redact = step.redact
-            return {
-                await StepActions.waitEvent(
-                    names: wait.events, match: match, since: since, on: target, step: index, budget: budget,
-                    redact: redact)
-            }
-        case .sleep(let duration):
-            return {
-                if duration > budget {
-                    try? await Task.sleep(for: budget)
-                    return StepResult(.timeout, message: "the sleep of \(describe(duration)) was cut short")
-                }
-                try? await Task.sleep(for: duration)
-                return StepResult(.passed)
-            }
-        case .command(let command):
-            let frozen = try commandPlan(command, redact: step.redact)
-            return { await frozen.run(budget: budget) }
-        case .log(let value):
-            let line = try text(value, "log")
-            return {
-                var result = StepResult(.passed)
-                result.response = .string(line)
-                return result
-            }
-        }
     }
 }

@@ -99,6 +99,21 @@ final class TargetSession: Sendable {
             return opening
         }
 
+        return await attach(
+            name: name, monitor: monitor, report: report, process: process, capabilities: capabilities,
+            deadline: deadline, exitNoticeWait: exitNoticeWait, onEvent: onEvent)
+    }
+
+    /// Makes a session of a monitor that is connected but not yet handshaken:
+    /// subscribes to its events (so the log records from the greeting on),
+    /// negotiates `capabilities` by `deadline`, and starts recording. Every
+    /// target kind ends here once it has a monitor.
+    static func attach(
+        name: String, monitor: any Monitor, report: TargetReport, process: LaunchedProcess? = nil,
+        capabilities: [String] = [], deadline: ContinuousClock.Instant, exitNoticeWait: Duration = .milliseconds(500),
+        onEvent: @escaping @Sendable (String, RecordedEvent) -> Void = { _, _ in }
+    ) async -> Opening {
+        var report = report
         let events = TargetEvents { event in onEvent(name, event) }
         // Subscribe before the handshake: events from the greeting on are recorded.
         let subscription = monitor.events()

@@ -41,14 +41,14 @@ public enum HTMLReport {
         var html = "<header>\n<h1>\(HTMLText.escape(report.playbook.name))"
             + "<span class=\"badge outcome outcome-\(report.outcome.rawValue)\" id=\"outcome\">\(report.outcome.rawValue)</span></h1>\n"
         html += "<p class=\"sub\">\(HTMLText.escape(report.playbook.path)) · started \(Timestamp.string(report.started))"
-            + " · exit \(report.exitCode) · qmpbook \(HTMLText.escape(report.toolVersion))</p>\n"
+            + " · exit \(report.exitStatus.code) · qmpbook \(HTMLText.escape(report.toolVersion))</p>\n"
         if let message = report.message {
             let failed = report.steps.first { !$0.status.isSuccess }
             let link = failed.map { " <a href=\"#step-\($0.index)\">(step \($0.index + 1))</a>" } ?? ""
             html += "<div class=\"why\" id=\"why\">\(HTMLText.escape(message))\(link)</div>\n"
         }
         for problem in report.preflightProblems {
-            html += "<div class=\"why\">\(HTMLText.escape(problem.description))</div>\n"
+            html += "<div class=\"why\">\(HTMLText.escape(problem.diagnostic.description))</div>\n"
         }
         let total = report.duration.map(Timestamp.milliseconds)
         let setup = (report.targets.compactMap { $0.openedIn.map(Timestamp.milliseconds) }.max() ?? 0)

@@ -4,21 +4,7 @@ import Foundation
 enum HTMLText {
     /// Escapes text for an element's content or a quoted attribute.
     static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default:
-                if scalar.value < 0x20, scalar != "\n", scalar != "\t" { continue }
-                out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
+        MarkupText.escape(text)
     }
 
     /// Milliseconds from the start of the run to `date` (0 for a date before it).
@@ -28,7 +14,7 @@ enum HTMLText {
 
     /// `812µs`, `12.3ms`, `1.52s`, as the progress lines write durations.
     static func milliseconds(_ value: Double) -> String {
-        ProgressPrinter.describe(.microseconds(Int64((value * 1000).rounded())))
+        describe(.microseconds(Int64((value * 1000).rounded())))
     }
 
     /// A number for an SVG attribute: at most two decimals.

@@ -107,11 +107,11 @@ struct JUnitCase {
         }
         if !report.preflightProblems.isEmpty {
             let message = report.message ?? "the preflight found problems"
-            let problems = report.preflightProblems.map(\.description).joined(separator: "\n")
+            let problems = report.preflightProblems.map(\.diagnostic.description).joined(separator: "\n")
             cases.append(JUnitCase(
                 name: "setup: preflight", classname: report.playbook.name + ".preflight", time: report.preflightDuration,
-                file: report.preflightProblems.first?.location?.file ?? report.playbook.path,
-                line: report.preflightProblems.first?.location?.line,
+                file: report.preflightProblems.first?.location.file ?? report.playbook.path,
+                line: report.preflightProblems.first?.location.line,
                 result: .error(type: "preflight", message: message, body: problems),
                 output: message + "\n" + problems))
         }

@@ -47,32 +47,11 @@ public enum JUnitWriter {
 
     /// Escapes text for an XML attribute; drops characters XML 1.0 cannot hold.
     static func escape(_ text: String) -> String {
-        escape(text, keepingLineBreaks: false)
+        MarkupText.escape(text, inAttribute: true)
     }
 
     /// Escapes text for an element's content: line breaks stay as they are.
     static func escapeContent(_ text: String) -> String {
-        escape(text, keepingLineBreaks: true)
-    }
-
-    private static func escape(_ text: String, keepingLineBreaks: Bool) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&apos;"
-            case "\n": out += keepingLineBreaks ? "\n" : "&#10;"
-            case "\t": out += keepingLineBreaks ? "\t" : "&#9;"
-            case "\r": out += "&#13;"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0xFFFE || scalar.value == 0xFFFF { continue }
-                out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
+        MarkupText.escape(text)
     }
 }

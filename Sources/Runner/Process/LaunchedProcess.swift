@@ -103,8 +103,10 @@ public final class LaunchedProcess: Sendable {
             state.exitHandlers = []
             return (exit, waiters, handlers)
         }
-        for waiter in waiters.values { waiter.resume(returning: exit) }
+        // Handlers first: once `waitForExit` returns, every exit handler has run
+        // (the monitor it closes is closed, with QEMU's exit as the reason).
         for handler in handlers { handler(exit) }
+        for waiter in waiters.values { waiter.resume(returning: exit) }
     }
 
     /// How the process ended, or nil while it runs.

@@ -38,7 +38,8 @@ public struct RunReport: Sendable {
     public var finished: Date?
     public var duration: Duration?
     public var outcome: Outcome
-    public var exitCode: Int32
+    /// The exit status of the run; `exit_code` in the JSON.
+    public var exitStatus: ExitStatus
     /// Why the run did not pass, in one sentence, or nil when it passed.
     public var message: String?
     public var targets: [TargetReport]
@@ -46,15 +47,15 @@ public struct RunReport: Sendable {
     public var events: [EventReport]
     /// How long the preflight took (reading the schemas and checking the steps); nil when it did not run.
     public var preflightDuration: Duration?
-    /// What the preflight found wrong, one diagnostic each (the run then stopped before its first step).
-    public var preflightProblems: [Diagnostic]
+    /// What the preflight found wrong (the run then stopped before its first step).
+    public var preflightProblems: [PreflightProblem]
 
     public init(playbook: PlaybookInfo, started: Date, toolVersion: String = "0.1.0") {
         self.toolVersion = toolVersion
         self.playbook = playbook
         self.started = started
         self.outcome = .passed
-        self.exitCode = 0
+        self.exitStatus = .passed
         self.targets = []
         self.steps = []
         self.events = []
@@ -76,7 +77,7 @@ public struct RunReport: Sendable {
             "finished": finished.map { .string(Timestamp.string($0)) } ?? .null,
             "duration_ms": duration.map { .double(Timestamp.milliseconds($0)) } ?? .null,
             "outcome": .string(outcome.rawValue),
-            "exit_code": .int(Int64(exitCode)),
+            "exit_code": .int(Int64(exitStatus.code)),
             "message": message.map(JSONValue.string) ?? .null,
             "targets": .array(targets.map(\.jsonValue)),
             "steps": .array(steps.map(\.jsonValue)),

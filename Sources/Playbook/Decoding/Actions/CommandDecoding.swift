@@ -20,15 +20,7 @@ extension PlaybookDecoder {
             guard let long = fields(argvNode, of: "command", allowed: Self.commandLongKeys, context: "in command"),
                   let argv = long.required("argv") else { return nil }
             argvNode = argv
-            if let env = long["env"], let pairs = mapping(env, what: "command.env") {
-                for pair in pairs {
-                    let name = pair.key.scalarText ?? ""
-                    if let value = scalarText(pair.value, what: "the value of environment variable '\(name)'") {
-                        environment[name] = .string(value)
-                        checkTemplates(pair.value)
-                    }
-                }
-            }
+            if let env = long["env"] { environment = self.environment(env, what: "command.env") }
             if let node = long["cwd"], let text = string(node, what: "command.cwd") {
                 checkTemplates(node)
                 directory = .string(text)
@@ -38,20 +30,10 @@ extension PlaybookDecoder {
                 input = .string(text)
             }
         }
-        guard case .sequence(let elements) = argvNode.content else {
-            error("command must be a list (the program and its arguments) or a map with argv, env, cwd and stdin, not \(article(describe(argvNode)))", at: argvNode)
-            return nil
-        }
-        guard !elements.isEmpty else {
-            error("command needs at least the program to run", at: argvNode)
-            return nil
-        }
-        var argv: [JSONValue] = []
-        for element in elements {
-            guard let text = scalarText(element, what: "a command argument") else { continue }
-            checkTemplates(element)
-            argv.append(.string(text))
-        }
+        guard let (argv, elements) = arguments(
+            argvNode, what: "a command argument",
+            notAList: "command must be a list (the program and its arguments) or a map with argv, env, cwd and stdin, not \(article(describe(argvNode)))",
+            empty: "command needs at least the program to run") else { return nil }
         if argv.first?.stringValue?.isEmpty == true { error("command needs a program name, not an empty string", at: elements[0]) }
 
         var expect: CommandExpectation?
@@ -65,17 +47,9 @@ extension PlaybookDecoder {
                 stderr: fields["stderr"].map { checkedPattern($0, path: "expect.stderr") },
                 json: fields["json"].map { checkedPattern($0, path: "expect.json") })
         }
-        let until = step["until"].map { checkedPattern($0, path: "until") }
-        let interval = step["interval"].flatMap { duration($0, what: "interval") } ?? (until != nil ? defaultInterval : nil)
-        if let node = step["interval"], until == nil {
-            error("interval only applies with until", at: node)
-        }
-        if until != nil, expect != nil, let node = step["until"] {
-            error("a step takes until or expect, not both", at: node)
-        }
+        let (until, interval) = polling(step, hasExpect: expect != nil)
         let register = step["register"].flatMap(registerName)
         return CommandStep(argv: argv, environment: environment, directory: directory, input: input, expect: expect,
                            until: until, interval: interval, register: register)
     }
-
 }

@@ -32,14 +32,7 @@ extension PlaybookDecoder {
                 error("expect needs return: PATTERN or error: PATTERN", at: node)
             }
         }
-        let until = step["until"].map { checkedPattern($0, path: "until") }
-        let interval = step["interval"].flatMap { duration($0, what: "interval") } ?? (until != nil ? defaultInterval : nil)
-        if let node = step["interval"], until == nil {
-            error("interval only applies with until", at: node)
-        }
-        if until != nil, expect != nil, let node = step["until"] {
-            error("a step takes until or expect, not both", at: node)
-        }
+        let (until, interval) = polling(step, hasExpect: expect != nil)
         let register = step["register"].flatMap(registerName)
         return ExecuteStep(command: command, arguments: arguments, fd: fd, expect: expect, until: until,
                            interval: interval, register: register)
@@ -56,7 +49,7 @@ extension PlaybookDecoder {
                 mode = value
             } else {
                 let names = FileDescriptorSpec.Mode.allCases.map(\.rawValue)
-                let hint = EditDistance.closest(to: text, among: names).map { " (did you mean '\($0)'?)" } ?? ""
+                let hint = NameSuggestion.hint(for: text, among: names)
                 error("fd.mode '\(text)' is not one of \(names.joined(separator: ", "))\(hint)", at: node)
             }
         }
@@ -79,5 +72,4 @@ extension PlaybookDecoder {
         guard !text.isEmpty, let value = UInt32(text, radix: 8), value <= 0o777 else { return nil }
         return value
     }
-
 }

@@ -24,7 +24,7 @@ extension PlaybookDecoder {
                 if allStepIDs.contains(id) {
                     error("since names step '\(id)', which comes after this one; it must name an earlier step", at: node)
                 } else {
-                    let hint = EditDistance.closest(to: id, among: allStepIDs).map { " (did you mean '\($0)'?)" } ?? ""
+                    let hint = NameSuggestion.hint(for: id, among: allStepIDs)
                     error("since names step '\(id)', but no step has that id\(hint)", at: node)
                 }
             }

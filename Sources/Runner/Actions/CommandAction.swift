@@ -2,9 +2,9 @@ import Foundation
 import Playbook
 import QMP
 
-/// A `command` step with every template resolved: what to run, and what its
-/// result must match.
-struct CommandPlan: Sendable {
+/// A `command` step (SPEC.md §7.1) with every template resolved: what to run,
+/// and what its result must match. It runs on the host and needs no target.
+struct CommandAction: StepActionRunner {
     var command: HostCommand
     /// What the result must match: the step's `expect`, or `{exit: 0}`.
     var expect: Pattern
@@ -13,14 +13,43 @@ struct CommandPlan: Sendable {
     var until: Pattern?
     var interval: Duration
     var redact: Bool
+    var budget: Duration
+
+    /// At its deadline a command gets SIGTERM, 2s, SIGKILL: room to report how it ended.
+    var slack: Duration { .seconds(4) }
+
+    /// A command passes without `expect` when it exits with status 0.
+    private static let exitZero = try! Pattern(["exit": 0])
+
+    /// Resolves argv, env, cwd (relative folders are the playbook's) and stdin.
+    init(_ definition: CommandStep, in context: ActionContext) throws(StepPreparationError) {
+        var argv: [String] = []
+        for (index, element) in definition.argv.enumerated() {
+            argv.append(try context.text(element, "command argument \(index)"))
+        }
+        var command = HostCommand(argv)
+        for (name, value) in definition.environment {
+            command.environment[name] = try context.text(value, "command.env.\(name)")
+        }
+        command.directory = context.playbookDirectory
+        if let value = definition.directory { command.directory = context.path(try context.text(value, "command.cwd")) }
+        if let value = definition.input { command.input = Array(try context.text(value, "command.stdin").utf8) }
+        self.command = command
+        expect = try context.pattern(definition.expect?.pattern, "expect") ?? Self.exitZero
+        expectsSuccessOnly = definition.expect == nil
+        until = try context.pattern(definition.until, "until")
+        interval = definition.interval ?? .seconds(1)
+        redact = context.step.redact
+        budget = context.budget
+    }
 
     /// `{"command": [argv…], "cwd": …}`, the step's `request` in the report.
     var request: JSONValue {
         ["command": .array(command.arguments.map(JSONValue.string)), "cwd": command.directory.map(JSONValue.string) ?? .null]
     }
 
-    /// Runs the program (again and again for `until`) within `budget`; never throws.
-    func run(budget: Duration) async -> StepResult {
+    /// Runs the program (again and again for `until`) within the budget; never throws.
+    func run() async -> StepResult {
         let deadline = ContinuousClock.now + budget
         var result = StepResult(.passed)
         result.request = request

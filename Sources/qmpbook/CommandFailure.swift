@@ -1,19 +1,9 @@
 import ArgumentParser
+import Runner
 
-/// qmpbook's exit codes (SPEC.md §4), in one place.
-enum ExitStatus: Int32 {
-    /// Every step passed, or was skipped or ignored.
-    case success = 0
-    /// A step failed: a QMP error, an unmet expectation, a timed-out wait, the deadline.
-    case stepFailed = 1
-    /// Bad invocation or invalid playbook: nothing was sent to any VM.
-    case invalidInput = 2
-    /// A target could not be launched, reached or handshaken, or was lost.
-    case infrastructure = 3
-    case interrupted = 130
-    case terminated = 143
-
-    var exitCode: ExitCode { ExitCode(rawValue) }
+extension ExitStatus {
+    /// The status as argument-parser's exit: the one place qmpbook's codes (SPEC.md §4) meet it.
+    var exitCode: ExitCode { ExitCode(code) }
 }
 
 /// A failure that ends a command: one line for people, and the exit status.

@@ -1,10 +1,11 @@
 import Foundation
+import Playbook
 import Synchronization
 import QMP
 
-/// Streams what happens during a run as JSON lines, each written (and
-/// flushed) as it happens: `step-started`, `step-finished`, `event`, and at
-/// the end `report` with the whole report.
+/// Streams what happens during a run as JSON lines, an observer: each line
+/// written (and flushed) as it happens: `step-started`, `step-finished`,
+/// `event`, and at the end `report` with the whole report (then the file is closed).
 ///
 /// ```json
 /// {"type":"step-started","time":"…","index":0,"id":null,"name":"plug","target":"vm","phase":"main"}
@@ -12,7 +13,7 @@ import QMP
 /// {"type":"step-finished","step":{…a step of the report…}}
 /// {"type":"report","report":{…}}
 /// ```
-public final class JSONLinesWriter: Sendable {
+public final class JSONLinesWriter: RunObserver {
     private let fd: Mutex<Int32>
     private let ownsDescriptor: Bool
 
@@ -35,11 +36,11 @@ public final class JSONLinesWriter: Sendable {
         close()
     }
 
-    public func stepStarted(index: Int, id: String?, name: String, target: String?, phase: StepReport.Phase) {
+    public func stepStarted(_ step: Step) {
         write([
-            "type": "step-started", "time": .string(Timestamp.string(Date())), "index": .int(Int64(index)),
-            "id": id.map(JSONValue.string) ?? .null, "name": .string(name),
-            "target": target.map(JSONValue.string) ?? .null, "phase": .string(phase.rawValue),
+            "type": "step-started", "time": .string(Timestamp.string(Date())), "index": .int(Int64(step.index)),
+            "id": step.id.map(JSONValue.string) ?? .null, "name": .string(step.name),
+            "target": step.target.map(JSONValue.string) ?? .null, "phase": .string(step.phase.rawValue),
         ])
     }
 
@@ -47,13 +48,14 @@ public final class JSONLinesWriter: Sendable {
         write(["type": "step-finished", "step": step.jsonValue])
     }
 
-    public func event(_ event: EventReport) {
+    public func eventReceived(_ event: EventReport) {
         write(["type": "event", "event": event.jsonValue])
     }
 
-    /// Writes the final line with the whole report.
-    public func report(_ report: RunReport) {
+    /// Writes the final line with the whole report, and closes the file.
+    public func runFinished(_ report: RunReport) {
         write(["type": "report", "report": report.jsonValue])
+        close()
     }
 
     /// Writes one line; output errors are ignored (the report is what must be written).

@@ -43,7 +43,7 @@ import QMP
         let schema = try SchemaFixture.load()
         let typo = schema.validate(command: "devce_add", arguments: ["driver": "usb-tablet"])
         #expect(typo == [SchemaProblem(kind: .unknownCommand, path: .execute,
-                                       message: "unknown command 'devce_add'; did you mean 'device_add'?",
+                                       message: "unknown command 'devce_add' (did you mean 'device_add'?)",
                                        suggestion: "device_add")])
         #expect(schema.validate(command: "blockdev_add", arguments: nil).first?.suggestion == "blockdev-add")
         #expect(schema.validate(command: "query-stauts", arguments: nil).first?.suggestion == "query-status")
@@ -58,7 +58,7 @@ import QMP
         #expect(problems.map(\.kind) == [.unknownMember, .missingMember])
         #expect(problems.map(\.path.description) == ["arguments.fdnam", "arguments.fdname"])
         #expect(problems.first?.suggestion == "fdname")
-        #expect(problems.first?.message == "unknown argument 'fdnam'; did you mean 'fdname'?")
+        #expect(problems.first?.message == "unknown argument 'fdnam' (did you mean 'fdname'?)")
         #expect(problems.last?.message == "missing required argument 'fdname'")
     }
 
@@ -103,7 +103,7 @@ import QMP
         #expect(problem.kind == .invalidEnumValue)
         #expect(problem.path.description == "arguments.capabilities[1].capability")
         #expect(problem.suggestion == "auto-converge")
-        #expect(problem.message.hasPrefix("invalid value 'auto-converj'; did you mean 'auto-converge'? valid values: xbzrle, "))
+        #expect(problem.message.hasPrefix("invalid value 'auto-converj' (did you mean 'auto-converge'?); valid values: xbzrle, "))
         #expect(problem.message.contains("more)"))
         let far = schema.validate(command: "blockdev-add", arguments: ["driver": "null-co", "node-name": "n", "discard": "never"])
         #expect(far.map(\.message) == ["invalid value 'never'; valid values: ignore, unmap"])
@@ -221,17 +221,8 @@ import QMP
         #expect(schema.validate(event: "DEVICE_DELETED") == [])
         #expect(schema.validate(event: "DEVICE_DELETD") == [SchemaProblem(
             kind: .unknownEvent, path: .waitEvent,
-            message: "unknown event 'DEVICE_DELETD'; did you mean 'DEVICE_DELETED'?", suggestion: "DEVICE_DELETED")])
+            message: "unknown event 'DEVICE_DELETD' (did you mean 'DEVICE_DELETED'?)", suggestion: "DEVICE_DELETED")])
         #expect(schema.validate(event: "device_deleted").first?.suggestion == "DEVICE_DELETED")
         #expect(schema.validate(event: "NOT_AN_EVENT_AT_ALL", at: ["wait-event", 1]).map(\.path.description) == ["wait-event[1]"])
-    }
-}
-
-@Suite struct SchemaPathTests {
-    @Test func rendersMembersWithDotsAndIndicesInBrackets() {
-        #expect(SchemaPath(["arguments", "capabilities", 0, "capability"]).description == "arguments.capabilities[0].capability")
-        #expect(SchemaPath.arguments.appending(member: "file").appending(member: "filename").description == "arguments.file.filename")
-        #expect(SchemaPath.waitEvent.appending(index: 2).description == "wait-event[2]")
-        #expect(SchemaPath().description == "")
     }
 }

@@ -1,18 +1,6 @@
 import Playbook
 import QMP
 
-/// An `execute` (or `hmp`) step with every template resolved.
-struct ExecutePlan: Sendable {
-    var command: String
-    var arguments: JSONObject?
-    var fd: FileDescriptorPlan?
-    var expectReturn: Pattern?
-    var expectError: Pattern?
-    var until: Pattern?
-    var interval: Duration
-    var redact: Bool
-}
-
 /// `fd:` with its path resolved against the playbook's folder.
 struct FileDescriptorPlan: Sendable {
     var path: String

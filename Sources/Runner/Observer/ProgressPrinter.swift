@@ -3,20 +3,25 @@ import Playbook
 import Synchronization
 import QMP
 
-/// The run's progress for people: a line per finished step (status, name,
-/// target, duration), with the reason under a failure.
+/// The run's progress for people, as an observer: a line per finished step
+/// (status, name, target, duration), with the reason under a failure, and a
+/// summary line at the end.
 ///
-/// On a terminal the step that is running shows as a live line that the
-/// finished line replaces; piped, only finished lines are written, plain.
-/// `quiet` keeps only failures and the final summary; `verbose` adds each
-/// request and reply.
-public final class ProgressPrinter: Sendable {
+/// ```swift
+/// let progress = ProgressPrinter(verbosity: .verbose, color: false, liveLine: false)
+/// let runner = PlaybookRunner(playbook: playbook, options: options, observers: [progress])
+/// ```
+///
+/// With `liveLine` (a terminal that understands `\r` and `ESC[K`) the step
+/// that is running shows as a line that the finished line replaces;
+/// otherwise only finished lines are written. `quiet` keeps only failures,
+/// notes asked for and the summary; `verbose` adds each request, reply and
+/// event. Whether to color and whether the output is a terminal is the
+/// caller's to decide (the command line looks at `--color`, `NO_COLOR`,
+/// `TERM` and the descriptor).
+public final class ProgressPrinter: RunObserver {
     public enum Verbosity: Sendable {
         case quiet, normal, verbose
-    }
-
-    public enum ColorChoice: String, Sendable, CaseIterable {
-        case auto, always, never
     }
 
     private struct State {
@@ -30,27 +35,20 @@ public final class ProgressPrinter: Sendable {
     private let state = Mutex(State())
 
     /// - Parameters:
-    ///   - standardError: write to stderr (when stdout carries the report or JSON lines).
-    public init(verbosity: Verbosity = .normal, color: ColorChoice = .auto, standardError: Bool = false) {
+    ///   - color: write ANSI colors.
+    ///   - liveLine: show the running step as a line replaced in place (not in quiet mode).
+    ///   - standardError: write to stderr (when stdout carries the report or JSON lines), not stdout.
+    public init(verbosity: Verbosity = .normal, color: Bool = false, liveLine: Bool = false, standardError: Bool = false) {
         fd = standardError ? 2 : 1
         self.verbosity = verbosity
-        let terminal = System.isTerminal(fd)
-        let environment = ProcessInfo.processInfo.environment
-        let dumb = environment["TERM"] == "dumb" || environment["TERM"] == nil
-        switch color {
-        case .always: self.color = true
-        case .never: self.color = false
-        case .auto: self.color = terminal && !dumb && environment["NO_COLOR"] == nil
-        }
-        live = terminal && !dumb && verbosity != .quiet
+        self.color = color
+        live = liveLine && verbosity != .quiet
     }
 
-    public var isVerbose: Bool { verbosity == .verbose }
-
-    /// Shows the step that starts now (terminal only).
-    public func stepStarted(name: String, target: String?) {
+    /// Shows the step that starts now (with `liveLine` only).
+    public func stepStarted(_ step: Step) {
         guard live else { return }
-        let text = "  " + paint("…", .dim) + "     " + name + (target.map { "  " + paint($0, .dim) } ?? "")
+        let text = "  " + paint("…", .dim) + "     " + step.name + (step.target.map { "  " + paint($0, .dim) } ?? "")
         emit { state in
             state.liveLineShown = true
             return "\r\u{1B}[K" + text
@@ -72,7 +70,7 @@ public final class ProgressPrinter: Sendable {
         }
         var line = "  \(label)  \(step.phase == .always ? "always: " : "")\(step.name)"
         if let target = step.target { line += "  " + paint(target, .dim) }
-        if let duration = step.duration { line += "  " + Self.describe(duration) }
+        if let duration = step.duration { line += "  " + describe(duration) }
         if let attempts = step.attempts, attempts > 1 { line += "  (\(attempts) attempts)" }
         if let message = step.message, step.status != .passed, step.status != .skipped || verbosity == .verbose {
             line += "\n         " + message
@@ -84,27 +82,36 @@ public final class ProgressPrinter: Sendable {
     }
 
     /// In verbose mode, the command sent to `target`.
-    public func request(_ text: String, target: String) {
+    public func requestSent(_ request: JSONValue, target: String) {
         guard verbosity == .verbose else { return }
-        writeLine("         " + paint("→ \(target) \(text)", .dim))
+        writeLine("         " + paint("→ \(target) \(request.jsonText)", .dim))
     }
 
-    /// In verbose mode, the reply or event received from `target`.
-    public func reply(_ text: String, target: String) {
+    /// In verbose mode, the reply received from `target`.
+    public func replyReceived(_ reply: JSONValue, target: String) {
         guard verbosity == .verbose else { return }
+        received(reply == StepReport.redacted ? "<redacted>" : reply.jsonText, from: target)
+    }
+
+    /// In verbose mode, the event received from `target`.
+    public func eventReceived(_ event: EventReport) {
+        guard verbosity == .verbose else { return }
+        received("event \(event.redacted ? "\(event.event.name) <redacted>" : event.event.summary)", from: event.target)
+    }
+
+    private func received(_ text: String, from target: String) {
         writeLine("         " + paint("← \(target) \(text)", .dim))
     }
 
-    /// A line about the run itself (targets ready, stopping…); not in quiet mode.
-    /// A side note (dim); `evenWhenQuiet` for what a user asked to be told,
-    /// such as the kept run directory's path.
-    public func note(_ text: String, evenWhenQuiet: Bool = false) {
+    /// A line about the run itself (targets ready, stopping…), dim; not in
+    /// quiet mode unless `evenWhenQuiet`.
+    public func note(_ text: String, evenWhenQuiet: Bool) {
         guard verbosity != .quiet || evenWhenQuiet else { return }
         writeLine(paint(text, .dim))
     }
 
     /// The last line: the outcome and the counts (the reason of a failure is the caller's to print).
-    public func finished(_ report: RunReport) {
+    public func runFinished(_ report: RunReport) {
         let summary = report.summary
         var counts = ["\(summary.passed) passed"]
         if summary.failed > 0 { counts.append("\(summary.failed) failed") }
@@ -120,16 +127,8 @@ public final class ProgressPrinter: Sendable {
         case .interrupted: outcome = paint("interrupted", .yellow)
         }
         var line = "\(report.playbook.name): \(outcome), \(summary.total) steps (\(counts.joined(separator: ", ")))"
-        if let duration = report.duration { line += " in \(Self.describe(duration))" }
+        if let duration = report.duration { line += " in \(describe(duration))" }
         writeLine(line)
-    }
-
-    /// `812µs`, `12.3ms`, `1.52s`.
-    static func describe(_ duration: Duration) -> String {
-        let milliseconds = Timestamp.milliseconds(duration)
-        if milliseconds < 1 { return "\(Int((milliseconds * 1000).rounded()))µs" }
-        if milliseconds < 1000 { return "\((milliseconds * 10).rounded() / 10)ms" }
-        return "\((milliseconds / 10).rounded() / 100)s"
     }
 
     private enum Paint: String {

@@ -1,0 +1,181 @@
+import Foundation
+import Playbook
+import QMP
+
+/// An `execute` step (and an `hmp` step, which is `human-monitor-command`):
+/// sends the command, with a file by SCM_RIGHTS when it has `fd`, polls it
+/// for `until`, and judges the reply against `expect`.
+struct ExecuteAction: StepActionRunner {
+    var command: String
+    var arguments: JSONObject?
+    var fd: FileDescriptorPlan?
+    var expectReturn: Pattern?
+    var expectError: Pattern?
+    var until: Pattern?
+    var interval: Duration
+    var redact: Bool
+    var target: TargetSession
+    var budget: Duration
+    var observer: any RunObserver
+
+    init(_ definition: ExecuteStep, in context: ActionContext) throws(StepPreparationError) {
+        target = try context.requireTarget()
+        command = definition.command
+        interval = definition.interval ?? .seconds(1)
+        redact = context.step.redact
+        budget = context.budget
+        observer = context.observer
+        if let written = definition.arguments {
+            guard case .object(let object) = try context.resolve(.object(written), "arguments") else {
+                throw StepPreparationError(message: "arguments must be a map")
+            }
+            arguments = object
+        }
+        if let spec = definition.fd {
+            let path = context.path(try context.text(spec.path, "fd.path"))
+            fd = FileDescriptorPlan(path: path, mode: spec.mode, create: spec.create, permissions: spec.permissions)
+        }
+        switch definition.expect {
+        case .return(let value)?: expectReturn = try context.pattern(value, "expect.return")
+        case .error(let value)?: expectError = try context.pattern(value, "expect.error")
+        case nil: break
+        }
+        until = try context.pattern(definition.until, "until")
+    }
+
+    /// An `hmp` step: `human-monitor-command` with the line as `command-line`.
+    init(hmp line: JSONValue, in context: ActionContext) throws(StepPreparationError) {
+        target = try context.requireTarget()
+        command = "human-monitor-command"
+        arguments = ["command-line": .string(try context.text(line, "hmp"))]
+        interval = .seconds(1)
+        redact = context.step.redact
+        budget = context.budget
+        observer = context.observer
+    }
+
+    func run() async -> StepResult {
+        let deadline = ContinuousClock.now + budget
+        var request: JSONObject = ["execute": .string(command)]
+        if let arguments { request["arguments"] = .object(arguments) }
+        if let fd { request["fd"] = fd.json }
+        var result = StepResult(.passed)
+        result.request = .object(request)
+        var attempts = 0
+        var reply: Reply
+        var lastMismatch: String?
+        while true {
+            attempts += 1
+            result.attempts = attempts
+            var file: OpenedFile?
+            if let fd {
+                switch fd.open() {
+                case .success(let opened):
+                    file = opened
+                case .failure(let error):
+                    result.status = .failed
+                    result.message = "cannot open \(fd.path) for fd: \(error)"
+                    return result
+                }
+            }
+            if result.sentAt == nil { result.sentAt = Date() }
+            var shown = request
+            if redact, shown["arguments"] != nil { shown["arguments"] = StepReport.redacted }
+            observer.requestSent(.object(shown), target: target.name)
+            let remaining = max(deadline - ContinuousClock.now, .milliseconds(1))
+            do {
+                reply = try await target.monitor.request(
+                    command, arguments: arguments, passing: file?.descriptor, timeout: remaining)
+                file?.close()
+            } catch {
+                file?.close()
+                if until != nil, error.code == .timeout {
+                    // The poll ran out of time while waiting for a reply.
+                    result.status = .timeout
+                    let detail = redact || lastMismatch == nil ? "" : "; the last reply: \(lastMismatch ?? "")"
+                    result.message = untilMessage(attempts: attempts)
+                        + "; the last attempt got no reply" + detail
+                    return result
+                }
+                return await failure(error, into: result)
+            }
+            observer.replyReceived(redact ? StepReport.redacted : reply.json, target: target.name)
+            guard let until = until else { break }
+            if case .success(let value) = reply {
+                lastMismatch = until.mismatch(in: value)
+                if lastMismatch == nil { break }
+            } else if case .failure(let error) = reply {
+                lastMismatch = "it failed with \(error.errorClass): \(error.description)"
+            }
+            if ContinuousClock.now + interval >= deadline {
+                result.status = .timeout
+                result.response = reply.json
+                result.registered = reply.json
+                let detail = redact ? "" : "; last time \(lastMismatch ?? "it did not match")"
+                result.message = untilMessage(attempts: attempts) + detail
+                return result
+            }
+            try? await Task.sleep(for: interval)
+            if Task.isCancelled { return result }
+        }
+        result.response = reply.json
+        result.registered = result.response
+        judge(reply, into: &result)
+        return result
+    }
+
+    private func untilMessage(attempts: Int) -> String {
+        "\(command) did not return a value matching until within \(describe(budget))"
+            + " (\(attempts) attempt\(attempts == 1 ? "" : "s"))"
+    }
+
+    /// Sets the status and message from the reply and the step's `expect`.
+    private func judge(_ reply: Reply, into result: inout StepResult) {
+        switch reply {
+        case .success(let value):
+            if let wanted = expectError {
+                result.status = .failed
+                result.message = redact
+                    ? "\(command) succeeded, but an error was expected"
+                    : "\(command) succeeded, but expect.error wanted an error matching \(wanted.source.jsonText)"
+            } else if let wanted = expectReturn, let mismatch = wanted.mismatch(in: value) {
+                result.status = .failed
+                result.message = redact
+                    ? "\(command) returned a value that does not match expect.return"
+                    : "\(command) returned \(StepText.shorten(value.jsonText)), which does not match expect.return: \(mismatch)"
+            }
+        case .failure(let error):
+            let errorValue: JSONValue = ["class": .string(error.errorClass), "desc": .string(error.description)]
+            if let wanted = expectError {
+                if let mismatch = wanted.mismatch(in: errorValue) {
+                    result.status = .failed
+                    result.message = "\(command) failed with \(error.errorClass): \(error.description),"
+                        + " which does not match expect.error: \(mismatch)"
+                }
+            } else {
+                result.status = .failed
+                result.message = "\(command) failed: \(error.errorClass): \(error.description)"
+            }
+        }
+    }
+
+    /// The result of a command that got no reply: a timeout, or a lost target.
+    private func failure(_ error: QMPError, into result: StepResult) async -> StepResult {
+        var result = result
+        switch error.code {
+        case .timeout:
+            result.status = .timeout
+            result.message = "\(command) got no reply from \(target.name) within \(describe(budget))"
+        case .connectionClosed, .peerExited, .malformed, .messageTooLarge:
+            result.status = .error
+            result.message = "target \(target.name) was lost during \(command): \(await target.lossReason())"
+        case .cancelled:
+            result.status = .error
+            result.message = "\(command) was cancelled"
+        default:
+            result.status = .failed
+            result.message = "\(command) could not be sent to \(target.name): \(error.message)"
+        }
+        return result
+    }
+}

@@ -1,0 +1,16 @@
+import Playbook
+
+extension StepAction {
+    /// The runner's action for this model action, prepared in `context`:
+    /// the one place an action of the model meets its runner type.
+    func prepared(in context: ActionContext) throws(StepPreparationError) -> any PreparedAction {
+        switch self {
+        case .execute(let definition): return try ExecuteAction(definition, in: context)
+        case .hmp(let line): return try ExecuteAction(hmp: line, in: context)
+        case .waitEvent(let definition): return try WaitEventAction(definition, in: context)
+        case .sleep(let duration): return try SleepAction(duration, in: context)
+        case .log(let text): return try LogAction(text, in: context)
+        case .command(let definition): return try CommandAction(definition, in: context)
+        }
+    }
+}

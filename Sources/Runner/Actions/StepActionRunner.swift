@@ -1,0 +1,30 @@
+import Foundation
+import Playbook
+import QMP
+
+/// A step's action, prepared: every `${…}` resolved, ready to run.
+///
+/// One type per action, one file each in this folder. ``StepAction/prepared(in:)``
+/// is the one place that maps the playbook model's actions to them.
+protocol PreparedAction: Sendable {
+    /// Runs the action within its budget. Failures are results; nothing throws.
+    func run() async -> StepResult
+
+    /// How long past the budget the runner waits for ``run()`` before it gives up
+    /// on it (an action that stops processes needs room to report how they ended).
+    var slack: Duration { get }
+}
+
+extension PreparedAction {
+    var slack: Duration { .seconds(2) }
+}
+
+/// An action built from its part of the playbook model and the run's state.
+protocol StepActionRunner: PreparedAction {
+    /// What the playbook model holds for this action (``ExecuteStep``, ``CommandStep``, …).
+    associatedtype Definition
+
+    /// Resolves the definition's templates with the run's variables as they are now.
+    /// - Throws: a ``StepPreparationError`` when the step cannot run as written.
+    init(_ definition: Definition, in context: ActionContext) throws(StepPreparationError)
+}

@@ -1,0 +1,51 @@
+import Foundation
+import Playbook
+import QMP
+
+/// A `wait-event` step: takes the first event of the target's log that has
+/// one of the names, matches `match`, arrived after `since`, and was not
+/// taken by an earlier wait.
+struct WaitEventAction: StepActionRunner {
+    var names: [String]
+    var match: Pattern?
+    /// Only events received after this time (the `since` step's send time).
+    var since: Date?
+    var target: TargetSession
+    /// The step's index: the log remembers which wait took an event.
+    var step: Int
+    var budget: Duration
+    var redact: Bool
+
+    init(_ definition: WaitEventStep, in context: ActionContext) throws(StepPreparationError) {
+        target = try context.requireTarget()
+        names = definition.events
+        match = try context.pattern(definition.match, "match")
+        since = definition.since.flatMap { context.sendTimes[$0] }
+        step = context.step.index
+        budget = context.budget
+        redact = context.step.redact
+    }
+
+    func run() async -> StepResult {
+        let match = self.match
+        let query = EventQuery(names: names, since: since) { event in
+            match?.matches(.object(event.data)) ?? true
+        }
+        let wanted = names.joined(separator: " or ")
+            + (match.map { redact ? " matching the (redacted) pattern" : " matching \($0.source.jsonText)" } ?? "")
+        switch await target.events.wait(for: query, by: step, timeout: budget) {
+        case .taken(let event):
+            var result = StepResult(.passed)
+            result.event = event.jsonValue
+            result.registered = event.jsonValue
+            return result
+        case .timedOut(let others):
+            return StepResult(.timeout, message: "no \(wanted) event arrived on \(target.name) within \(describe(budget))"
+                + StepText.meanwhile(others, redact: redact))
+        case .lost(let reason, _):
+            return StepResult(.error, message: "target \(target.name) was lost while waiting for \(wanted): \(reason)")
+        case .cancelled:
+            return StepResult(.error, message: "the wait for \(wanted) was cancelled")
+        }
+    }
+}

@@ -1,0 +1,92 @@
+import Playbook
+
+extension PlaybookRunner {
+    /// What a run's body works with once its targets are open.
+    struct Setup {
+        /// The run directory; nil only when it could not be created.
+        var folder: RunDirectory?
+        /// The playbook's variables with `--var` and the built-ins (`run.dir` once there is a folder).
+        var variables: Variables
+        /// The targets as they opened: sessions, strays, every opening.
+        var opened = OpenedTargets()
+
+        var sessions: [String: TargetSession] { opened.sessions }
+    }
+
+    /// How the lifecycle ended, after the teardown.
+    struct Ending {
+        /// What the setup or the body threw, if anything.
+        var error: RunnerError?
+        /// The first signal that arrived (``interrupt(signal:)``), if any.
+        var interruption: Int32?
+        /// The sessions that were open (closed by now; their event logs are still there).
+        var sessions: [String: TargetSession]
+    }
+
+    /// The one lifecycle of ``run()`` and ``preflightOnly()``: creates the
+    /// run directory, resolves the variables, opens every target (each
+    /// opening written into `reports`), runs `body`; when the setup or
+    /// `body` throws, `recover` runs with what is up. Then, whatever
+    /// happened: the targets are closed (a launched QEMU: `quit`, grace,
+    /// SIGTERM, SIGKILL; after a signal the waits are at most 2 s), host
+    /// commands still running are killed, what each target ended with is
+    /// written into `reports`, and the run directory is removed (or kept, with
+    /// a note, for `keepRunDirectory`).
+    func withOpenTargets(
+        reports: inout [TargetReport],
+        announcingStop: Bool = false,
+        _ body: (Setup) async throws(RunnerError) -> Void,
+        recover: (RunnerError, Setup) async -> Void = { _, _ in }
+    ) async -> Ending {
+        var setup = Setup(variables: variables(runDirectory: nil))
+        var failure: RunnerError?
+        do throws(RunnerError) {
+            let folder = try RunDirectory()
+            setup.folder = folder
+            setup.variables = variables(runDirectory: folder.path)
+            setup.opened = try await openTargets(variables: setup.variables, folder: folder, control: control)
+            setup.opened.update(&reports)
+            try await body(setup)
+        } catch {
+            failure = error
+            await recover(error, setup)
+        }
+
+        let sessions = setup.sessions
+        let interruption = control.interruption
+        let grace = interruption == nil ? options.shutdownGrace : min(options.shutdownGrace, .seconds(2))
+        if announcingStop, !sessions.isEmpty {
+            observer.note("stopping \(sessions.count) target\(sessions.count == 1 ? "" : "s")")
+        }
+        await Self.closeTargets(sessions: sessions, strays: setup.opened.strays, grace: grace, reports: &reports)
+        HostCommand.killAllRunning()
+        if let folder = setup.folder {
+            if options.keepRunDirectory {
+                observer.note("run directory kept: \(folder.path)", evenWhenQuiet: true)
+            } else {
+                folder.remove()
+            }
+        }
+        return Ending(error: failure, interruption: interruption, sessions: sessions)
+    }
+
+    /// The variables of the run: the playbook's, `--var`, and the built-ins.
+    func variables(runDirectory: String?) -> Variables {
+        Variables(
+            vars: playbook.vars, overrides: options.variables, playbookDirectory: playbook.directory,
+            runDirectory: runDirectory, runID: runID, runStarted: runStarted)
+    }
+
+    /// Every target's entry in the report before it opens: its name and mode.
+    var initialTargetReports: [TargetReport] {
+        playbook.targets.map { target in
+            TargetReport(name: target.name, mode: options.targetOverrides[target.name] != nil
+                         ? .connect : target.kind)
+        }
+    }
+
+    /// How an interruption is written: `interrupted by SIGINT`, exit 128 + N.
+    static func interruption(_ signal: Int32) -> (status: ExitStatus, message: String) {
+        (.interrupted(signal: signal), "interrupted by \(ExitStatus.name(ofSignal: signal))")
+    }
+}

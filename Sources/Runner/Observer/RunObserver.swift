@@ -1,0 +1,53 @@
+import Playbook
+import QMP
+
+/// What follows a run as it happens: the progress lines, the JSON lines
+/// stream, or a caller's own view. The runner calls only its observer; it
+/// never prints.
+///
+/// ```swift
+/// struct Failures: RunObserver {
+///     func stepFinished(_ step: StepReport) {
+///         if !step.status.isSuccess { print("\(step.name): \(step.message ?? "")") }
+///     }
+/// }
+/// let runner = PlaybookRunner(playbook: playbook, options: options,
+///                             observers: [ProgressPrinter(), Failures()])
+/// ```
+///
+/// Every requirement has a default that does nothing, so an observer
+/// implements only what it shows. Calls come from the runner's tasks, several
+/// at once while targets open (an event of one target while another still
+/// connects), one step at a time after that: an observer must be safe to
+/// call from any thread and should not block (a slow observer slows the run).
+/// Several observers are composed with ``MultiplexRunObserver``.
+public protocol RunObserver: Sendable {
+    /// A step starts now (main and `always` steps; not a step left out or not run).
+    func stepStarted(_ step: Step)
+    /// A step ended: its entry of the report, redacted when the step is (also for steps that did not run).
+    func stepFinished(_ step: StepReport)
+    /// An event arrived on a target, before any wait takes it (`redacted`: a redacted step waits for it).
+    func eventReceived(_ event: EventReport)
+    /// A QMP command was sent to `target`: `{"execute", "arguments"}`, arguments `"<redacted>"` when the step is.
+    func requestSent(_ request: JSONValue, target: String)
+    /// The reply to it: `{"return": …}` or `{"error": …}`, or ``StepReport/redacted`` when the step is redacted.
+    func replyReceived(_ reply: JSONValue, target: String)
+    /// A line about the run itself: a target is ready, the preflight passed, the targets stop.
+    /// `evenWhenQuiet` for what a user asked to be told, such as the kept run directory's path.
+    func note(_ text: String, evenWhenQuiet: Bool)
+    /// The run ended and its report (also on disk by now) is final; called once, last.
+    func runFinished(_ report: RunReport)
+}
+
+extension RunObserver {
+    public func stepStarted(_ step: Step) {}
+    public func stepFinished(_ step: StepReport) {}
+    public func eventReceived(_ event: EventReport) {}
+    public func requestSent(_ request: JSONValue, target: String) {}
+    public func replyReceived(_ reply: JSONValue, target: String) {}
+    public func note(_ text: String, evenWhenQuiet: Bool) {}
+    public func runFinished(_ report: RunReport) {}
+
+    /// A note that quiet output leaves out.
+    public func note(_ text: String) { note(text, evenWhenQuiet: false) }
+}

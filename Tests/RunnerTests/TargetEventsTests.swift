@@ -1,0 +1,93 @@
+import Foundation
+import Synchronization
+import QMP
+import Testing
+@testable import Runner
+
+@Suite(.timeLimit(.minutes(1))) struct TargetEventsTests {
+    @Test func waitIsSatisfiedByAnEventAlreadyReceived() async {
+        let events = TargetEvents()
+        await events.record(RecordedEvent(name: "STOP"))
+        let outcome = await events.wait(for: EventQuery(names: ["STOP"]), by: 0, timeout: .seconds(30))
+        guard case .taken(let event) = outcome else {
+            Issue.record("expected the event, got \(outcome)")
+            return
+        }
+        #expect(event.name == "STOP")
+    }
+
+    @Test func waitIsSatisfiedByAnEventArrivingLater() async {
+        let events = TargetEvents()
+        async let outcome = events.wait(for: EventQuery(names: ["RESUME"]), by: 1, timeout: .seconds(30))
+        // Unrelated events first, then the one the wait wants.
+        try? await Task.sleep(for: .milliseconds(20))
+        await events.record(RecordedEvent(name: "STOP"))
+        await events.record(RecordedEvent(name: "RESUME"))
+        guard case .taken(let event) = await outcome else {
+            Issue.record("expected the event")
+            return
+        }
+        #expect(event.name == "RESUME")
+        #expect(event.sequence == 1)
+        #expect(await events.events.map(\.takenBy) == [nil, 1])
+    }
+
+    @Test func aWaitThatExpiresListsTheOtherEvents() async {
+        let events = TargetEvents()
+        await events.record(RecordedEvent(name: "RESUME"))
+        let outcome = await events.wait(for: EventQuery(names: ["SHUTDOWN"]), by: 2, timeout: .milliseconds(50))
+        guard case .timedOut(let others) = outcome else {
+            Issue.record("expected a timeout, got \(outcome)")
+            return
+        }
+        #expect(others.map(\.name) == ["RESUME"])
+    }
+
+    @Test func aLostTargetEndsAPendingWait() async {
+        let events = TargetEvents()
+        async let outcome = events.wait(for: EventQuery(names: ["SHUTDOWN"]), by: 0, timeout: .seconds(30))
+        try? await Task.sleep(for: .milliseconds(20))
+        await events.close(reason: "QEMU exited with status 1")
+        guard case .lost(let reason, _) = await outcome else {
+            Issue.record("expected the wait to end with the loss")
+            return
+        }
+        #expect(reason == "QEMU exited with status 1")
+    }
+
+    @Test func anEventReceivedBeforeTheLossStillSatisfiesAWait() async {
+        let events = TargetEvents()
+        await events.record(RecordedEvent(name: "SHUTDOWN"))
+        await events.close(reason: "gone")
+        let outcome = await events.wait(for: EventQuery(names: ["SHUTDOWN"]), by: 0, timeout: .seconds(30))
+        guard case .taken = outcome else {
+            Issue.record("expected the event, got \(outcome)")
+            return
+        }
+    }
+
+    @Test func cancellingTheWaitingTaskEndsTheWait() async {
+        let events = TargetEvents()
+        let task = Task { await events.wait(for: EventQuery(names: ["NEVER"]), by: 0, timeout: .seconds(60)) }
+        try? await Task.sleep(for: .milliseconds(20))
+        task.cancel()
+        guard case .cancelled = await task.value else {
+            Issue.record("expected cancellation")
+            return
+        }
+    }
+
+    @Test func eachRecordedEventIsReportedToTheObserver() async {
+        let seen = Counter()
+        let events = TargetEvents { _ in seen.increment() }
+        await events.record(RecordedEvent(name: "A"))
+        await events.record(RecordedEvent(name: "B"))
+        #expect(seen.value == 2)
+    }
+}
+
+final class Counter: Sendable {
+    private let count = Mutex(0)
+    func increment() { count.withLock { $0 += 1 } }
+    var value: Int { count.withLock { $0 } }
+}
