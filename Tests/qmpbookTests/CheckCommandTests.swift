@@ -136,6 +136,8 @@ struct CheckCommandTests {
                  message: "'arguments' does not apply to a sleep step"),
         BadInput(label: "duplicate map key", text: header + "  - execute: x\n    execute: y\n", line: 6, column: 5,
                  message: "duplicate key 'execute' in this map"),
+        BadInput(label: "empty launch program", text: "name: t\ntargets:\n  vm: {launch: [\"\", -S]}\nsteps: [{log: x}]\n",
+                 line: 3, column: 17, message: "launch needs a program name, not an empty string"),
         BadInput(label: "second document", text: header + "  - log: x\n---\nname: u\n", line: 6, column: 1,
                  message: "a playbook is one YAML document"),
         BadInput(label: "tab indentation", text: "name: t\ntargets:\n\tvm: {connect: /s}\nsteps: [{log: x}]\n", line: 3, column: 1,
@@ -206,6 +208,21 @@ struct CheckCommandTests {
         #expect(lines[1].hasPrefix("\(first):7:12: "))
         #expect(lines[2].hasPrefix("\(second):5:13: "))
         #expect(lines[3] == "qmpbook: 3 problems in 2 of 3 playbooks")
+    }
+
+    @Test func aDuplicateKeyDoesNotHideTheProblemsAfterIt() async throws {
+        let folder = try CheckCommandRunner.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = try write(
+            Self.header + "  - execute: x\n    execute: y\n  - sleep: soon\n  - log: \"${nope}\"\n", named: "d.yaml", in: folder)
+        let outcome = try await CheckCommandRunner.run(["check", path])
+        #expect(outcome.status == 2)
+        let lines = outcome.standardError.split(separator: "\n").map(String.init)
+        #expect(lines.count == 4, "\(lines)")
+        #expect(lines.first == "\(path):6:5: duplicate key 'execute' in this map (the first one counts)")
+        #expect(lines.contains { $0.hasPrefix("\(path):7:12: sleep:") }, "\(lines)")
+        #expect(lines.contains { $0.hasPrefix("\(path):8:10: undefined variable 'nope'") }, "\(lines)")
+        #expect(lines.last == "qmpbook: 3 problems")
     }
 
     @Test func missingFileIsExitTwo() async throws {

@@ -45,7 +45,11 @@ final class PlaybookDecoder {
         let name = top.required("name").flatMap { text($0, what: "name") }
         let description = top["description"].flatMap { text($0, what: "description") }
         if let version = top["version"], version.jsonValue != .int(1) {
-            error("this qmpbook reads playbook format version 1, not \(version.scalarText ?? describe(version))", at: version)
+            if version.scalarText == "1" {
+                error("version must be the number 1, not the text \"1\": write version: 1 without quotes", at: version)
+            } else {
+                error("this qmpbook reads playbook format version 1, not \(version.scalarText ?? describe(version))", at: version)
+            }
         }
 
         var vars = JSONObject()
