@@ -221,7 +221,7 @@ struct CheckCommandTests {
         #expect(lines.count == 4, "\(lines)")
         #expect(lines.first == "\(path):6:5: duplicate key 'execute' in this map (the first one counts)")
         #expect(lines.contains { $0.hasPrefix("\(path):7:12: sleep:") }, "\(lines)")
-        #expect(lines.contains { $0.hasPrefix("\(path):8:10: undefined variable 'nope'") }, "\(lines)")
+        #expect(lines.contains { $0.hasPrefix("\(path):8:13: undefined variable 'nope'") }, "\(lines)")
         #expect(lines.last == "qmpbook: 3 problems")
     }
 
