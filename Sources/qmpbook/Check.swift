@@ -28,7 +28,7 @@ extension Qmpbook {
         @Flag(help: "Also launch or connect the targets and check every step against their QMP schemas.")
         var live = false
 
-        @Option(name: .customLong("target"), help: ArgumentHelp("With --live: connect target NAME to ADDR instead of its own definition.", valueName: "NAME=ADDR"))
+        @Option(name: .customLong("target"), help: ArgumentHelp("With --live: connect target NAME to ADDR (unix:PATH, tcp:HOST:PORT, or libvirt:URI#DOMAIN) instead of its own definition.", valueName: "NAME=ADDR"))
         var targets: [String] = []
 
         @Flag(name: .shortAndLong, help: "With --live: also print the targets as they open and the preflight's time.")

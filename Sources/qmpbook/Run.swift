@@ -36,7 +36,7 @@ extension Qmpbook {
         @Option(name: .customLong("var"), help: ArgumentHelp("Set a variable (VALUE is a YAML scalar).", valueName: "NAME=VALUE"))
         var variables: [String] = []
 
-        @Option(name: .customLong("target"), help: ArgumentHelp("Connect target NAME to ADDR instead of its own definition.", valueName: "NAME=ADDR"))
+        @Option(name: .customLong("target"), help: ArgumentHelp("Connect target NAME to ADDR (unix:PATH, tcp:HOST:PORT, or libvirt:URI#DOMAIN) instead of its own definition.", valueName: "NAME=ADDR"))
         var targets: [String] = []
 
         @Option(name: .customLong("tag"), help: ArgumentHelp("Run only the steps with this tag (repeatable).", valueName: "T"))
