@@ -57,7 +57,7 @@ extension PlaybookRunner {
         let interruption = control.interruption
         let grace = interruption == nil ? options.shutdownGrace : min(options.shutdownGrace, .seconds(2))
         if announcingStop, !sessions.isEmpty {
-            observer.note("stopping \(sessions.count) target\(sessions.count == 1 ? "" : "s")")
+            observer.note("stopping \(sessions.count.counted("target"))")
         }
         await Self.closeTargets(sessions: sessions, strays: setup.opened.strays, grace: grace, reports: &reports)
         HostCommand.killAllRunning()
@@ -75,7 +75,7 @@ extension PlaybookRunner {
     func variables(runDirectory: String?) -> Variables {
         Variables(
             vars: playbook.vars, overrides: options.variables, playbookDirectory: playbook.directory,
-            runDirectory: runDirectory)
+            runDirectory: runDirectory, runID: runID, runStarted: runStarted)
     }
 
     /// Every target's entry in the report before it opens: its name and mode.

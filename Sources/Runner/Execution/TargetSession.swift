@@ -21,6 +21,8 @@ final class TargetSession: Sendable {
     private let exitNoticeWait: Duration
     private let pump: Mutex<Task<Void, Never>?> = Mutex(nil)
     private let subscription: Mutex<EventSubscription?> = Mutex(nil)
+    /// Why the target was lost before the run closed it (QEMU exited, the connection closed), if it was.
+    private let lost: Mutex<String?> = Mutex(nil)
 
     private init(
         name: String, monitor: any Monitor, events: TargetEvents, process: LaunchedProcess?, greeting: Greeting,
@@ -245,6 +247,7 @@ final class TargetSession: Sendable {
         var report = base
         report.protocolErrors = monitor.protocolErrorCount
         report.eventsDropped = subscription.withLock { $0?.droppedCount ?? 0 } + (await events.dropped)
+        if let lost = lost.withLock({ $0 }) { report.error = "lost during the run: \(lost)" }
         if let process {
             report.process = TargetReport.Process(pid: process.pid, exit: process.exit, stderrTail: process.outputTail())
         }
@@ -255,6 +258,10 @@ final class TargetSession: Sendable {
     /// `grace`, SIGKILL); then the connection is closed and the event log is
     /// fully recorded.
     func close(grace: Duration) async {
+        if monitor.closeReason != nil {
+            let reason = await lossReason()
+            lost.withLock { $0 = reason }
+        }
         if let process {
             let monitor = self.monitor
             await process.stop(
