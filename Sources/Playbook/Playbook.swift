@@ -16,8 +16,10 @@ public struct Playbook: Sendable {
     /// SHA-256 of the file's bytes, lowercase hex.
     public var sha256: String
     public var vars: JSONObject
-    /// The deadline for the whole run.
+    /// The deadline for the whole run, from its start (opening the targets included) to the end of the main steps.
     public var timeout: Duration?
+    /// `always-timeout`: the most all `always` steps together may take (nil: the runner's default, 60s).
+    public var alwaysTimeout: Duration?
     public var targets: [TargetSpec]
     public var steps: [Step]
     public var always: [Step]
@@ -40,6 +42,8 @@ public struct TargetSpec: Sendable {
         case listen(String)
         /// Start QEMU with this argv (strings, may hold `${…}`) and these additions to the environment.
         case launch(command: [JSONValue], environment: [String: JSONValue])
+        /// A domain libvirt manages, reached through libvirt's QMP passthrough.
+        case libvirt(LibvirtTarget)
     }
 
     public var name: String
@@ -58,12 +62,13 @@ public struct TargetSpec: Sendable {
         self.location = location
     }
 
-    /// `launch`, `connect` or `listen`, as the report writes it.
+    /// `launch`, `connect`, `listen` or `libvirt`, as the report writes it.
     public var kind: TargetKind {
         switch mode {
         case .connect: return .connect
         case .listen: return .listen
         case .launch: return .launch
+        case .libvirt: return .libvirt
         }
     }
 }

@@ -29,7 +29,8 @@ public enum PlaybookSchema {
         "version": {"const": 1, "description": "The format version; only 1 exists."},
         "vars": {"type": ["object", "null"], "description": "Variables for ${NAME}; any YAML values.",
                  "propertyNames": {"pattern": "^[A-Za-z0-9_-]+$", "not": {"enum": ["env", "playbook", "run"]}}},
-        "timeout": {"$ref": "#/$defs/duration", "description": "Deadline for the whole run."},
+        "timeout": {"$ref": "#/$defs/duration", "description": "Deadline for the whole run, opening the targets included."},
+        "always-timeout": {"$ref": "#/$defs/duration", "description": "The most all always steps together may take; default 60s."},
         "defaults": {
           "type": ["object", "null"], "additionalProperties": false,
           "properties": {
@@ -54,7 +55,8 @@ public enum PlaybookSchema {
         "name": {"type": "string", "pattern": "^[A-Za-z0-9_-]+$"},
         "target": {
           "type": "object", "additionalProperties": false,
-          "oneOf": [{"required": ["connect"]}, {"required": ["listen"]}, {"required": ["launch"]}],
+          "oneOf": [{"required": ["connect"]}, {"required": ["listen"]}, {"required": ["launch"]},
+                    {"required": ["libvirt"], "not": {"required": ["capabilities"]}}],
           "properties": {
             "connect": {"type": "string", "description": "unix:PATH, tcp:HOST:PORT or a socket path."},
             "listen": {"type": "string", "description": "unix:PATH or tcp:HOST:PORT to listen on for QEMU."},
@@ -66,8 +68,26 @@ public enum PlaybookSchema {
                                 "env": {"type": "object", "additionalProperties": {"$ref": "#/$defs/scalar"}}}}
               ]
             },
+            "libvirt": {"$ref": "#/$defs/libvirt"},
             "capabilities": {"type": ["array", "null"], "items": {"type": "string"}},
             "timeout": {"$ref": "#/$defs/duration"}
+          }
+        },
+        "libvirt": {
+          "type": "object", "additionalProperties": false, "required": ["uri"],
+          "oneOf": [{"required": ["domain"]}, {"required": ["create"]}],
+          "description": "A domain libvirt manages; QMP passes through libvirt (Docs/libvirt.md).",
+          "properties": {
+            "uri": {"type": "string", "minLength": 1, "description": "A libvirt connection URI: qemu:///system, qemu+unix:///system?socket=PATH, qemu+tcp://HOST/system, qemu+ssh://…"},
+            "domain": {"type": ["string", "number"], "description": "The name or UUID of a running domain."},
+            "create": {
+              "type": "object", "additionalProperties": false, "required": ["xml"],
+              "description": "A transient domain created for this run and destroyed at its end.",
+              "properties": {
+                "xml": {"type": "string", "description": "The domain XML (text starting with '<') or a file holding it, relative to the playbook's folder."},
+                "paused": {"type": "boolean", "description": "Start the domain paused (default false)."}
+              }
+            }
           }
         },
         "argv": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/scalar"}},

@@ -1,4 +1,5 @@
 import Foundation
+import Libvirt
 import Synchronization
 import Playbook
 import QMP
@@ -40,6 +41,8 @@ final class TargetSession: Sendable {
         case connect(MonitorAddress)
         case listen(MonitorAddress)
         case launch(command: [String], environment: [String: String], socket: String, output: String)
+        /// A domain libvirt manages, found or created at `uri`.
+        case libvirt(uri: LibvirtURI, domain: LibvirtDomain)
     }
 
     /// The outcome of opening a target: a session, or why not; either way what the report says of it.
@@ -78,9 +81,12 @@ final class TargetSession: Sendable {
                 switch accepted {
                 case .finished(.success(let accepted)):
                     monitor = accepted
-                case .finished(.failure(let error)):
+                case .finished(.failure(let error)) where error.code == .timeout:
                     throw RunnerError(
                         .infrastructure, "no QEMU connected to \(address) within \(describe(timeout)): \(error.message)")
+                case .finished(.failure(let error)):
+                    // Failed at once (`Address already in use`): no waiting to speak of.
+                    throw RunnerError(.infrastructure, error.message)
                 case .timedOut, .cancelled:
                     throw RunnerError(.infrastructure, "interrupted while listening on \(address)")
                 }
@@ -90,6 +96,12 @@ final class TargetSession: Sendable {
                 process = launched
                 report.process = TargetReport.Process(pid: launched.pid)
                 monitor = try await dialRetrying(.unix(path: socket), until: deadline, process: launched, timeout: timeout, options: monitorOptions)
+            case .libvirt(let uri, let domain):
+                report = TargetReport(name: name, mode: .libvirt, address: plan.address)
+                let opened = try await openLibvirt(uri: uri, domain: domain, timeout: timeout, options: monitorOptions)
+                report.address = LibvirtAddress(uri: uri, domain: opened.domainName).description
+                report.libvirt = TargetReport.Libvirt(uri: uri.text, domain: opened.domainName, created: opened.createdDomain)
+                monitor = opened
             }
         } catch {
             let failedReport = TargetReport(name: name, mode: plan.mode, address: plan.address)
@@ -149,6 +161,10 @@ final class TargetSession: Sendable {
         session.startPump(subscription)
         if let process {
             process.onExit { exit in
+                // QEMU's last words — the reply to `quit`, SHUTDOWN — may still be in
+                // the socket: the reader gets them and then the end of the connection
+                // (QEMU's side closed with it) before the exit closes the monitor.
+                Self.drain(monitor, within: .milliseconds(500))
                 monitor.close(reason: .peerExited("QEMU \(exit)"))
             }
         }
@@ -158,6 +174,15 @@ final class TargetSession: Sendable {
         report.capabilities = greeting.capabilities
         report.enabled = greeting.enabled
         return Opening(session: session, report: report, process: process)
+    }
+
+    /// Waits, up to `limit`, for the monitor's reader to read to the end of
+    /// the connection on its own (on the thread that noticed QEMU's exit).
+    private static func drain(_ monitor: any Monitor, within limit: Duration) {
+        let end = ContinuousClock.now + limit
+        while monitor.closeReason == nil, ContinuousClock.now < end {
+            Thread.sleep(forTimeInterval: 0.002)
+        }
     }
 
     /// Dials until the socket answers or `deadline` passes; a launched QEMU that exits ends the attempt.
@@ -184,6 +209,20 @@ final class TargetSession: Sendable {
             throw RunnerError(.infrastructure, "QEMU \(exit) before its QMP socket answered" + outputSuffix(process))
         }
         throw RunnerError(.infrastructure, "could not connect to \(address) within \(describe(timeout)): \(lastError)")
+    }
+
+    /// Opens a libvirt domain's monitor (connection, lookup or creation) within `timeout`.
+    private static func openLibvirt(
+        uri: LibvirtURI, domain: LibvirtDomain, timeout: Duration, options: MonitorOptions
+    ) async throws(RunnerError) -> LibvirtMonitor {
+        do throws(QMPError) {
+            return try await LibvirtMonitor.open(uri: uri, domain: domain, timeout: timeout, options: options)
+        } catch {
+            switch error.code {
+            case .cancelled: throw RunnerError(.infrastructure, "interrupted while opening the libvirt target at \(uri)")
+            default: throw RunnerError(.infrastructure, error.message)
+            }
+        }
     }
 
     /// `; its last output: …` for messages, or nothing when QEMU printed nothing.
@@ -215,6 +254,7 @@ final class TargetSession: Sendable {
         if let process, let exit = await process.waitForExit(timeout: exitNoticeWait) {
             return "QEMU \(exit)" + Self.outputSuffix(process)
         }
+        if monitor is LibvirtMonitor { return monitor.closeReason?.message ?? "the libvirt target closed" }
         return "the QMP connection closed: \(monitor.closeReason?.message ?? "closed")"
     }
 
@@ -256,6 +296,7 @@ extension TargetSession.Plan {
         case .connect: return .connect
         case .listen: return .listen
         case .launch: return .launch
+        case .libvirt: return .libvirt
         }
     }
 
@@ -263,6 +304,8 @@ extension TargetSession.Plan {
         switch self {
         case .connect(let address), .listen(let address): return address.description
         case .launch(_, _, let socket, _): return "unix:\(socket)"
+        case .libvirt(let uri, .existing(let domain)): return LibvirtAddress(uri: uri, domain: domain).description
+        case .libvirt(let uri, .create): return LibvirtAddress.prefix + uri.text
         }
     }
 }
