@@ -52,6 +52,22 @@ def time_process(command, runs, environment=None):
     return statistics.median(samples) * 1e3
 
 
+def time_processes(commands, runs):
+    """Median wall times (ms) of the named (command, environment) pairs, run
+    in turns (the order rotating each run) so that load changes fall on all alike."""
+    env = {name: dict(os.environ, **(extra or {})) for name, (_, extra) in commands.items()}
+    samples = {name: [] for name in commands}
+    names = list(commands)
+    for run in range(runs):
+        shift = run % len(names)
+        for name in names[shift:] + names[:shift]:
+            start = time.perf_counter()
+            subprocess.run(commands[name][0], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           timeout=60, env=env[name])
+            samples[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) * 1e3 for name, values in samples.items()}
+
+
 def launch_qemu(folder):
     socket_path = os.path.join(folder, "qmp.sock")
     qemu = subprocess.Popen(["qemu-system-x86_64", "-M", "none", "-nodefaults", "-display", "none", "-S",
@@ -98,11 +114,14 @@ def main():
         exec_libvirt = time_process([QMPBOOK, "exec", f"libvirt:{options.uri}#{name}", "query-status"], options.exec_runs)
         qemu, socket_path = launch_qemu(folder)
         address = f"unix:{socket_path}"
-        exec_built = time_process([QMPBOOK, "exec", address, "query-status"], options.exec_runs)
-        exec_preloaded = time_process([QMPBOOK, "exec", address, "query-status"], options.exec_runs, {"LD_PRELOAD": PRELOAD})
-        exec_baseline = None
+        commands = {
+            "built": ([QMPBOOK, "exec", address, "query-status"], None),
+            "preloaded": ([QMPBOOK, "exec", address, "query-status"], {"LD_PRELOAD": PRELOAD}),
+        }
         if options.baseline_qmpbook:
-            exec_baseline = time_process([options.baseline_qmpbook, "exec", address, "query-status"], options.exec_runs)
+            commands["baseline"] = ([options.baseline_qmpbook, "exec", address, "query-status"], None)
+        times = time_processes(commands, options.exec_runs)
+        exec_built, exec_preloaded, exec_baseline = times["built"], times["preloaded"], times.get("baseline")
     finally:
         subprocess.run(["virsh", "-q", "-c", options.uri, "destroy", name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if qemu:
@@ -120,7 +139,7 @@ def main():
         print(f"| {client} | {median(client, 'ops_per_sec'):.0f} | {median(client, 'p50_us'):.1f} "
               f"| {median(client, 'p99_us'):.1f} | {median(client, 'mean_us'):.1f} |")
     print()
-    print(f"| `qmpbook exec … query-status`, whole process, median of {options.exec_runs} | ms |")
+    print(f"| `qmpbook exec … query-status`, whole process, median of {options.exec_runs} (socket lines run in turns) | ms |")
     print("|---|---:|")
     print(f"| on a socket, libvirt code in the binary, not loaded | {exec_built:.1f} |")
     print(f"| on a socket, libvirt preloaded (what linking it would cost) | {exec_preloaded:.1f} |")
