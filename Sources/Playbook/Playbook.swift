@@ -91,6 +91,8 @@ public struct Step: Sendable {
     /// The step's `timeout`, or the default's; nil when neither says.
     public var timeout: Duration?
     public var ignoreErrors: Bool
+    /// `when:` as written (`true`, `false` or `${…}`): the step runs only when it is true; nil runs always.
+    public var when: JSONValue? = nil
     public var tags: [String]
     public var redact: Bool
     public var action: StepAction
@@ -127,6 +129,12 @@ public enum StepAction: Sendable {
     case log(JSONValue)
     /// A program on the host.
     case command(CommandStep)
+    /// Variables to set, by name, each as written (may hold `${…}`).
+    case set([(name: String, value: JSONValue)])
+    /// A condition (`true`/`false` or `${…}`) that must hold, and the message when it does not.
+    case assert(condition: JSONValue, message: JSONValue?)
+    /// A step that always fails, with this text (may hold `${…}`).
+    case fail(JSONValue)
 
     public var kind: StepKind {
         switch self {
@@ -136,6 +144,9 @@ public enum StepAction: Sendable {
         case .hmp: return .hmp
         case .log: return .log
         case .command: return .command
+        case .set: return .set
+        case .assert: return .assert
+        case .fail: return .fail
         }
     }
 
@@ -145,7 +156,7 @@ public enum StepAction: Sendable {
         case .execute(let execute): return execute.register
         case .waitEvent(let wait): return wait.register
         case .command(let command): return command.register
-        case .sleep, .hmp, .log: return nil
+        case .sleep, .hmp, .log, .set, .assert, .fail: return nil
         }
     }
 
@@ -154,7 +165,7 @@ public enum StepAction: Sendable {
         switch self {
         case .execute(let execute): return execute.until == nil ? nil : execute.interval
         case .command(let command): return command.until == nil ? nil : command.interval
-        case .waitEvent, .sleep, .hmp, .log: return nil
+        case .waitEvent, .sleep, .hmp, .log, .set, .assert, .fail: return nil
         }
     }
 
@@ -166,6 +177,9 @@ public enum StepAction: Sendable {
         case .sleep(let duration): return "sleep \(DurationText.format(duration))"
         case .hmp(let command): return "hmp \(command.stringValue ?? "")"
         case .log: return "log"
+        case .set(let assignments): return "set " + assignments.map(\.name).joined(separator: ", ")
+        case .assert(let condition, _): return "assert \(condition.stringValue ?? condition.jsonText)"
+        case .fail: return "fail"
         case .command(let command):
             return command.argv.map { $0.stringValue ?? $0.jsonText }.joined(separator: " ")
         }

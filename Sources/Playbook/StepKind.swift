@@ -6,15 +6,22 @@ public enum StepKind: String, Sendable, CaseIterable {
     case execute
     case waitEvent = "wait-event"
     case sleep, hmp, log, command
+    case set, assert, fail
 
     /// Whether a step of this kind talks to a target (and so needs one).
     public var needsTarget: Bool {
         switch self {
         case .execute, .waitEvent, .hmp: return true
-        case .sleep, .log, .command: return false
+        case .sleep, .log, .command, .set, .assert, .fail: return false
         }
     }
 
-    /// Whether a step of this kind may name a `target` at all (a `command` runs on the host).
-    public var takesTarget: Bool { self != .command }
+    /// Whether a step of this kind may name a `target` at all (a `command`
+    /// runs on the host; `set`, `assert` and `fail` only compute).
+    public var takesTarget: Bool {
+        switch self {
+        case .command, .set, .assert, .fail: return false
+        case .execute, .waitEvent, .sleep, .hmp, .log: return true
+        }
+    }
 }
