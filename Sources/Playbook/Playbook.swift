@@ -49,13 +49,19 @@ public struct TargetSpec: Sendable {
     /// Bounds connecting or accepting, and the handshake. Nil: the runner's default (10s).
     public var timeout: Duration?
     public var location: SourceLocation
+    /// `autostart: false`: not opened before the first step, but by its first `start` step (SPEC.md §7.2).
+    public var autostart: Bool
 
-    public init(name: String, mode: Mode, capabilities: [String] = [], timeout: Duration? = nil, location: SourceLocation) {
+    public init(
+        name: String, mode: Mode, capabilities: [String] = [], timeout: Duration? = nil, location: SourceLocation,
+        autostart: Bool = true
+    ) {
         self.name = name
         self.mode = mode
         self.capabilities = capabilities
         self.timeout = timeout
         self.location = location
+        self.autostart = autostart
     }
 
     /// `launch`, `connect` or `listen`, as the report writes it.
@@ -122,6 +128,10 @@ public enum StepAction: Sendable {
     case log(JSONValue)
     /// A program on the host.
     case command(CommandStep)
+    /// Open a target now (SPEC.md §7.2).
+    case start(StartStep)
+    /// End a target's current instance.
+    case stop(StopStep)
 
     public var kind: StepKind {
         switch self {
@@ -131,6 +141,8 @@ public enum StepAction: Sendable {
         case .hmp: return .hmp
         case .log: return .log
         case .command: return .command
+        case .start: return .start
+        case .stop: return .stop
         }
     }
 
@@ -140,7 +152,7 @@ public enum StepAction: Sendable {
         case .execute(let execute): return execute.register
         case .waitEvent(let wait): return wait.register
         case .command(let command): return command.register
-        case .sleep, .hmp, .log: return nil
+        case .sleep, .hmp, .log, .start, .stop: return nil
         }
     }
 
@@ -154,6 +166,17 @@ public enum StepAction: Sendable {
         case .log: return "log"
         case .command(let command):
             return command.argv.map { $0.stringValue ?? $0.jsonText }.joined(separator: " ")
+        case .start(let start): return "start \(start.target)"
+        case .stop(let stop): return stop.how == .quit ? "stop \(stop.target)" : "stop \(stop.target) (\(stop.how.rawValue))"
+        }
+    }
+
+    /// The target a `start` or `stop` step names as its value; nil for the other actions.
+    public var addressedTarget: String? {
+        switch self {
+        case .start(let start): return start.target
+        case .stop(let stop): return stop.target
+        default: return nil
         }
     }
 }

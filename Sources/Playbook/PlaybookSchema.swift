@@ -66,7 +66,8 @@ public enum PlaybookSchema {
               ]
             },
             "capabilities": {"type": ["array", "null"], "items": {"type": "string"}},
-            "timeout": {"$ref": "#/$defs/duration"}
+            "timeout": {"$ref": "#/$defs/duration"},
+            "autostart": {"type": "boolean", "description": "false: not opened before the first step, but by its first start step."}
           }
         },
         "argv": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/scalar"}},
@@ -74,10 +75,11 @@ public enum PlaybookSchema {
         "step": {
           "type": "object", "additionalProperties": false,
           "oneOf": [{"required": ["execute"]}, {"required": ["wait-event"]}, {"required": ["sleep"]},
-                    {"required": ["hmp"]}, {"required": ["log"]}, {"required": ["command"]}],
+                    {"required": ["hmp"]}, {"required": ["log"]}, {"required": ["command"]},
+                    {"required": ["start"]}, {"required": ["stop"]}],
           "dependentRequired": {
             "arguments": ["execute"], "fd": ["execute"],
-            "interval": ["until"], "match": ["wait-event"], "since": ["wait-event"]
+            "interval": ["until"], "match": ["wait-event"], "since": ["wait-event"], "how": ["stop"]
           },
           "properties": {
             "name": {"$ref": "#/$defs/scalar"},
@@ -99,7 +101,7 @@ public enum PlaybookSchema {
               }
             },
             "expect": {
-              "description": "execute: return or error; command: any of exit, signal, stdout, stderr, json.",
+              "description": "execute: return or error; command: any of exit, signal, stdout, stderr, json; start and stop: any of exit, signal, stderr.",
               "oneOf": [
                 {"type": "object", "additionalProperties": false,
                  "oneOf": [{"required": ["return"]}, {"required": ["error"]}],
@@ -129,7 +131,11 @@ public enum PlaybookSchema {
             "since": {"$ref": "#/$defs/scalar"},
             "sleep": {"$ref": "#/$defs/duration"},
             "hmp": {"type": "string"},
-            "log": {"$ref": "#/$defs/scalar"}
+            "log": {"$ref": "#/$defs/scalar"},
+            "start": {"type": "string", "description": "Open this target now (launch, connect or listen): a restart after stop."},
+            "stop": {"type": "string", "description": "End this target's current instance."},
+            "how": {"enum": ["quit", "kill", "wait"],
+                    "description": "quit: quit, grace, SIGTERM, SIGKILL; kill: SIGKILL at once; wait: for QEMU to exit on its own."}
           }
         }
       }

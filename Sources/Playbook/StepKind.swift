@@ -6,15 +6,23 @@ public enum StepKind: String, Sendable, CaseIterable {
     case execute
     case waitEvent = "wait-event"
     case sleep, hmp, log, command
+    /// `start: TARGET` and `stop: TARGET` (SPEC.md §7.2): the target is the action's value.
+    case start, stop
 
     /// Whether a step of this kind talks to a target (and so needs one).
     public var needsTarget: Bool {
         switch self {
         case .execute, .waitEvent, .hmp: return true
-        case .sleep, .log, .command: return false
+        case .sleep, .log, .command, .start, .stop: return false
         }
     }
 
-    /// Whether a step of this kind may name a `target` at all (a `command` runs on the host).
-    public var takesTarget: Bool { self != .command }
+    /// Whether a step of this kind may name a `target` at all (a `command` runs on the host;
+    /// `start` and `stop` name theirs as their value).
+    public var takesTarget: Bool {
+        switch self {
+        case .command, .start, .stop: return false
+        default: return true
+        }
+    }
 }

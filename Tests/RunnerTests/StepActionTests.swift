@@ -24,8 +24,12 @@ import Testing
             name: "vm", monitor: monitor, report: TargetReport(name: "vm", mode: .connect),
             deadline: .now + .seconds(10))
         let target = try #require(opening.session)
+        let registry = TargetRegistry(targets: playbook.targets, reports: [], grace: .zero) { spec, _, _ in
+            TargetSession.Opening(session: nil, report: TargetReport(name: spec.name, mode: spec.kind))
+        }
+        await registry.adopt(plans: [:], openings: [opening], started: Date())
         let session = RunSession(
-            playbook: playbook, options: RunOptions(), targets: ["vm": target],
+            playbook: playbook, options: RunOptions(), registry: registry,
             variables: Variables(vars: playbook.vars), observer: MultiplexRunObserver([]))
         _ = await session.runMain(deadline: nil, deadlineText: "")
         await target.close(grace: .zero)

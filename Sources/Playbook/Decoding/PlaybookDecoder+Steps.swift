@@ -66,6 +66,8 @@ extension PlaybookDecoder {
         let explicitName = step["name"].flatMap { text($0, what: "name") }
 
         let action = entry.flatMap { $0.decode(self, step) }
+        // `start: TARGET` and `stop: TARGET` name their target as their value.
+        if let addressed = action?.addressedTarget { target = addressed }
         if let entry, entry.kind.needsTarget, target == nil, !targetNames.isEmpty {
             error("this step needs 'target': the playbook has \(targetNames.count) targets and no defaults.target", at: node)
         }

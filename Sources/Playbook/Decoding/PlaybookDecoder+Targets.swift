@@ -31,8 +31,11 @@ extension PlaybookDecoder {
         var capabilities: [String] = []
         if let node = target.unlessNull("capabilities") { capabilities = strings(node, what: "capabilities") }
         let timeout = target["timeout"].flatMap { duration($0, what: "timeout") }
+        let autostart = target["autostart"].flatMap { bool($0, what: "autostart") } ?? true
         guard let mode else { return nil }
-        return TargetSpec(name: name, mode: mode, capabilities: capabilities, timeout: timeout, location: location(key))
+        return TargetSpec(
+            name: name, mode: mode, capabilities: capabilities, timeout: timeout, location: location(key),
+            autostart: autostart)
     }
 
     func address(_ node: YAMLNode, what: String) -> String? {

@@ -9,7 +9,7 @@ final class PlaybookDecoder {
 
     static let topKeys = ["name", "description", "version", "vars", "timeout", "defaults", "targets", "steps", "always"]
     static let defaultsKeys = ["target", "timeout", "interval", "ignore-errors", "redact"]
-    static let targetKeys = ["connect", "listen", "launch", "capabilities", "timeout"]
+    static let targetKeys = ["connect", "listen", "launch", "capabilities", "timeout", "autostart"]
     static let launchKeys = ["command", "env"]
 
     /// What the steps may use: targets, defaults, names of variables.

@@ -11,6 +11,8 @@ extension StepAction {
         case .sleep(let duration): return try SleepAction(duration, in: context)
         case .log(let text): return try LogAction(text, in: context)
         case .command(let definition): return try CommandAction(definition, in: context)
+        case .start(let definition): return try StartAction(definition, in: context)
+        case .stop(let definition): return try StopAction(definition, in: context)
         }
     }
 }

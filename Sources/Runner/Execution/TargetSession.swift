@@ -20,6 +20,7 @@ final class TargetSession: Sendable {
     private let exitNoticeWait: Duration
     private let pump: Mutex<Task<Void, Never>?> = Mutex(nil)
     private let subscription: Mutex<EventSubscription?> = Mutex(nil)
+    private let quitStep: Mutex<String?> = Mutex(nil)
 
     private init(
         name: String, monitor: any Monitor, events: TargetEvents, process: LaunchedProcess?, greeting: Greeting,
@@ -46,6 +47,8 @@ final class TargetSession: Sendable {
         var report: TargetReport
         /// A QEMU that was started even though the target could not be opened (to be stopped).
         var process: LaunchedProcess?
+        /// When the opening began (set by the runner's opening).
+        var started: Date?
     }
 
     /// Reaches the target within `timeout` (connect retried until then; for a
@@ -214,6 +217,24 @@ final class TargetSession: Sendable {
             return "QEMU \(exit)" + Self.outputSuffix(process)
         }
         return "the QMP connection closed: \(monitor.closeReason?.message ?? "closed")"
+    }
+
+    /// The step that told this QEMU to `quit` (its ``Step/reference``), or nil.
+    /// From then on its exit is expected: the target is closed, not lost (SPEC.md §7.2).
+    var quitBy: String? { quitStep.withLock { $0 } }
+
+    /// Records that `step` told this QEMU to `quit` (the first such step counts).
+    func markQuit(by step: String) {
+        quitStep.withLock { $0 = $0 ?? step }
+    }
+
+    /// Waits up to `timeout` for the connection to end on its own (the peer
+    /// closed it, or its QEMU exited) and the event log to be complete.
+    func waitUntilDisconnected(timeout: Duration) async -> Bool {
+        let task = pump.withLock { $0 }
+        guard let task else { return true }
+        if case .finished = await race(timeout: timeout, { await task.value }) { return true }
+        return false
     }
 
     /// The report entry for this target now.
