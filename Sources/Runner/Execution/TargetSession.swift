@@ -149,8 +149,18 @@ final class TargetSession: Sendable {
             exitNoticeWait: exitNoticeWait)
         session.startPump(subscription)
         if let process {
-            process.onExit { exit in
-                monitor.close(reason: .peerExited("QEMU \(exit)"))
+            process.onExit { [weak session] exit in
+                guard session?.quitBy != nil else {
+                    monitor.close(reason: .peerExited("QEMU \(exit)"))
+                    return
+                }
+                // Told to quit: the reader still drains what QEMU sent before it
+                // went (the reply, SHUTDOWN) and then sees the end of the socket;
+                // closing here could drop those. The close is only a backstop.
+                Task {
+                    try? await Task.sleep(for: .seconds(1))
+                    monitor.close(reason: .peerExited("QEMU \(exit)"))
+                }
             }
         }
         report.qemu = TargetReport.QEMU(
