@@ -68,9 +68,16 @@ public struct Diagnostics: Error, Sendable, CustomStringConvertible {
     }
 }
 
+extension Int {
+    /// `1 step`, `3 steps`: a count with its noun (plural by `s`, or as given).
+    public func counted(_ singular: String, plural: String? = nil) -> String {
+        "\(self) " + (self == 1 ? singular : plural ?? singular + "s")
+    }
+}
+
 extension String {
     /// "an integer", "a string", "null": a type's name as a message says it.
-    var withArticle: String {
+    public var withArticle: String {
         if self == "null" { return self }
         return ("aeiou".contains(first ?? "x") ? "an " : "a ") + self
     }

@@ -156,6 +156,15 @@ public enum StepAction: Sendable {
         }
     }
 
+    /// The time between `until` attempts, for the actions that poll and have `until`.
+    public var pollInterval: Duration? {
+        switch self {
+        case .execute(let execute): return execute.until == nil ? nil : execute.interval
+        case .command(let command): return command.until == nil ? nil : command.interval
+        case .waitEvent, .sleep, .hmp, .log, .start, .stop: return nil
+        }
+    }
+
     /// The step's name when it has no `name`: its command, program or event.
     public var defaultName: String {
         switch self {

@@ -38,19 +38,22 @@ public enum PlaybookLoader {
             return .failure(Diagnostics([Diagnostic("\(path): the file is larger than \(YAMLLimits.maximumFileSize >> 20) MiB, the most a playbook may be", at: nil)]))
         }
         let root: YAMLNode?
+        var readingProblems: [Diagnostic] = []
         do {
-            root = try YAMLParser(bytes: bytes, file: path).parseDocument()
+            let parser = YAMLParser(bytes: bytes, file: path)
+            root = try parser.parseDocument()
+            readingProblems = parser.problems
         } catch {
             return .failure(Diagnostics([error]))
         }
         guard let root else {
             return .failure(Diagnostics([Diagnostic("the file holds no YAML document; a playbook needs at least name, targets and steps", at: SourceLocation(file: path, line: 1, column: 1))]))
         }
-        let decoder = PlaybookDecoder(file: path, overrides: overrides, environment: environment)
+        let decoder = PlaybookDecoder(file: path, overrides: overrides, environment: environment, source: bytes)
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().standardizedFileURL.path
         let decoded = decoder.decode(root, directory: directory, sha256: SHA256.hexDigest(bytes))
         let placed = Set(decoder.diagnostics.compactMap(\.location))
-        let problems = decoder.diagnostics + NonFiniteNumbers.diagnostics(in: root, file: path).filter { $0.location.map { !placed.contains($0) } ?? true }
+        let problems = readingProblems + decoder.diagnostics + NonFiniteNumbers.diagnostics(in: root, file: path).filter { $0.location.map { !placed.contains($0) } ?? true }
         guard let playbook = decoded, problems.isEmpty else {
             return .failure(Diagnostics(problems.sorted { ($0.location?.line ?? 0, $0.location?.column ?? 0) < ($1.location?.line ?? 0, $1.location?.column ?? 0) }))
         }

@@ -103,7 +103,7 @@ extension Qmpbook {
                 }
                 let what = playbooks.count == 1 ? playbooks[0] : "\(playbooks.count) playbooks"
                 let checked = live ? ", preflight passed" : ""
-                output.line("\(what): ok (\(steps) \(steps == 1 ? "step" : "steps"), \(targetCount) \(targetCount == 1 ? "target" : "targets")\(checked))")
+                output.line("\(what): ok (\(steps.counted("step")), \(targetCount.counted("target"))\(checked))")
             }
         }
 
@@ -164,7 +164,7 @@ extension Qmpbook {
                     return text
                 }
                 let count = result.checkedSteps
-                var line = "\(playbook.path): preflight ok (\(count) \(count == 1 ? "step" : "steps") checked; \(described.joined(separator: "; ")))"
+                var line = "\(playbook.path): preflight ok (\(count.counted("step")) checked; \(described.joined(separator: "; ")))"
                 if verbose, let duration = result.duration {
                     line += " in \(Self.milliseconds(duration)) ms"
                 }

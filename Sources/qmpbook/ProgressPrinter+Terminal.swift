@@ -23,6 +23,8 @@ extension ProgressPrinter {
         case .never: color = false
         case .auto: color = capable && environment["NO_COLOR"] == nil
         }
-        self.init(verbosity: verbosity, color: color, liveLine: capable, standardError: standardError)
+        self.init(
+            verbosity: verbosity, color: color, liveLine: capable, standardError: standardError,
+            columns: capable ? System.terminalColumns(standardError ? 2 : 1) : nil)
     }
 }

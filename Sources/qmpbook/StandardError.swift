@@ -1,8 +1,11 @@
 import Foundation
+import Runner
 
 /// Writes to standard error (Glibc's `stderr` global is not usable from Swift 6).
 enum StandardError {
+    /// Writes `line` with its control characters shown as `\x1b`… (names and
+    /// QEMU's texts in messages must not drive the terminal).
     static func writeLine(_ line: String) {
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        FileHandle.standardError.write(Data((TerminalText.escape(line) + "\n").utf8))
     }
 }

@@ -89,10 +89,14 @@ struct YAMLParserTests {
         #expect(error.message.contains("nowhere"))
     }
 
-    @Test func refusesDuplicateKeysAtTheSecondKey() throws {
-        let error = try #require(failure("a: 1\nb:\n  c: 1\n  c: 2\n"))
-        #expect(error.location == SourceLocation(file: "t.yaml", line: 4, column: 3))
-        #expect(error.message == "duplicate key 'c' in this map")
+    @Test func reportsDuplicateKeysAtTheSecondKeyAndReadsOn() throws {
+        let parser = YAMLParser(bytes: Array("a: 1\nb:\n  c: 1\n  c: 2\nd: 3\n".utf8), file: "t.yaml")
+        let root = try #require(try parser.parseDocument())
+        #expect(parser.problems.count == 1)
+        #expect(parser.problems.first?.location == SourceLocation(file: "t.yaml", line: 4, column: 3))
+        #expect(parser.problems.first?.message == "duplicate key 'c' in this map (the first one counts)")
+        // The first value is kept, and what follows the duplicate is still read.
+        #expect(root.jsonValue == ["a": 1, "b": ["c": 1], "d": 3])
     }
 
     @Test func refusesASecondDocument() throws {

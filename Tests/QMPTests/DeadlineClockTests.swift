@@ -15,6 +15,10 @@ struct DeadlineClockTests {
         var instants: [ContinuousClock.Instant] { list.withLock { $0.map(\.at) } }
     }
 
+    @Test func productionDeadlinesRunOnTheSharedTimerByDefault() {
+        #expect(MonitorOptions().clock === DeadlineTimer.shared)
+    }
+
     /// The real timer, in real time (a few milliseconds): the one test of
     /// the production clock's own thread.
     @Test func deadlineTimerRunsActionsInDeadlineOrderAndNeverEarly() async {

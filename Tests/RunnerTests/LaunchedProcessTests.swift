@@ -108,7 +108,10 @@ import Testing
         let calls = Counter()
         process.onExit { _ in calls.increment() }
         _ = await process.waitForExit(timeout: .seconds(10))
-        process.onExit { _ in calls.increment() }
+        // The supervising thread resumes waiters before it calls handlers:
+        // waitForExit returning does not mean the first handler has run.
+        #expect(await eventually { calls.value == 1 })
+        process.onExit { _ in calls.increment() }   // after the exit: called at once, here
         #expect(calls.value == 2)
         #expect(process.send(signal: SIGTERM) == false)
     }

@@ -130,6 +130,9 @@ import Testing
         let process = try #require(report["targets"]?[0]?["process"])
         #expect(process["signal"] == "SIGKILL")
         #expect(process["stderr_tail"]?.stringValue?.contains("qemu is starting") == true)
+        // targets[].error says why the target was lost mid-run.
+        let lost = report["targets"]?[0]?["error"]?.stringValue ?? ""
+        #expect(lost.hasPrefix("lost during the run: QEMU was killed by SIGKILL"), "\(lost)")
         #expect(!processExists(qemu))
     }
 

@@ -81,7 +81,7 @@ import Testing
         let quiet = try await fixture.run(["--quiet"])
         #expect(quiet.status == 0)
         #expect(quiet.standardOutput.split(separator: "\n").count == 1)
-        #expect(quiet.standardOutput.contains("chatter: passed, 1 steps"))
+        #expect(quiet.standardOutput.contains("chatter: passed, 1 step (1 passed)"))
         let verbose = try await fixture.run(["--verbose", "--color", "never"])
         #expect(verbose.standardOutput.contains(#"→ vm {"execute":"query-status"}"#))
         #expect(verbose.standardOutput.contains(#"← vm {"return":"#))

@@ -28,7 +28,7 @@ extension PlaybookDecoder {
             let key = pair.key.scalarText ?? ""
             guard !allowed.contains(key) else { continue }
             if ActionDecoding.allKeys.contains(key), let entry {
-                error("'\(key)' does not apply to a \(entry.kind.rawValue) step", at: pair.key)
+                error("'\(key)' does not apply to \((entry.kind.rawValue + " step").withArticle)", at: pair.key)
             } else {
                 unknownKey(key, at: pair.key, candidates: ActionDecoding.allKeys, context: "in a step")
             }
@@ -70,6 +70,10 @@ extension PlaybookDecoder {
         if let addressed = action?.addressedTarget { target = addressed }
         if let entry, entry.kind.needsTarget, target == nil, !targetNames.isEmpty {
             error("this step needs 'target': the playbook has \(targetNames.count) targets and no defaults.target", at: node)
+        }
+        if let interval = action?.pollInterval, let timeout, interval > timeout, let at = step["interval"] ?? step["until"] {
+            error("interval \(DurationText.format(interval)) is longer than the step's timeout of \(DurationText.format(timeout)),"
+                  + " so until could try only once; shorten interval or raise timeout", at: at)
         }
         // A register is defined for the steps after this one, not for this one's own values.
         if let name = action?.register { defined.insert(name) }

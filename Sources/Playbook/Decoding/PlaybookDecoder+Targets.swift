@@ -66,6 +66,7 @@ extension PlaybookDecoder {
             commandNode, what: "a launch argument",
             notAList: "launch must be a list (the QEMU command and its arguments) or a map with command and env, not a \(describe(commandNode))",
             empty: "launch needs at least the QEMU program") else { return nil }
+        if command.first?.stringValue?.isEmpty == true { error("launch needs a program name, not an empty string", at: elements[0]) }
         for element in elements {
             guard let text = element.scalarText, text == "-daemonize" || text == "--daemonize" else { continue }
             // QEMU would fork and its first process exit at once: qmpbook could

@@ -1,4 +1,5 @@
 import QMP
+import Foundation
 
 /// Checks a YAML tree against the playbook format and builds the model,
 /// collecting every problem rather than stopping at the first.
@@ -26,8 +27,12 @@ final class PlaybookDecoder {
     /// The environment `${env.NAME}` is checked against.
     let environment: [String: String]
 
-    init(file: String, overrides: [String: JSONValue], environment: [String: String]) {
+    /// Where the characters of scalars stand, for errors inside a `${…}`.
+    let positions: ScalarPositions
+
+    init(file: String, overrides: [String: JSONValue], environment: [String: String], source: [UInt8] = []) {
         self.file = file
+        positions = ScalarPositions(source: source)
         self.overrides = overrides
         self.environment = environment
     }
@@ -40,7 +45,11 @@ final class PlaybookDecoder {
         let name = top.required("name").flatMap { text($0, what: "name") }
         let description = top["description"].flatMap { text($0, what: "description") }
         if let version = top["version"], version.jsonValue != .int(1) {
-            error("this qmpbook reads playbook format version 1, not \(version.scalarText ?? describe(version))", at: version)
+            if version.scalarText == "1" {
+                error("version must be the number 1, not the text \"1\": write version: 1 without quotes", at: version)
+            } else {
+                error("this qmpbook reads playbook format version 1, not \(version.scalarText ?? describe(version))", at: version)
+            }
         }
 
         var vars = JSONObject()

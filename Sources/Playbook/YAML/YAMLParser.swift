@@ -40,7 +40,13 @@ final class YAMLParser {
         var weight: Int
         var pendingKey: YAMLNode?
         var keys: Set<String>
+        /// The pending key repeats an earlier one: its value is left out.
+        var pendingKeyIsDuplicate = false
     }
+
+    /// Problems that do not stop the reading (a duplicate key: the first
+    /// value is kept), so the checks after it still see the rest of the file.
+    private(set) var problems: [Diagnostic] = []
 
     /// Parses the whole stream; nil when it holds no document at all.
     ///
@@ -143,13 +149,18 @@ final class YAMLParser {
                 guard let text = node.scalarText else {
                     throw Diagnostic("a map key must be a scalar, not a \(node.kindName)", at: location(node.line, node.column))
                 }
-                guard frame.keys.insert(text).inserted else {
-                    throw Diagnostic("duplicate key '\(text)' in this map", at: location(node.line, node.column))
+                frame.pendingKeyIsDuplicate = !frame.keys.insert(text).inserted
+                if frame.pendingKeyIsDuplicate {
+                    problems.append(Diagnostic("duplicate key '\(text)' in this map (the first one counts)", at: location(node.line, node.column)))
                 }
                 frame.pendingKey = node
                 return
             }
             frame.pendingKey = nil
+            if frame.pendingKeyIsDuplicate {
+                frame.pendingKeyIsDuplicate = false
+                return
+            }
             frame.node.content = .mapping([])
             pairs.append(YAMLPair(key: key, value: node))
             frame.node.content = .mapping(pairs)

@@ -135,4 +135,11 @@ extension System {
     package static func isTerminal(_ fd: Int32) -> Bool {
         Glibc.isatty(fd) == 1
     }
+
+    /// The number of columns of the terminal on `fd`, or nil when it is not a terminal or does not say.
+    package static func terminalColumns(_ fd: Int32) -> Int? {
+        var size = winsize()
+        guard ioctl(fd, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return nil }
+        return Int(size.ws_col)
+    }
 }

@@ -51,6 +51,7 @@ struct CommandAction: StepActionRunner {
     /// Runs the program (again and again for `until`) within the budget; never throws.
     func run() async -> StepResult {
         let deadline = ContinuousClock.now + budget
+        var schedule = PollSchedule(deadline: deadline, interval: interval)
         var result = StepResult(.passed)
         result.request = request
         result.sentAt = Date()
@@ -96,13 +97,13 @@ struct CommandAction: StepActionRunner {
                 return result
             }
             guard let mismatch = until.mismatch(in: ran.value) else { return result }
-            if ContinuousClock.now + interval >= deadline {
+            guard let pause = schedule.pause() else {
                 result.status = .timeout
-                result.message = "the command's result did not match until within \(describe(budget)) (\(attempts) attempt\(attempts == 1 ? "" : "s"))"
+                result.message = "the command's result did not match until within \(describe(budget)) (\(attempts.counted("attempt")))"
                     + (redact ? "" : "; last time: \(mismatch)")
                 return result
             }
-            try? await Task.sleep(for: interval)
+            try? await Task.sleep(for: pause)
             if Task.isCancelled {
                 result.status = .error
                 result.message = "interrupted"

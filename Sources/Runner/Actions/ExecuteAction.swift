@@ -65,6 +65,7 @@ struct ExecuteAction: StepActionRunner {
 
     func run() async -> StepResult {
         let deadline = ContinuousClock.now + budget
+        var schedule = PollSchedule(deadline: deadline, interval: interval)
         var request: JSONObject = ["execute": .string(command)]
         if let arguments { request["arguments"] = .object(arguments) }
         if let fd { request["fd"] = fd.json }
@@ -117,7 +118,7 @@ struct ExecuteAction: StepActionRunner {
             } else if case .failure(let error) = reply {
                 lastMismatch = "it failed with \(error.errorClass): \(error.description)"
             }
-            if ContinuousClock.now + interval >= deadline {
+            guard let pause = schedule.pause() else {
                 result.status = .timeout
                 result.response = reply.json
                 result.registered = reply.json
@@ -125,7 +126,7 @@ struct ExecuteAction: StepActionRunner {
                 result.message = untilMessage(attempts: attempts) + detail
                 return result
             }
-            try? await Task.sleep(for: interval)
+            try? await Task.sleep(for: pause)
             if Task.isCancelled { return result }
         }
         result.response = reply.json
@@ -136,7 +137,7 @@ struct ExecuteAction: StepActionRunner {
 
     private func untilMessage(attempts: Int) -> String {
         "\(command) did not return a value matching until within \(describe(budget))"
-            + " (\(attempts) attempt\(attempts == 1 ? "" : "s"))"
+            + " (\(attempts.counted("attempt")))"
     }
 
     /// Sets the status and message from the reply and the step's `expect`.
@@ -156,15 +157,17 @@ struct ExecuteAction: StepActionRunner {
             }
         case .failure(let error):
             let errorValue: JSONValue = ["class": .string(error.errorClass), "desc": .string(error.description)]
+            // QEMU's error texts often repeat an argument ("… 'hunter2' …"): a redacted step's are scrubbed.
+            let description = redact ? StepText.scrub(error.description, removing: arguments.map { .object($0) }) : error.description
             if let wanted = expectError {
                 if let mismatch = wanted.mismatch(in: errorValue) {
                     result.status = .failed
-                    result.message = "\(command) failed with \(error.errorClass): \(error.description),"
-                        + " which does not match expect.error: \(mismatch)"
+                    result.message = "\(command) failed with \(error.errorClass): \(description),"
+                        + (redact ? " which does not match expect.error" : " which does not match expect.error: \(mismatch)")
                 }
             } else {
                 result.status = .failed
-                result.message = "\(command) failed: \(error.errorClass): \(error.description)"
+                result.message = "\(command) failed: \(error.errorClass): \(description)"
             }
         }
     }

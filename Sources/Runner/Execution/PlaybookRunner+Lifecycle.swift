@@ -64,7 +64,7 @@ extension PlaybookRunner {
         let interruption = control.interruption
         let grace = interruption == nil ? options.shutdownGrace : min(options.shutdownGrace, .seconds(2))
         if announcingStop, !open.isEmpty {
-            observer.note("stopping \(open.count) target\(open.count == 1 ? "" : "s")")
+            observer.note("stopping \(open.count.counted("target"))")
         }
         await registry.closeAll(grace: grace)
         reports = await registry.reports
@@ -84,7 +84,7 @@ extension PlaybookRunner {
     func variables(runDirectory: String?) -> Variables {
         Variables(
             vars: playbook.vars, overrides: options.variables, playbookDirectory: playbook.directory,
-            runDirectory: runDirectory)
+            runDirectory: runDirectory, runID: runID, runStarted: runStarted)
     }
 
     /// Every target's entry in the report before it opens: its name and mode.

@@ -29,6 +29,9 @@ public final class PlaybookRunner: Sendable {
     public let observer: MultiplexRunObserver
     /// The phase going on and the signals that arrived (``interrupt(signal:)``).
     let control = RunControl()
+    /// `${run.id}` and `${run.started}` of this run.
+    let runID = Variables.newRunID()
+    let runStarted = Date()
 
     /// What a run produced.
     public struct Result: Sendable {
@@ -100,7 +103,7 @@ public final class PlaybookRunner: Sendable {
 
     /// Runs the playbook; see the type's documentation.
     public func run() async -> Result {
-        let started = Date()
+        let started = runStarted
         let clockStart = ContinuousClock.now
         var report = RunReport(
             playbook: .init(path: playbook.path, name: playbook.name, sha256: playbook.sha256), started: started)

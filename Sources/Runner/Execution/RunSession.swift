@@ -133,8 +133,9 @@ actor RunSession {
         observer.stepStarted(step)
         if let id = step.id { sendTimes[id] = started }
 
-        let stepTimeout = step.timeout ?? options.defaultStepTimeout
-        var budget = stepTimeout
+        // A sleep is as long as it says: only the playbook deadline (or the
+        // always steps' budget) cuts it short, never its own or the default timeout.
+        var budget = if case .sleep(let duration) = step.action { duration } else { step.timeout ?? options.defaultStepTimeout }
         var cutBy: String?
         if let limit {
             let remaining = max(limit.end - clockStart, .milliseconds(1))

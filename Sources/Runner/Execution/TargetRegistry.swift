@@ -214,7 +214,7 @@ actor TargetRegistry {
     /// Closes `session` (the end-of-run sequence with `grace`; at once when its QEMU has exited),
     /// and records how its instance ended.
     private func finish(_ name: String, session: TargetSession, closed: Closed, grace: Duration) async {
-        await session.close(grace: grace)
+        await session.close(grace: grace, expectingExit: true)
         guard var entry = entries[name], entry.current === session else { return }
         entry.report = await session.report(base: entry.report)
         if var last = entry.instances.popLast() {

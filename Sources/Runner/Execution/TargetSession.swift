@@ -21,6 +21,8 @@ final class TargetSession: Sendable {
     private let pump: Mutex<Task<Void, Never>?> = Mutex(nil)
     private let subscription: Mutex<EventSubscription?> = Mutex(nil)
     private let quitStep: Mutex<String?> = Mutex(nil)
+    /// Why the target was lost before the run closed it (QEMU exited, the connection closed), if it was.
+    private let lost: Mutex<String?> = Mutex(nil)
 
     private init(
         name: String, monitor: any Monitor, events: TargetEvents, process: LaunchedProcess?, greeting: Greeting,
@@ -252,6 +254,7 @@ final class TargetSession: Sendable {
         var report = base
         report.protocolErrors = monitor.protocolErrorCount
         report.eventsDropped = subscription.withLock { $0?.droppedCount ?? 0 } + (await events.dropped)
+        if let lost = lost.withLock({ $0 }) { report.error = "lost during the run: \(lost)" }
         if let process {
             report.process = TargetReport.Process(pid: process.pid, exit: process.exit, stderrTail: process.outputTail())
         }
@@ -261,7 +264,15 @@ final class TargetSession: Sendable {
     /// Ends the target: a launched QEMU is stopped (`quit`, `grace`, SIGTERM,
     /// `grace`, SIGKILL); then the connection is closed and the event log is
     /// fully recorded.
-    func close(grace: Duration) async {
+    ///
+    /// - Parameter expectingExit: the caller ends the instance on purpose (a
+    ///   `stop` step), so a QEMU that has exited already was not lost; nor is
+    ///   one a step told to `quit`.
+    func close(grace: Duration, expectingExit: Bool = false) async {
+        if monitor.closeReason != nil, !expectingExit, quitBy == nil {
+            let reason = await lossReason()
+            lost.withLock { $0 = reason }
+        }
         if let process {
             let monitor = self.monitor
             await process.stop(

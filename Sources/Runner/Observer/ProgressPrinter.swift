@@ -32,23 +32,37 @@ public final class ProgressPrinter: RunObserver {
     private let verbosity: Verbosity
     private let color: Bool
     private let live: Bool
+    private let columns: Int?
     private let state = Mutex(State())
 
     /// - Parameters:
     ///   - color: write ANSI colors.
     ///   - liveLine: show the running step as a line replaced in place (not in quiet mode).
     ///   - standardError: write to stderr (when stdout carries the report or JSON lines), not stdout.
-    public init(verbosity: Verbosity = .normal, color: Bool = false, liveLine: Bool = false, standardError: Bool = false) {
+    ///   - columns: the terminal's width: the live line is cut to it, so that it never wraps
+    ///     (a wrapped line cannot be replaced in place and leaves debris).
+    public init(
+        verbosity: Verbosity = .normal, color: Bool = false, liveLine: Bool = false, standardError: Bool = false,
+        columns: Int? = nil
+    ) {
         fd = standardError ? 2 : 1
         self.verbosity = verbosity
         self.color = color
         live = liveLine && verbosity != .quiet
+        self.columns = columns
     }
 
     /// Shows the step that starts now (with `liveLine` only).
     public func stepStarted(_ step: Step) {
         guard live else { return }
-        let text = "  " + paint("…", .dim) + "     " + step.name + (step.target.map { "  " + paint($0, .dim) } ?? "")
+        let name = TerminalText.escape(step.name)
+        let target = step.target.map(TerminalText.escape)
+        var text = "  " + paint("…", .dim) + "     " + name + (target.map { "  " + paint($0, .dim) } ?? "")
+        let indent = 8
+        if let columns, indent + name.count + (target.map { $0.count + 2 } ?? 0) >= columns {
+            text = "  " + paint("…", .dim) + "     "
+                + TerminalText.fitting(name + (target.map { "  " + $0 } ?? ""), columns: columns - indent - 1)
+        }
         emit { state in
             state.liveLineShown = true
             return "\r\u{1B}[K" + text
@@ -68,15 +82,15 @@ public final class ProgressPrinter: RunObserver {
         case .skipped: label = paint("SKIP ", .dim)
         case .ignored: label = paint("IGNOR", .yellow)
         }
-        var line = "  \(label)  \(step.phase == .always ? "always: " : "")\(step.name)"
-        if let target = step.target { line += "  " + paint(target, .dim) }
+        var line = "  \(label)  \(step.phase == .always ? "always: " : "")\(TerminalText.escape(step.name))"
+        if let target = step.target { line += "  " + paint(TerminalText.escape(target), .dim) }
         if let duration = step.duration { line += "  " + describe(duration) }
         if let attempts = step.attempts, attempts > 1 { line += "  (\(attempts) attempts)" }
         if let message = step.message, step.status != .passed, step.status != .skipped || verbosity == .verbose {
-            line += "\n         " + message
+            line += "\n         " + TerminalText.escape(message)
         }
         if step.action == .log, step.status == .passed, let text = step.response?.stringValue {
-            line += "\n         " + text
+            line += "\n         " + TerminalText.escape(text)
         }
         writeLine(line)
     }
@@ -100,14 +114,14 @@ public final class ProgressPrinter: RunObserver {
     }
 
     private func received(_ text: String, from target: String) {
-        writeLine("         " + paint("← \(target) \(text)", .dim))
+        writeLine("         " + paint("← \(target) \(TerminalText.escape(text))", .dim))
     }
 
     /// A line about the run itself (targets ready, stopping…), dim; not in
     /// quiet mode unless `evenWhenQuiet`.
     public func note(_ text: String, evenWhenQuiet: Bool) {
         guard verbosity != .quiet || evenWhenQuiet else { return }
-        writeLine(paint(text, .dim))
+        writeLine(paint(TerminalText.escape(text), .dim))
     }
 
     /// The last line: the outcome and the counts (the reason of a failure is the caller's to print).
@@ -126,7 +140,7 @@ public final class ProgressPrinter: RunObserver {
         case .error: outcome = paint("error", .red)
         case .interrupted: outcome = paint("interrupted", .yellow)
         }
-        var line = "\(report.playbook.name): \(outcome), \(summary.total) steps (\(counts.joined(separator: ", ")))"
+        var line = "\(TerminalText.escape(report.playbook.name)): \(outcome), \(summary.total.counted("step")) (\(counts.joined(separator: ", ")))"
         if let duration = report.duration { line += " in \(describe(duration))" }
         writeLine(line)
     }
