@@ -245,6 +245,7 @@ import Testing
         #expect(outcome.report.statuses == ["passed", "error"])
         let message = outcome.report.step("the next step sees it gone")?["message"]?.stringValue ?? ""
         #expect(message.hasPrefix("target vm was lost during query-status: QEMU was killed by SIGKILL"), "\(message)")
+        #expect(outcome.report.target("vm")?["error"]?.stringValue?.hasPrefix("lost during the run: QEMU was killed by SIGKILL") == true)
         expectNoQEMULeft(outcome.report)
     }
 
@@ -265,6 +266,7 @@ import Testing
         let outcome = try await fixture.run()
         #expect(outcome.status == 0, "\(outcome.standardError)")
         #expect(outcome.report.statuses == ["passed", "passed"])
+        #expect(outcome.report.target("vm")?["error"] == .null, "the stop step took the exit: the target was not lost")
         expectNoQEMULeft(outcome.report)
     }
 
@@ -296,6 +298,7 @@ import Testing
                 == "target vm is not started: step 'stop vm' (line 12) stopped it; a start step opens it")
         #expect(outcome.report.step("stop vm")?["response"]?["exit"] == 0)
         #expect(instances(outcome.report, "vm").count == 1)
+        #expect(outcome.report.target("vm")?["error"] == .null, "a QEMU told to quit was not lost")
         expectNoQEMULeft(outcome.report)
     }
 
