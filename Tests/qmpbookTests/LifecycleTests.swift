@@ -413,3 +413,30 @@ import Testing
                 "\(output.standardError)")
     }
 }
+
+/// Signals while a lifecycle step is running.
+@Suite(.timeLimit(.minutes(2))) struct LifecycleSignalTests {
+    @Test func sigintDuringAStopThatWaitsStopsTheQEMUAndExits130() async throws {
+        let fixture = try RunFixture("""
+            name: interrupted wait
+            targets:
+              vm: {launch: \(LifecycleTests.qemu), autostart: false}
+            steps:
+              - start: vm
+              - name: wait a long time
+                stop: vm
+                how: wait
+                timeout: 60s
+            """)
+        let run = try BackgroundRun(fixture, [])
+        try await run.waitForStep(1)
+        kill(run.pid, SIGINT)
+        let status = await run.waitForExit()
+        #expect(status == 130)
+        let report = try fixture.readReport()
+        #expect(report["outcome"] == "interrupted")
+        #expect(report.statuses == ["passed", "error"])
+        #expect(!report.launchedPIDs.isEmpty)
+        for pid in report.launchedPIDs { #expect(!processExists(pid), "QEMU \(pid) is still running") }
+    }
+}
