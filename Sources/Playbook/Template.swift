@@ -1,5 +1,6 @@
 public import QMP
 import Foundation
+import Synchronization
 
 /// `${…}` substitution in playbook values.
 ///
@@ -20,7 +21,7 @@ import Foundation
 /// No state; the only I/O is `free_port()`.
 public enum Template {
     /// One piece of a template string.
-    enum Segment {
+    enum Segment: Sendable {
         case literal(String)
         /// A `${…}`: its source, the parsed expression, and the scalar offset
         /// of the source's first character in the template text.
@@ -111,8 +112,22 @@ public enum Template {
         return (try? parse(text))?.contains { if case .expression = $0 { return true } else { return false } } ?? true
     }
 
-    /// Splits `text` into literal text and `${…}` expressions.
+    /// Parsed templates by text: a step in a loop or a poll resolves the same strings again.
+    private static let parsed = Mutex<[String: [Segment]]>([:])
+    private static let parsedLimit = 4096
+
+    /// Splits `text` into literal text and `${…}` expressions (remembered, so each text is parsed once).
     static func parse(_ text: String) throws(TemplateError) -> [Segment] {
+        if let known = parsed.withLock({ $0[text] }) { return known }
+        let segments = try parseAnew(text)
+        parsed.withLock { cache in
+            if cache.count >= parsedLimit { cache.removeAll(keepingCapacity: true) }
+            cache[text] = segments
+        }
+        return segments
+    }
+
+    private static func parseAnew(_ text: String) throws(TemplateError) -> [Segment] {
         var segments: [Segment] = []
         var literal = String.UnicodeScalarView()
         let scalars = Array(text.unicodeScalars)

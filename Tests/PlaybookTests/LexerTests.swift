@@ -36,6 +36,11 @@ import Testing
         ])
     }
 
+    @Test func digitsRunningIntoALetterAreAName() throws {
+        #expect(try kinds("2fa + 1st-disk") == [.name("2fa"), .symbol(.plus), .name("1st-disk"), .end])
+        #expect(try kinds("1e5 1-2") == [.float(100_000), .integer(1), .symbol(.minus), .integer(2), .end])
+    }
+
     @Test func keepsCharacterOffsets() throws {
         #expect(try Lexer.tokens(in: "'é' + x").map(\.offset) == [0, 4, 6, 7])
     }
@@ -46,7 +51,6 @@ import Testing
         ("'a\\q'", 2, "unknown escape '\\q'"),
         ("a && b", 2, "write 'and' or 'or'"),
         ("a ! b", 2, "write 'not' or '!='"),
-        ("3x", 1, "a number cannot run into a name"),
         ("a # b", 2, "unexpected character '#'"),
         ("99999999999999999999", 0, "does not fit in 64 bits"),
     ])

@@ -37,6 +37,8 @@ struct ExpressionCheckTests {
              problems: [(6, 10, "in '${oops(}': the expression ends too early")]),
         Case(label: "undefined name in arguments and match", steps: "  - execute: x\n    arguments: {size: \"${dev.virtual-size + 1}\"}\n  - wait-event: E\n    match: {id: \"${dve}\"}\n",
              problems: [(9, 20, "undefined variable 'dve' in '${dve}' (did you mean 'dev'?)")]),
+        Case(label: "a written-out pattern in matches()", steps: "  - log: \"${matches(n, {'$gt': 1, '$bogus': 2})}\"\n",
+             problems: [(6, 13, "matches(): the pattern is not valid at $bogus: unknown operator '$bogus' (in '${matches(n, {'$gt': 1, '$bogus': 2})}')")]),
         Case(label: "several operators, one of them wrong", steps: "  - wait-event: E\n    match: {size: {$gt: 0, $lt: x}}\n",
              problems: [(7, 28, "in match: $lt takes a number, not a string")]),
         Case(label: "$or needs a list", steps: "  - wait-event: E\n    match: {status: {$or: running}}\n",

@@ -82,11 +82,24 @@ extension PlaybookDecoder {
             if let function = ExpressionFunctions.table[name] {
                 if let problem = function.arityProblem(arguments.count) {
                     error("\(problem) (in \(reference))", at: node, offset: offset + at)
+                } else if ExpressionFunctions.takingPatterns.contains(name), arguments[1].isConstant {
+                    checkPatternArgument(arguments[1], of: name, reference: reference, at: node, offset: offset + at)
                 }
             } else {
                 error("\(ExpressionFunctions.unknownMessage(name)) in \(reference)", at: node, offset: offset + at)
             }
             for argument in arguments { checkExpression(argument, source: source, at: node, offset: offset) }
+        }
+    }
+
+    /// A pattern written out in `matches`, `select` or `first` is checked like a `match:`.
+    private func checkPatternArgument(_ argument: Expression, of name: String, reference: String, at node: YAMLNode, offset: Int) {
+        guard let value = try? Evaluator(variables: Variables(environment: [:])).evaluate(argument) else { return }
+        do {
+            try Pattern.check(value) { _ in false }
+        } catch {
+            let place = error.path.isEmpty ? "" : " at \(error.path.joined(separator: "."))"
+            self.error("\(name)(): the pattern is not valid\(place): \(error.message) (in \(reference))", at: node, offset: offset)
         }
     }
 

@@ -41,3 +41,19 @@ public indirect enum Expression: Sendable {
         self = try parser.parseWhole()
     }
 }
+
+extension Expression {
+    /// Whether the value is known without variables or calls (`{'$gt': 0}`, `[1, 2]`).
+    var isConstant: Bool {
+        switch self {
+        case .literal: return true
+        case .name, .call: return false
+        case .member(let base, _): return base.isConstant
+        case .index(let base, let index): return base.isConstant && index.isConstant
+        case .list(let elements): return elements.allSatisfy(\.isConstant)
+        case .map(let members): return members.allSatisfy { $0.1.isConstant }
+        case .unary(_, let operand): return operand.isConstant
+        case .binary(_, let left, let right): return left.isConstant && right.isConstant
+        }
+    }
+}

@@ -36,6 +36,9 @@ enum ExpressionFunctions {
 
     static var names: [String] { all.map(\.name) }
 
+    /// The functions whose second argument is a PATTERN (checked before the run when written out).
+    static let takingPatterns: Set<String> = ["matches", "select", "first"]
+
     static func unknownMessage(_ name: String) -> String {
         let hint = NameSuggestion.hint(for: name, among: names)
         return "unknown function '\(name)'\(hint)"

@@ -8,7 +8,8 @@
 /// A name holds letters, digits, `_` and `-`; a `-` belongs to the name when
 /// a letter, digit or `_` follows it, so `a-b` is one name and `a - b` a
 /// subtraction. After a `.` the next segment is a name even when it starts
-/// with a digit (`list.0.key`). Throws ``ExpressionError`` at the offending
+/// with a digit (`list.0.key`), and so may a name whose digits run into a
+/// letter (`2fa`: variable names of Part 1 may start with a digit). Throws ``ExpressionError`` at the offending
 /// character for anything else it cannot read.
 enum Lexer {
     static func tokens(in source: String) throws(ExpressionError) -> [Token] {
@@ -34,7 +35,14 @@ enum Lexer {
                 let kind: Token.Kind = Token.Keyword(rawValue: name).map { .keyword($0) } ?? .name(name)
                 tokens.append(Token(kind: kind, offset: start))
             } else if isDigit(scalar) {
-                tokens.append(Token(kind: try readNumber(scalars, &index), offset: start))
+                let number = try readNumber(scalars, &index)
+                if index < scalars.count, isNameStart(scalars[index]) {
+                    // `2fa`, `1st-disk`: a name that starts with a digit, as Part 1 allowed.
+                    index = start
+                    tokens.append(Token(kind: .name(readName(scalars, &index)), offset: start))
+                } else {
+                    tokens.append(Token(kind: number, offset: start))
+                }
             } else if scalar == "'" || scalar == "\"" {
                 tokens.append(Token(kind: .text(try readText(scalars, &index)), offset: start))
             } else {
@@ -99,9 +107,6 @@ enum Lexer {
                 index = look
                 digits()
             }
-        }
-        if index < scalars.count, isNameStart(scalars[index]) {
-            throw ExpressionError("a number cannot run into a name: put a space or an operator after it", at: index)
         }
         if isFloat {
             guard let value = Double(text), value.isFinite else { throw ExpressionError("'\(text)' is too large for a number", at: start) }

@@ -51,9 +51,17 @@ public final class PlaybookRunner: Sendable {
         self.observer = MultiplexRunObserver(observers)
     }
 
-    /// Checks the options against the playbook: `--target` names and `--start-at` ids must exist.
+    /// Checks the options against the playbook: `--target` names and `--start-at` ids must exist,
+    /// and no output (the report, JUnit, HTML, and `streams` such as `--jsonl`) may be the
+    /// playbook or share a file with another (``OutputPaths``).
     /// - Throws: ``RunnerError`` (invalid input) naming the problem.
-    public static func validate(_ playbook: Playbook, options: RunOptions) throws(RunnerError) {
+    public static func validate(
+        _ playbook: Playbook, options: RunOptions, streams: [(option: String, path: String)] = []
+    ) throws(RunnerError) {
+        var outputs: [(option: String, path: String)] = [("--report", options.reportPath ?? defaultReportPath(for: playbook.path))]
+        if let path = options.junitPath { outputs.append(("--junit", path)) }
+        if let path = options.htmlPath { outputs.append(("--html", path)) }
+        try OutputPaths.check(outputs + streams, playbook: playbook.path)
         for name in options.targetOverrides.keys.sorted() where playbook.target(named: name) == nil {
             let known = playbook.targets.map(\.name).joined(separator: ", ")
             throw RunnerError(.invalidInput, "--target \(name): the playbook has no target '\(name)' (it has \(known))")
@@ -186,8 +194,9 @@ public final class PlaybookRunner: Sendable {
         report.finished = Date()
         report.duration = ContinuousClock.now - clockStart
 
-        let outputErrors = write(report)
+        var outputErrors = write(report)
         observer.runFinished(report)
+        outputErrors += observer.outputErrors
         var result = Result(report: report, exitStatus: report.exitStatus, outputErrors: outputErrors)
         if !outputErrors.isEmpty, result.exitStatus == .passed { result.exitStatus = .infrastructure }
         return result
