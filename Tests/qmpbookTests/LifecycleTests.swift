@@ -405,6 +405,21 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: report), "nothing ran")
     }
 
+    @Test func checkLiveLeavesAutostartFalseTargetsClosed() async throws {
+        let fixture = try RunFixture("""
+            name: late
+            targets:
+              vm: {launch: \(Self.qemu)}
+              later: {launch: [qemu-system-x86_64, -M, no-such-machine], autostart: false}
+            steps:
+              - start: later
+                expect: {exit: 1}
+            """)
+        let output = try await runProgram(try Executables.qmpbook, ["check", fixture.playbook, "--live"])
+        #expect(output.status == 0, "\(output.standardOutput)\(output.standardError)")
+        #expect(output.standardOutput.contains("; later: not opened (autostart: false))"), "\(output.standardOutput)")
+    }
+
     @Test func autostartMustBeABoolean() async throws {
         let fixture = try RunFixture("name: bad\ntargets:\n  vm: {launch: \(Self.qemu), autostart: later}\nsteps:\n  - start: vm\n")
         let output = try await runProgram(try Executables.qmpbook, ["check", fixture.playbook])
