@@ -9,7 +9,7 @@ struct PlaybookInputOptions: ParsableArguments {
     @Option(name: .customLong("var"), help: ArgumentHelp("Set a variable, replacing the playbook's (VALUE is one YAML scalar; repeatable).", valueName: "NAME=VALUE"))
     var variables: [String] = []
 
-    @Option(name: .customLong("target"), help: ArgumentHelp("Connect target NAME to ADDR instead of its own definition (check: with --live; repeatable).", valueName: "NAME=ADDR"))
+    @Option(name: .customLong("target"), help: ArgumentHelp("Connect target NAME to ADDR (unix:PATH, tcp:HOST:PORT, or libvirt:URI#DOMAIN) instead of its own definition (check: with --live; repeatable).", valueName: "NAME=ADDR"))
     var targets: [String] = []
 
     /// The `--var` values by name.

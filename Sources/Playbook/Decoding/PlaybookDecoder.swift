@@ -10,11 +10,15 @@ final class PlaybookDecoder {
 
     static let topKeys = ["name", "description", "version", "vars", "timeout", "defaults", "targets", "steps", "always"]
     static let defaultsKeys = ["target", "timeout", "interval", "ignore-errors", "redact"]
-    static let targetKeys = ["connect", "listen", "launch", "capabilities", "timeout", "autostart"]
+    static let targetKeys = ["connect", "listen", "launch", "libvirt", "capabilities", "timeout", "autostart"]
     static let launchKeys = ["command", "env"]
+    static let libvirtKeys = ["uri", "domain", "create"]
+    static let libvirtCreateKeys = ["xml", "paused"]
 
     /// What the steps may use: targets, defaults, names of variables.
     var targetNames: [String] = []
+    /// The libvirt targets by name, for the checks of the steps on them.
+    var libvirtTargets: [String: LibvirtTarget] = [:]
     var defaultTarget: String?
     var defaultTimeout: Duration?
     var defaultInterval: Duration?
@@ -88,6 +92,8 @@ final class PlaybookDecoder {
                 if let step = decodeStep(element, index: steps.count + always.count, phase: .always) { always.append(step) }
             }
         }
+
+        checkLibvirtSteps(steps + always)
 
         guard let name, diagnostics.isEmpty else { return nil }
         return Playbook(name: name, description: description, path: file, directory: directory, sha256: sha256,
