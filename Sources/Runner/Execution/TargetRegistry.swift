@@ -196,7 +196,8 @@ actor TargetRegistry {
             await finish(name, session: session, closed: .stopped(by: step), grace: grace)
         case .kill:
             if let process = session.process {
-                process.send(signal: System.signalKill)
+                // The whole group, as the end-of-run sequence signals it (a wrapper and its QEMU).
+                process.sendToGroup(signal: System.signalKill)
                 _ = await process.waitForExit(timeout: .seconds(5))
             }
             await finish(name, session: session, closed: .stopped(by: step), grace: .seconds(2))

@@ -84,9 +84,12 @@ final class TargetSession: Sendable {
                 switch accepted {
                 case .finished(.success(let accepted)):
                     monitor = accepted
-                case .finished(.failure(let error)):
+                case .finished(.failure(let error)) where error.code == .timeout:
                     throw RunnerError(
                         .infrastructure, "no QEMU connected to \(address) within \(describe(timeout)): \(error.message)")
+                case .finished(.failure(let error)):
+                    // Failed at once (`Address already in use`): no waiting to speak of.
+                    throw RunnerError(.infrastructure, error.message)
                 case .timedOut, .cancelled:
                     throw RunnerError(.infrastructure, "interrupted while listening on \(address)")
                 }
@@ -160,18 +163,12 @@ final class TargetSession: Sendable {
             exitNoticeWait: exitNoticeWait)
         session.startPump(subscription)
         if let process {
-            process.onExit { [weak session] exit in
-                guard session?.quitBy != nil else {
-                    monitor.close(reason: .peerExited("QEMU \(exit)"))
-                    return
-                }
-                // Told to quit: the reader still drains what QEMU sent before it
-                // went (the reply, SHUTDOWN) and then sees the end of the socket;
-                // closing here could drop those. The close is only a backstop.
-                Task {
-                    try? await Task.sleep(for: .seconds(1))
-                    monitor.close(reason: .peerExited("QEMU \(exit)"))
-                }
+            process.onExit { exit in
+                // QEMU's last words — the reply to `quit`, SHUTDOWN — may still be in
+                // the socket: the reader gets them and then the end of the connection
+                // (QEMU's side closed with it) before the exit closes the monitor.
+                Self.drain(monitor, within: .milliseconds(500))
+                monitor.close(reason: .peerExited("QEMU \(exit)"))
             }
         }
         report.qemu = TargetReport.QEMU(
@@ -180,6 +177,15 @@ final class TargetSession: Sendable {
         report.capabilities = greeting.capabilities
         report.enabled = greeting.enabled
         return Opening(session: session, report: report, process: process)
+    }
+
+    /// Waits, up to `limit`, for the monitor's reader to read to the end of
+    /// the connection on its own (on the thread that noticed QEMU's exit).
+    private static func drain(_ monitor: any Monitor, within limit: Duration) {
+        let end = ContinuousClock.now + limit
+        while monitor.closeReason == nil, ContinuousClock.now < end {
+            Thread.sleep(forTimeInterval: 0.002)
+        }
     }
 
     /// Dials until the socket answers or `deadline` passes; a launched QEMU that exits ends the attempt.
