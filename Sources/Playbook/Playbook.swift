@@ -97,6 +97,8 @@ public struct Step: Sendable {
     /// The step's `timeout`, or the default's; nil when neither says.
     public var timeout: Duration?
     public var ignoreErrors: Bool
+    /// `when:` as written (`true`, `false` or `${…}`): the step runs only when it is true; nil runs always.
+    public var when: JSONValue? = nil
     public var tags: [String]
     public var redact: Bool
     public var action: StepAction
@@ -133,6 +135,12 @@ public enum StepAction: Sendable {
     case log(JSONValue)
     /// A program on the host.
     case command(CommandStep)
+    /// Variables to set, by name, each as written (may hold `${…}`).
+    case set([(name: String, value: JSONValue)])
+    /// A condition (`true`/`false` or `${…}`) that must hold, and the message when it does not.
+    case assert(condition: JSONValue, message: JSONValue?)
+    /// A step that always fails, with this text (may hold `${…}`).
+    case fail(JSONValue)
     /// Open a target now (SPEC.md §7.2).
     case start(StartStep)
     /// End a target's current instance.
@@ -146,6 +154,9 @@ public enum StepAction: Sendable {
         case .hmp: return .hmp
         case .log: return .log
         case .command: return .command
+        case .set: return .set
+        case .assert: return .assert
+        case .fail: return .fail
         case .start: return .start
         case .stop: return .stop
         }
@@ -157,7 +168,7 @@ public enum StepAction: Sendable {
         case .execute(let execute): return execute.register
         case .waitEvent(let wait): return wait.register
         case .command(let command): return command.register
-        case .sleep, .hmp, .log, .start, .stop: return nil
+        case .sleep, .hmp, .log, .set, .assert, .fail, .start, .stop: return nil
         }
     }
 
@@ -166,7 +177,7 @@ public enum StepAction: Sendable {
         switch self {
         case .execute(let execute): return execute.until == nil ? nil : execute.interval
         case .command(let command): return command.until == nil ? nil : command.interval
-        case .waitEvent, .sleep, .hmp, .log, .start, .stop: return nil
+        case .waitEvent, .sleep, .hmp, .log, .set, .assert, .fail, .start, .stop: return nil
         }
     }
 
@@ -178,6 +189,9 @@ public enum StepAction: Sendable {
         case .sleep(let duration): return "sleep \(DurationText.format(duration))"
         case .hmp(let command): return "hmp \(command.stringValue ?? "")"
         case .log: return "log"
+        case .set(let assignments): return "set " + assignments.map(\.name).joined(separator: ", ")
+        case .assert(let condition, _): return "assert \(condition.stringValue ?? condition.jsonText)"
+        case .fail: return "fail"
         case .command(let command):
             return command.argv.map { $0.stringValue ?? $0.jsonText }.joined(separator: " ")
         case .start(let start): return "start \(start.target)"

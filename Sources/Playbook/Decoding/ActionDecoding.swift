@@ -13,10 +13,10 @@ struct ActionDecoding: Sendable {
     let decode: @Sendable (PlaybookDecoder, PlaybookDecoder.Fields) -> StepAction?
 
     /// The keys every step may hold (`target` only where ``StepKind/takesTarget``).
-    static let commonKeys = ["name", "id", "target", "timeout", "ignore-errors", "tags", "redact"]
+    static let commonKeys = ["name", "id", "target", "timeout", "ignore-errors", "tags", "redact", "when"]
 
     /// Every action, in the order messages list them.
-    static let all: [ActionDecoding] = [.execute, .waitEvent, .sleep, .hmp, .log, .command, .start, .stop]
+    static let all: [ActionDecoding] = [.execute, .waitEvent, .sleep, .hmp, .log, .command, .set, .assert, .fail, .start, .stop]
 
     /// The action keys (`execute`, `wait-event`, …).
     static let actionKeys = all.map(\.kind.rawValue)

@@ -11,6 +11,9 @@ extension StepAction {
         case .sleep(let duration): return try SleepAction(duration, in: context)
         case .log(let text): return try LogAction(text, in: context)
         case .command(let definition): return try CommandAction(definition, in: context)
+        case .set(let assignments): return try SetAction(assignments, in: context)
+        case .assert(let condition, let message): return try AssertAction((condition, message), in: context)
+        case .fail(let text): return try FailAction(text, in: context)
         case .start(let definition): return try StartAction(definition, in: context)
         case .stop(let definition): return try StopAction(definition, in: context)
         }

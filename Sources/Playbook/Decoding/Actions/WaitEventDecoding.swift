@@ -30,7 +30,7 @@ extension PlaybookDecoder {
             }
             since = id
         }
-        let register = step["register"].flatMap(registerName)
+        let register = step["register"].flatMap { registerName($0) }
         return WaitEventStep(events: events, match: match, since: since, register: register)
     }
 
