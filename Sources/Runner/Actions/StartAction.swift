@@ -20,7 +20,7 @@ struct StartAction: StepActionRunner {
     init(_ definition: StartStep, in context: ActionContext) throws(StepPreparationError) {
         guard let registry = context.registry else { throw StepPreparationError(message: "start needs the run's targets") }
         self.registry = registry
-        name = definition.target
+        name = try context.text(.string(definition.target), "target")
         expect = try context.pattern(definition.expect?.pattern, "expect")
         step = context.step.reference
         budget = context.budget

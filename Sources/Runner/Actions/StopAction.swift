@@ -23,7 +23,7 @@ struct StopAction: StepActionRunner {
     init(_ definition: StopStep, in context: ActionContext) throws(StepPreparationError) {
         guard let registry = context.registry else { throw StepPreparationError(message: "stop needs the run's targets") }
         self.registry = registry
-        name = definition.target
+        name = try context.text(.string(definition.target), "target")
         how = definition.how
         expect = try context.pattern(definition.expect?.pattern, "expect")
         step = context.step.reference

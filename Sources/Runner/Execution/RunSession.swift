@@ -192,19 +192,34 @@ actor RunSession {
             }
         }
         var target: TargetSession?
-        if let name = step.target, step.kind.needsTarget {
-            switch await registry.lookup(name) {
-            case .open(let session) where session.quitBy == nil || step.kind == .waitEvent:
+        if var name = step.target {
+            if Template.hasExpressions(name) {
+                // `target: "${side}"`: the name of one of the playbook's targets, now.
+                let written = name
+                switch Result(catching: { () throws(TemplateError) in try Template.resolve(.string(written), with: variables) }) {
+                case .success(.string(let resolved)) where playbook.target(named: resolved) != nil:
+                    name = resolved
+                case .success(let other):
+                    let known = playbook.targets.map(\.name).joined(separator: ", ")
+                    return StepResult(.failed, message: "target \(written) gave \(StepText.shorten(other.jsonText, to: 60)), which is not a target of the playbook (\(known))")
+                case .failure(let error):
+                    return StepResult(.failed, message: "target: \(error.message)")
+                }
+            }
+            switch step.kind.needsTarget ? await registry.lookup(name) : nil {
+            case nil:
+                break
+            case .open(let session)? where session.quitBy == nil || step.kind == .waitEvent:
                 target = session
-            case .open(let session):
+            case .open(let session)?:
                 return StepResult(.failed, message: Self.notStarted(name, .quit(by: session.quitBy ?? "a step")))
-            case .closed(.unreachable, _):
+            case .closed(.unreachable, _)?:
                 // Only after the target failed to open, which already made the run an error.
                 return StepResult(.skipped, message: "not run: target \(name) is not connected")
-            case .closed(_, let last?) where step.kind == .waitEvent:
+            case .closed(_, let last?)? where step.kind == .waitEvent:
                 // A wait still reads the last instance's log (an event that came before a quit or stop counts).
                 target = last
-            case .closed(let why, _):
+            case .closed(let why, _)?:
                 return StepResult(.failed, message: Self.notStarted(name, why))
             }
         }

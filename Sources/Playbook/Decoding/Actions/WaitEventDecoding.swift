@@ -17,6 +17,8 @@ extension PlaybookDecoder {
         } else if let name = string(node, what: "wait-event") {
             events = [name]
         }
+        // Names may be `${…}`, resolved just before the step (SPEC.md §8.1).
+        checkTemplates(node)
         let match = step["match"].map { checkedPattern($0, path: "match") }
         var since: String?
         if let node = step["since"], let id = text(node, what: "since") {
