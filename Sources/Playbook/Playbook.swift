@@ -53,13 +53,19 @@ public struct TargetSpec: Sendable {
     /// Bounds connecting or accepting, and the handshake. Nil: the runner's default (10s).
     public var timeout: Duration?
     public var location: SourceLocation
+    /// `autostart: false`: not opened before the first step, but by its first `start` step (SPEC.md §7.2).
+    public var autostart: Bool
 
-    public init(name: String, mode: Mode, capabilities: [String] = [], timeout: Duration? = nil, location: SourceLocation) {
+    public init(
+        name: String, mode: Mode, capabilities: [String] = [], timeout: Duration? = nil, location: SourceLocation,
+        autostart: Bool = true
+    ) {
         self.name = name
         self.mode = mode
         self.capabilities = capabilities
         self.timeout = timeout
         self.location = location
+        self.autostart = autostart
     }
 
     /// `launch`, `connect`, `listen` or `libvirt`, as the report writes it.
@@ -135,6 +141,10 @@ public enum StepAction: Sendable {
     case assert(condition: JSONValue, message: JSONValue?)
     /// A step that always fails, with this text (may hold `${…}`).
     case fail(JSONValue)
+    /// Open a target now (SPEC.md §7.2).
+    case start(StartStep)
+    /// End a target's current instance.
+    case stop(StopStep)
 
     public var kind: StepKind {
         switch self {
@@ -147,6 +157,8 @@ public enum StepAction: Sendable {
         case .set: return .set
         case .assert: return .assert
         case .fail: return .fail
+        case .start: return .start
+        case .stop: return .stop
         }
     }
 
@@ -156,7 +168,7 @@ public enum StepAction: Sendable {
         case .execute(let execute): return execute.register
         case .waitEvent(let wait): return wait.register
         case .command(let command): return command.register
-        case .sleep, .hmp, .log, .set, .assert, .fail: return nil
+        case .sleep, .hmp, .log, .set, .assert, .fail, .start, .stop: return nil
         }
     }
 
@@ -165,7 +177,7 @@ public enum StepAction: Sendable {
         switch self {
         case .execute(let execute): return execute.until == nil ? nil : execute.interval
         case .command(let command): return command.until == nil ? nil : command.interval
-        case .waitEvent, .sleep, .hmp, .log, .set, .assert, .fail: return nil
+        case .waitEvent, .sleep, .hmp, .log, .set, .assert, .fail, .start, .stop: return nil
         }
     }
 
@@ -182,6 +194,17 @@ public enum StepAction: Sendable {
         case .fail: return "fail"
         case .command(let command):
             return command.argv.map { $0.stringValue ?? $0.jsonText }.joined(separator: " ")
+        case .start(let start): return "start \(start.target)"
+        case .stop(let stop): return stop.how == .quit ? "stop \(stop.target)" : "stop \(stop.target) (\(stop.how.rawValue))"
+        }
+    }
+
+    /// The target a `start` or `stop` step names as its value; nil for the other actions.
+    public var addressedTarget: String? {
+        switch self {
+        case .start(let start): return start.target
+        case .stop(let stop): return stop.target
+        default: return nil
         }
     }
 }

@@ -70,7 +70,8 @@ public enum PlaybookSchema {
             },
             "libvirt": {"$ref": "#/$defs/libvirt"},
             "capabilities": {"type": ["array", "null"], "items": {"type": "string"}},
-            "timeout": {"$ref": "#/$defs/duration"}
+            "timeout": {"$ref": "#/$defs/duration"},
+            "autostart": {"type": "boolean", "description": "false: not opened before the first step, but by its first start step."}
           }
         },
         "libvirt": {
@@ -96,10 +97,11 @@ public enum PlaybookSchema {
           "type": "object", "additionalProperties": false,
           "oneOf": [{"required": ["execute"]}, {"required": ["wait-event"]}, {"required": ["sleep"]},
                     {"required": ["hmp"]}, {"required": ["log"]}, {"required": ["command"]},
-                    {"required": ["set"]}, {"required": ["assert"]}, {"required": ["fail"]}],
+                    {"required": ["set"]}, {"required": ["assert"]}, {"required": ["fail"]},
+                    {"required": ["start"]}, {"required": ["stop"]}],
           "dependentRequired": {
             "arguments": ["execute"], "fd": ["execute"],
-            "interval": ["until"], "match": ["wait-event"], "since": ["wait-event"], "message": ["assert"]
+            "interval": ["until"], "match": ["wait-event"], "since": ["wait-event"], "message": ["assert"], "how": ["stop"]
           },
           "properties": {
             "name": {"$ref": "#/$defs/scalar"},
@@ -122,7 +124,7 @@ public enum PlaybookSchema {
               }
             },
             "expect": {
-              "description": "execute: return or error; command: any of exit, signal, stdout, stderr, json.",
+              "description": "execute: return or error; command: any of exit, signal, stdout, stderr, json; start and stop: any of exit, signal, stderr.",
               "oneOf": [
                 {"type": "object", "additionalProperties": false,
                  "oneOf": [{"required": ["return"]}, {"required": ["error"]}],
@@ -157,7 +159,11 @@ public enum PlaybookSchema {
                     "propertyNames": {"pattern": "^[A-Za-z0-9_-]+$", "not": {"enum": ["env", "playbook", "run"]}}},
             "assert": {"$ref": "#/$defs/condition", "description": "Fails the step unless this is true."},
             "message": {"$ref": "#/$defs/scalar", "description": "assert: the message when it fails."},
-            "fail": {"$ref": "#/$defs/scalar", "description": "Always fails, with this text."}
+            "fail": {"$ref": "#/$defs/scalar", "description": "Always fails, with this text."},
+            "start": {"type": "string", "description": "Open this target now (launch, connect or listen): a restart after stop."},
+            "stop": {"type": "string", "description": "End this target's current instance."},
+            "how": {"enum": ["quit", "kill", "wait"],
+                    "description": "quit: quit, grace, SIGTERM, SIGKILL; kill: SIGKILL at once; wait: for QEMU to exit on its own."}
           }
         }
       }

@@ -38,8 +38,11 @@ extension PlaybookDecoder {
         }
         if case .libvirt(let libvirt)? = mode { libvirtTargets[name] = libvirt }
         let timeout = target["timeout"].flatMap { duration($0, what: "timeout") }
+        let autostart = target["autostart"].flatMap { bool($0, what: "autostart") } ?? true
         guard let mode else { return nil }
-        return TargetSpec(name: name, mode: mode, capabilities: capabilities, timeout: timeout, location: location(key))
+        return TargetSpec(
+            name: name, mode: mode, capabilities: capabilities, timeout: timeout, location: location(key),
+            autostart: autostart)
     }
 
     func address(_ node: YAMLNode, what: String) -> String? {

@@ -17,6 +17,8 @@ struct ActionContext: Sendable {
     var sendTimes: [String: Date]
     /// Sees the requests and replies as they go (`--verbose`, live outputs).
     var observer: any RunObserver
+    /// The run's targets, for the actions that start and stop them.
+    var registry: TargetRegistry?
 
     /// The step's target; a step that needs one has one once its target is open.
     func requireTarget() throws(StepPreparationError) -> TargetSession {

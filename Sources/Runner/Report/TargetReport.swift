@@ -1,3 +1,4 @@
+public import Foundation
 public import Playbook
 import QMP
 
@@ -14,6 +15,11 @@ public struct TargetReport: Sendable {
             self.micro = micro
             self.package = package
         }
+
+        public var jsonValue: JSONValue {
+            ["major": .int(Int64(major)), "minor": .int(Int64(minor)), "micro": .int(Int64(micro)),
+             "package": .string(package)]
+        }
     }
 
     public struct Process: Sendable {
@@ -25,6 +31,40 @@ public struct TargetReport: Sendable {
             self.pid = pid
             self.exit = exit
             self.stderrTail = stderrTail
+        }
+    }
+
+    /// One start of the target (SPEC.md §7.2): at the run's start, or by a `start` step.
+    public struct Instance: Sendable {
+        /// The launched QEMU's pid; nil for a `connect`/`listen` target.
+        public var pid: Int32?
+        public var started: Date
+        /// When it was stopped, or found exited; nil when it ran to the end of the run.
+        public var stopped: Date?
+        public var exit: ProcessExit?
+        public var stderrTail: String?
+        public var qemu: QEMU?
+
+        public init(pid: Int32? = nil, started: Date, stopped: Date? = nil, exit: ProcessExit? = nil,
+                    stderrTail: String? = nil, qemu: QEMU? = nil) {
+            self.pid = pid
+            self.started = started
+            self.stopped = stopped
+            self.exit = exit
+            self.stderrTail = stderrTail
+            self.qemu = qemu
+        }
+
+        public var jsonValue: JSONValue {
+            [
+                "pid": pid.map { .int(Int64($0)) } ?? .null,
+                "started": .string(Timestamp.string(started)),
+                "stopped": stopped.map { .string(Timestamp.string($0)) } ?? .null,
+                "exit_status": exit?.status.map { .int(Int64($0)) } ?? .null,
+                "signal": exit?.signalName.map(JSONValue.string) ?? .null,
+                "stderr_tail": stderrTail.map(JSONValue.string) ?? .null,
+                "qemu": qemu.map(\.jsonValue) ?? .null,
+            ]
         }
     }
 
@@ -62,6 +102,8 @@ public struct TargetReport: Sendable {
     /// How long opening it took: launching QEMU, connecting or accepting, and the QMP handshake
     /// (until it failed, when it did); nil when it was not opened.
     public var openedIn: Duration?
+    /// Every start of the target, in order; the fields above describe the last one.
+    public var instances: [Instance] = []
 
     public init(name: String, mode: TargetKind, address: String? = nil) {
         self.name = name
@@ -76,10 +118,7 @@ public struct TargetReport: Sendable {
             "name": .string(name),
             "mode": .string(mode.rawValue),
             "address": address.map(JSONValue.string) ?? .null,
-            "qemu": qemu.map {
-                ["major": .int(Int64($0.major)), "minor": .int(Int64($0.minor)), "micro": .int(Int64($0.micro)),
-                 "package": .string($0.package)]
-            } ?? .null,
+            "qemu": qemu.map(\.jsonValue) ?? .null,
             "capabilities": capabilities.map { .array($0.map(JSONValue.string)) } ?? .null,
             "enabled": enabled.map { .array($0.map(JSONValue.string)) } ?? .null,
             "protocol_errors": .int(Int64(protocolErrors)),
@@ -95,6 +134,7 @@ public struct TargetReport: Sendable {
             "libvirt": libvirt.map { ["uri": .string($0.uri), "domain": .string($0.domain), "created": .bool($0.created)] } ?? .null,
             "error": error.map(JSONValue.string) ?? .null,
             "opened_ms": openedIn.map { .double(Timestamp.milliseconds($0)) } ?? .null,
+            "instances": .array(instances.map(\.jsonValue)),
         ])
     }
 }
