@@ -136,6 +136,8 @@ struct CheckCommandTests {
                  message: "'arguments' does not apply to a sleep step"),
         BadInput(label: "duplicate map key", text: header + "  - execute: x\n    execute: y\n", line: 6, column: 5,
                  message: "duplicate key 'execute' in this map"),
+        BadInput(label: "member of a text var", text: "name: t\nvars: {t: text}\ntargets:\n  vm: {connect: /s}\nsteps: [{log: \"${t.key}\"}]\n",
+                 line: 5, column: 18, message: "'${t.key}': 't' is a string (\"text\") in vars, which has no 'key': only maps and lists have members"),
         BadInput(label: "empty launch program", text: "name: t\ntargets:\n  vm: {launch: [\"\", -S]}\nsteps: [{log: x}]\n",
                  line: 3, column: 17, message: "launch needs a program name, not an empty string"),
         BadInput(label: "second document", text: header + "  - log: x\n---\nname: u\n", line: 6, column: 1,
