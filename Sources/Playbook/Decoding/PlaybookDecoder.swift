@@ -70,6 +70,7 @@ final class PlaybookDecoder {
                 }
                 vars[key] = pair.value.jsonValue
             }
+            checkVarCycles(pairs)
         }
         defined = Set(vars.keys).union(overrides.keys).union(Variables.builtinNames)
         for key in vars.keys where overrides[key] == nil {
