@@ -19,6 +19,8 @@ struct ActionContext: Sendable {
     var observer: any RunObserver
     /// The run's targets, for the actions that start and stop them.
     var registry: TargetRegistry?
+    /// The index of the step's entry in the report (a step in a loop has one per iteration); nil: ``Step/index``.
+    var entry: Int? = nil
 
     /// The step's target; a step that needs one has one once its target is open.
     func requireTarget() throws(StepPreparationError) -> TargetSession {

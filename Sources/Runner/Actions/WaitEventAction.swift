@@ -22,7 +22,7 @@ struct WaitEventAction: StepActionRunner {
         for name in definition.events { names.append(try context.name(name, "wait-event")) }
         match = try context.pattern(definition.match, "match")
         since = definition.since.flatMap { context.sendTimes[$0] }
-        step = context.step.index
+        step = context.entry ?? context.step.index
         budget = context.budget
         redact = context.step.redact
     }
