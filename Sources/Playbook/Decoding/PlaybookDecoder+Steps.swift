@@ -121,7 +121,8 @@ extension PlaybookDecoder {
     func registerName(_ node: YAMLNode, what: String = "register") -> String? {
         guard let name = string(node, what: "\(what) name") else { return nil }
         if Variables.builtinNames.contains(name) {
-            error("'\(name)' is a built-in name; \(what == "register" ? "register under" : "set") another name", at: node)
+            let advice = what == "register" ? "register under another name" : what == "set" ? "set another name" : "choose another \(what) name"
+            error("'\(name)' is a built-in name; \(advice)", at: node)
             return nil
         } else if name.isEmpty || !name.utf8.allSatisfy(Template.isNameByte) {
             error("\(what) name '\(name)' cannot be used in ${…}: use letters, digits, '_' and '-'", at: node)

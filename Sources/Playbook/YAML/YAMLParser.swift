@@ -123,7 +123,7 @@ final class YAMLParser {
             case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
                 var frame = stack.removeLast()
                 if case .mapping(let pairs) = frame.node.content, pairs.contains(where: { Self.isMergeKey($0.key) }) {
-                    frame.node.content = .mapping(try merged(pairs))
+                    frame.node.content = .mapping(merged(pairs))
                 }
                 if let anchor = frame.anchor { anchors[anchor] = (frame.node, frame.weight) }
                 completed = (frame.node, frame.weight)
@@ -149,7 +149,7 @@ final class YAMLParser {
     /// A map's pairs with its merge keys (`<<: *anchor`, `<<: [*a, *b]`)
     /// replaced by the merged maps' pairs: keys written in the map win, then
     /// the earlier of the merged maps.
-    private func merged(_ pairs: [YAMLPair]) throws(Diagnostic) -> [YAMLPair] {
+    private func merged(_ pairs: [YAMLPair]) -> [YAMLPair] {
         var result = pairs.filter { !Self.isMergeKey($0.key) }
         var seen = Set(result.compactMap(\.key.scalarText))
         for pair in pairs where Self.isMergeKey(pair.key) {
@@ -159,8 +159,9 @@ final class YAMLParser {
             case .sequence(let elements) where elements.allSatisfy({ if case .mapping = $0.content { true } else { false } }):
                 sources = elements
             default:
-                throw Diagnostic("<< merges a map or a list of maps (<<: *anchor), not \(pair.value.kindName.withArticle)",
-                                 at: location(pair.value.line, pair.value.column))
+                problems.append(Diagnostic("<< merges a map or a list of maps (<<: *anchor), not \(pair.value.kindName.withArticle)",
+                                           at: location(pair.value.line, pair.value.column)))
+                continue
             }
             for source in sources {
                 guard case .mapping(let merging) = source.content else { continue }

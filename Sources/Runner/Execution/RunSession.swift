@@ -88,7 +88,8 @@ actor RunSession {
     /// A new entry for `step` in `scope`; its name with `${…}` resolved (as written when that fails).
     private func open(_ step: Step, scope: Scope, holdsSteps: Bool) -> (index: Int, shown: Step) {
         var name = step.name
-        if Template.hasExpressions(name), case .success(let resolved) = Result(catching: { () throws(TemplateError) in
+        // A name written with `${…}` is resolved for each instance; a default name shows the expression as written.
+        if name != step.action.defaultName, Template.hasExpressions(name), case .success(let resolved) = Result(catching: { () throws(TemplateError) in
             try Template.resolve(.string(step.name), with: variables(in: scope))
         }) {
             name = resolved.stringValue ?? resolved.jsonText
