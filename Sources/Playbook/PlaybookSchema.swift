@@ -114,7 +114,7 @@ public enum PlaybookSchema {
             "redact": {"type": "boolean"},
             "when": {"$ref": "#/$defs/condition", "description": "Run the step (or block) only when this is true; in a loop, asked for each element."},
             "loop": {
-              "description": "Repeat the step or block once per element: a list, \"${…}\" giving a list, or {range: [FIRST, END]} (FIRST … END-1).",
+              "description": "Repeat the step or block once per element: a list, a ${…} text giving a list, or {range: [FIRST, END]} (FIRST … END-1).",
               "oneOf": [
                 {"type": "array"},
                 {"type": "string", "pattern": "[$][{]"},
