@@ -108,6 +108,11 @@ public struct Step: Sendable {
     public var when: JSONValue? = nil
     /// `loop:`: run the step (or block) once per element; nil runs it once.
     public var loop: StepLoop? = nil
+    /// Values written as one `${…}` that the run resolves just before the
+    /// step (SPEC.md §8.1), by key: `timeout`, `sleep`, `interval`,
+    /// `ignore-errors`, `arguments`. Until then the model holds the default
+    /// (`sleep` 0, no `arguments`).
+    public var late: [String: String] = [:]
     public var tags: [String]
     public var redact: Bool
     public var action: StepAction

@@ -481,4 +481,99 @@ struct ControlFlowTests {
         }
         #expect(output.standardError.contains("qmpbook: 19 problems"), "\(output.standardError)")
     }
+
+    @Test func durationsIgnoreErrorsAndWholeArgumentsTakeExpressions() async throws {
+        let fixture = try RunFixture("""
+            name: late values
+            targets:
+              vm:
+                launch: \(RunFixture.qemu)
+            vars:
+              pause: 50ms
+              kbd: {driver: usb-kbd, id: k1}
+              strict: false
+            steps:
+              - sleep: "${pause}"
+              - execute: device_add
+                arguments: "${kbd}"
+                timeout: "${2 * 5}"
+              - execute: qom-get
+                arguments: {path: /machine/peripheral/k1, property: type}
+                until: usb-kbd
+                interval: "${0.1}"
+              - fail: "tolerated"
+                ignore-errors: "${not strict}"
+              - sleep: "${[1]}"
+            """)
+        let outcome = try await fixture.run()
+        #expect(outcome.status == 1, "\(outcome.standardError)")
+        #expect(outcome.report.statuses == ["passed", "passed", "passed", "ignored", "failed"])
+        let steps = outcome.report["steps"]?.arrayValue ?? []
+        #expect(steps[0]["name"] == "sleep 50ms")
+        #expect((steps[0]["duration_ms"]?.doubleValue ?? 0) >= 50)
+        #expect(steps[1]["request"]?["arguments"] == ["driver": "usb-kbd", "id": "k1"])
+        #expect(steps[4]["message"] == "sleep ${[1]} gave an array ([1]), not a duration such as 5s or a number of seconds")
+    }
+
+    @Test func aLateValueOfTheWrongTypeFailsItsStepSayingWhatCameBack() async throws {
+        let fixture = try RunFixture("""
+            name: wrong types
+            targets:
+              vm:
+                launch: \(RunFixture.qemu)
+            vars:
+              name: tablet
+            steps:
+              - log: a
+                timeout: "${name}"
+                ignore-errors: true
+              - log: b
+                ignore-errors: "${name}"
+              - execute: device_add
+                arguments: "${name}"
+            """)
+        let outcome = try await fixture.run(["--no-preflight"])
+        #expect(outcome.status == 1)
+        #expect(outcome.report.statuses == ["ignored", "failed", "skipped"])
+        let steps = outcome.report["steps"]?.arrayValue ?? []
+        #expect(steps[0]["message"] == "timeout ${name} gave a string (\"tablet\"), not a duration such as 5s or a number of seconds")
+        #expect(steps[1]["message"] == "ignore-errors ${name} gave a string (\"tablet\"), not true or false")
+
+        let arguments = try RunFixture("""
+            name: wrong arguments
+            targets:
+              vm:
+                launch: \(RunFixture.qemu)
+            steps:
+              - execute: device_add
+                arguments: "${[1, 2]}"
+            """)
+        let failed = try await arguments.run()
+        #expect(failed.status == 1)
+        #expect(failed.report["steps"]?[0]?["message"] == "arguments ${[1, 2]} gave an array ([1,2]), not a map of arguments")
+    }
+
+    @Test func checkFindsProblemsInLateValuesAtTheirCharacter() async throws {
+        let folder = try TemporaryDirectory()
+        let path = folder.file("late.yaml")
+        try """
+            name: late
+            targets: {vm: {connect: /nonexistent/qmp.sock}}
+            steps:
+              - sleep: "${nope}"
+              - log: x
+                timeout: "${1 +}"
+              - execute: device_add
+                arguments: "${nothing(1)}"
+            """.write(toFile: path, atomically: false, encoding: .utf8)
+        let output = try await runProgram(try Executables.qmpbook, ["check", path])
+        #expect(output.status == 2)
+        for line in [
+            "late.yaml:4:15: undefined variable 'nope'",
+            "late.yaml:6:20: in '${1 +}': the expression ends too early",
+            "late.yaml:8:19: unknown function 'nothing'",
+        ] {
+            #expect(output.standardError.contains(line), "missing: \(line)\n\(output.standardError)")
+        }
+    }
 }

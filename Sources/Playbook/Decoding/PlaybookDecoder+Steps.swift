@@ -28,6 +28,10 @@ extension PlaybookDecoder {
         // Pre-order: a block's index comes before its steps' (Playbook.allSteps).
         let index = nextIndex
         nextIndex += 1
+        // The steps inside a block keep their own late values.
+        let outerLate = lateValues
+        lateValues = [:]
+        defer { lateValues = outerLate }
         let actions = step.pairs.filter { ActionDecoding.entry(for: $0.key.scalarText ?? "") != nil }
         var entry: ActionDecoding?
         if actions.isEmpty {
@@ -87,8 +91,9 @@ extension PlaybookDecoder {
         } else {
             target = target ?? defaultTarget ?? (targetNames.count == 1 ? targetNames[0] : nil)
         }
-        let timeout = step["timeout"].flatMap { duration($0, what: "timeout") } ?? defaultTimeout
-        let ignoreErrors = step["ignore-errors"].flatMap { bool($0, what: "ignore-errors") } ?? defaultIgnoreErrors
+        let timeout = step["timeout"].flatMap { duration($0, what: "timeout", late: "timeout") } ?? defaultTimeout
+        let ignoreErrors = step["ignore-errors"].flatMap { late($0, key: "ignore-errors") != nil ? nil : bool($0, what: "ignore-errors") }
+            ?? defaultIgnoreErrors
         let redact = step["redact"].flatMap { bool($0, what: "redact") } ?? defaultRedact
         let tags = step.unlessNull("tags").map { strings($0, what: "tags") } ?? []
         let explicitName = step["name"].flatMap { text($0, what: "name") }
@@ -97,8 +102,10 @@ extension PlaybookDecoder {
         // A block's or include's target is the default of the steps inside it.
         let outerDefault = defaultTarget
         if entry?.kind.isGroup == true, let explicit = step["target"]?.scalarText { defaultTarget = explicit }
+        let stepLate = lateValues
         let action = entry.flatMap { $0.decode(self, step) }
         defaultTarget = outerDefault
+        let deferred = stepLate.merging(lateValues) { first, _ in first }
         // `start: TARGET` and `stop: TARGET` name their target as their value.
         if let addressed = action?.addressedTarget { target = addressed }
         if let entry, entry.kind.needsTarget, target == nil, !targetNames.isEmpty {
@@ -112,8 +119,10 @@ extension PlaybookDecoder {
         if let name = action?.register { define(name) }
 
         guard let action else { return nil }
-        return Step(index: index, id: id, name: explicitName ?? action.defaultName, target: target, timeout: timeout,
-                    ignoreErrors: ignoreErrors, when: when, loop: loop, tags: tags, redact: redact, action: action,
+        // `sleep: "${pause}"` is named by what it says, resolved when it runs.
+        let name = explicitName ?? deferred["sleep"].map { "sleep " + $0 } ?? action.defaultName
+        return Step(index: index, id: id, name: name, target: target, timeout: timeout,
+                    ignoreErrors: ignoreErrors, when: when, loop: loop, late: deferred, tags: tags, redact: redact, action: action,
                     location: location(node), phase: phase, locations: locations)
     }
 
@@ -135,7 +144,7 @@ extension PlaybookDecoder {
     /// default's when only `until` is given), shared by the actions that poll.
     func polling(_ step: Fields, hasExpect: Bool) -> (until: JSONValue?, interval: Duration?) {
         let until = step["until"].map { checkedPattern($0, path: "until") }
-        let interval = step["interval"].flatMap { duration($0, what: "interval") } ?? (until != nil ? defaultInterval : nil)
+        let interval = step["interval"].flatMap { duration($0, what: "interval", late: "interval") } ?? (until != nil ? defaultInterval : nil)
         if let node = step["interval"], until == nil {
             error("interval only applies with until", at: node)
         }

@@ -38,6 +38,8 @@ final class PlaybookDecoder {
     var earlierIDs: Set<String> = []
     /// An included file's `vars` names: defined inside it only.
     var scopedNames: Set<String> = []
+    /// The current step's values left to the run (``Step/late``).
+    var lateValues: [String: String] = [:]
 
     /// The environment `${env.NAME}` is checked against.
     let environment: [String: String]

@@ -338,12 +338,21 @@ actor RunSession {
 
     /// Runs one step, its timeout cut short by `limit`; records and shows its report.
     /// - Returns: the report, and whether `limit` (not the step's own timeout) bounded it.
-    private func run(_ step: Step, scope: Scope, within limit: Limit?) async -> (StepReport, cut: Bool) {
+    private func run(_ written: Step, scope: Scope, within limit: Limit?) async -> (StepReport, cut: Bool) {
         let started = Date()
         let clockStart = ContinuousClock.now
-        let (index, shown) = open(step, scope: scope, holdsSteps: false)
+        let (index, shown) = open(written, scope: scope, holdsSteps: false)
         observer.stepStarted(shown)
-        if let id = step.id { sendTimes[id] = started }
+        if let id = written.id { sendTimes[id] = started }
+        // `when` first: a step that does not run resolves nothing else.
+        var step = written
+        var early = whenSkips(written, in: scope)
+        if early == nil, !written.late.isEmpty {
+            switch LateValues.resolve(written, with: variables(in: scope)) {
+            case .success(let resolved): step = resolved
+            case .failure(let problem): early = StepResult(.failed, message: problem.message)
+            }
+        }
 
         // A sleep is as long as it says: only the playbook deadline (or the
         // always steps' budget) cuts it short, never its own or the default timeout.
@@ -356,7 +365,7 @@ actor RunSession {
                 cutBy = limit.name
             }
         }
-        var result = await perform(step, entry: index, scope: scope, budget: budget, cutBy: cutBy)
+        var result = if let early { early } else { await perform(step, entry: index, scope: scope, budget: budget, cutBy: cutBy) }
         if Task.isCancelled, result.status != .passed {
             result.status = .error
             result.message = "interrupted"
@@ -406,7 +415,6 @@ actor RunSession {
 
     /// Resolves the step's templates and runs its action within `budget`.
     private func perform(_ step: Step, entry: Int, scope: Scope, budget: Duration, cutBy limitName: String?) async -> StepResult {
-        if let skipped = whenSkips(step, in: scope) { return skipped }
         let variables = variables(in: scope)
         var target: TargetSession?
         if var name = step.target {
