@@ -51,6 +51,8 @@ public final class QMPShell: Sendable {
     private let quitSent = Mutex(false)
     /// `:quit` was entered.
     private let leaving = Mutex(false)
+    /// The session is over (the target is being closed).
+    private let ended = Mutex(false)
     private let output = Mutex(())
 
     public init(target: ShellTarget, options: ShellOptions) {
@@ -98,7 +100,7 @@ public final class QMPShell: Sendable {
             startReadingPipe()
         } else {
             let version = target.greeting.version
-            say(style("QEMU \(version.major).\(version.minor).\(version.micro) at \(target.description): help lists commands, Tab completes, Ctrl-D leaves", "2"))
+            say(style("QEMU \(version.major).\(version.minor).\(version.micro) \(target.description): help lists commands, Tab completes, Ctrl-D leaves", "2"))
         }
         var ending = Ending(status: .passed)
         loop: while true {
@@ -139,6 +141,7 @@ public final class QMPShell: Sendable {
             }
         }
         editor?.close()
+        ended.withLock { $0 = true }
         recorder?.finish()
         do throws(ShellInputError) {
             try recorder?.write()
@@ -262,7 +265,8 @@ public final class QMPShell: Sendable {
                 name: event.name, data: event.data, seconds: event.timestamp.seconds,
                 microseconds: event.timestamp.microseconds, received: event.received)
             recorder?.event(event.name, data: event.data)
-            say(editor == nil ? event.json.jsonText : style("event ", "33") + describe(recorded))
+            // The events of closing the target (SHUTDOWN after quit) come after the session.
+            if !ended.withLock({ $0 }) { say(editor == nil ? event.json.jsonText : style("event ", "33") + describe(recorded)) }
             await events.record(recorded)
         }
         await events.close(reason: await target.lossReason())

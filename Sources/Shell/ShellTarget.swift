@@ -15,7 +15,7 @@ public struct ShellTarget: Sendable {
     public var greeting: Greeting
     /// The target's events, subscribed to before or right after the handshake.
     public var events: EventSubscription
-    /// Where it is, for people (`unix:/run/vm.qmp`, `QEMU pid 1234`).
+    /// Where it is, for people, after "QEMU 7.2.0 " (`at unix:/run/vm.qmp`, `launched (pid 1234)`).
     public var description: String
     public var reached: Reached
     /// Ends the target: disconnects, or stops a launched QEMU.

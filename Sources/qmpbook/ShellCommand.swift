@@ -89,7 +89,7 @@ extension Qmpbook {
                 }
                 return ShellTarget(
                     monitor: launched.monitor, greeting: launched.greeting, events: launched.monitor.events(),
-                    description: "QEMU pid \(launched.process?.pid ?? 0)", reached: .launch(command),
+                    description: "launched (pid \(launched.process?.pid ?? 0))", reached: .launch(command),
                     close: { await launched.close() }, lossReason: { await launched.lossReason() })
             }
             let address = try MonitorCommandLine.address(address ?? "")
@@ -107,7 +107,7 @@ extension Qmpbook {
             }
             return ShellTarget(
                 monitor: monitor, greeting: greeting, events: subscription ?? monitor.events(),
-                description: address.description, reached: reached,
+                description: "at \(address)", reached: reached,
                 close: { await monitor.disconnect() },
                 lossReason: { "the QMP connection closed: \(monitor.closeReason?.message ?? "closed")" })
         }

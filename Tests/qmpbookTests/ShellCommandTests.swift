@@ -133,7 +133,7 @@ struct ShellCommandTests {
         let terminal = try shell(["--launch", "--", try Executables.qemu] + QEMUProcess.baseArguments, state: state)
         defer { terminal.close() }
         try await prompt(terminal)
-        let banner = try #require(terminal.screen.text.firstMatch(of: /QEMU pid (\d+)/))
+        let banner = try #require(terminal.screen.text.firstMatch(of: /launched \(pid (\d+)\)/))
         let qemu = try #require(Int32(banner.1))
         #expect(kill(qemu, 0) == 0)
         terminal.type("device_add dri")
