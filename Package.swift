@@ -47,7 +47,7 @@ let package = Package(
         .testTarget(name: "PlaybookTests", dependencies: ["Playbook"]),
         .testTarget(name: "LibvirtTests", dependencies: ["Libvirt", "QEMUTestSupport"]),
         .testTarget(name: "RunnerTests", dependencies: ["Runner", "QEMUTestSupport"]),
-        .testTarget(name: "ShellTests", dependencies: ["Shell", "QMP"]),
+        .testTarget(name: "ShellTests", dependencies: ["Shell", "QMP", "Playbook"]),
         .testTarget(name: "qmpbookTests", dependencies: ["qmpbook", "QEMUTestSupport"]),
     ]
 )

@@ -128,7 +128,12 @@ public struct ShellSchema: Sendable {
             case .object, .array, .value:
                 return Self.untyped(text)
             }
-        case .enum:
+        case .enum(let values):
+            guard values.values.contains(text) else {
+                let suggestion = NameSuggestion.closest(to: text, among: values.values)
+                throw ShellInputError(
+                    "\(argument)=\(text): not a value of \(argument)" + NameSuggestion.wording(suggestion) + " (Tab lists them)")
+            }
             return .string(text)
         case .object, .array:
             guard text.hasPrefix("{") || text.hasPrefix("[") else {
