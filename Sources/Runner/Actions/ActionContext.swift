@@ -20,6 +20,17 @@ struct ActionContext: Sendable {
     /// The run's targets, for the actions that start and stop them.
     var registry: TargetRegistry?
 
+    /// What the action keeps of its step.
+    var frame: StepFrame {
+        StepFrame(reference: step.reference, index: step.index, budget: budget, redact: step.redact)
+    }
+
+    /// The run's targets, for an action that starts or stops one.
+    func requireRegistry() throws(StepPreparationError) -> TargetRegistry {
+        guard let registry else { throw StepPreparationError(message: "the step needs the run's targets") }
+        return registry
+    }
+
     /// The step's target; a step that needs one has one once its target is open.
     func requireTarget() throws(StepPreparationError) -> TargetSession {
         guard let target else { throw StepPreparationError(message: "the step has no target") }
