@@ -45,7 +45,14 @@ public final class QMPShell: Sendable {
     private let events = TargetEvents()
     private let schema = Shared<ShellSchema?>(nil)
     private let queue = ItemQueue<Item>()
-    private let current = Mutex<Task<Void, Never>?>(nil)
+    /// The line being run, if any: its task once started, and whether a SIGINT came before that.
+    private let operation = Mutex(Operation())
+
+    private struct Operation {
+        var busy = false
+        var task: Task<Void, Never>?
+        var cancelled = false
+    }
     private let failures = Mutex(0)
     private let waits = Mutex(0)
     private let quitSent = Mutex(false)
@@ -77,16 +84,21 @@ public final class QMPShell: Sendable {
     public var isInteractive: Bool { editor != nil }
 
     /// What a signal does: SIGINT cancels the command or wait that is running
-    /// (the shell goes on) and otherwise ends the shell, like every other
-    /// signal; the terminal is restored at once.
+    /// (the shell goes on); at the prompt of a terminal it does nothing (Ctrl-C
+    /// there is a key, which drops the line); otherwise it ends the shell, as
+    /// every other signal does, the terminal restored at once.
     public func interrupt(signal: Int32) {
-        let running = current.withLock { $0 }
-        if signal == System.signalInterrupt, let running {
-            running.cancel()
-            return
+        if signal == System.signalInterrupt {
+            let handled = operation.withLock { operation -> Bool in
+                guard operation.busy else { return false }
+                operation.cancelled = true
+                operation.task?.cancel()
+                return true
+            }
+            if handled || editor != nil { return }
         }
         editor?.close()
-        running?.cancel()
+        operation.withLock { $0.task?.cancel() }
         queue.deliver(.signal(signal))
     }
 
@@ -167,6 +179,8 @@ public final class QMPShell: Sendable {
     }
 
     private func run(_ line: String) async {
+        operation.withLock { $0.busy = true }
+        defer { operation.withLock { $0 = Operation() } }
         if editor != nil, !line.trimmingCharacters(in: .whitespaces).isEmpty { history.append(line) }
         let input: ShellInput
         do throws(ShellInputError) {
@@ -176,9 +190,11 @@ public final class QMPShell: Sendable {
             return
         }
         let task = Task { await self.perform(input) }
-        current.withLock { $0 = task }
+        operation.withLock { operation in
+            operation.task = task
+            if operation.cancelled { task.cancel() }
+        }
         await task.value
-        current.withLock { $0 = nil }
     }
 
     private func perform(_ input: ShellInput) async {
@@ -243,6 +259,7 @@ public final class QMPShell: Sendable {
             count += 1
             return count
         }
+        if editor != nil { say(style("waiting up to \(timeout.readableDescription) for \(name) (Ctrl-C stops)", "2")) }
         switch await events.wait(for: EventQuery(names: [name]), by: step, timeout: timeout) {
         case .taken(let event):
             recorder?.wait(for: name, data: event.data)
@@ -261,9 +278,7 @@ public final class QMPShell: Sendable {
 
     private func pumpEvents() async {
         for await event in target.events {
-            let recorded = RecordedEvent(
-                name: event.name, data: event.data, seconds: event.timestamp.seconds,
-                microseconds: event.timestamp.microseconds, received: event.received)
+            let recorded = RecordedEvent(event)
             recorder?.event(event.name, data: event.data)
             // The events of closing the target (SHUTDOWN after quit) come after the session.
             if !ended.withLock({ $0 }) { say(editor == nil ? event.json.jsonText : style("event ", "33") + describe(recorded)) }

@@ -99,6 +99,17 @@ struct ShellCommandTests {
         try await terminal.waitFor(#""return""#)
         #expect(!terminal.screen.text.contains("prelaunch"))
         try await prompt(terminal)
+
+        // While a wait runs, the terminal is back in its own mode: Ctrl-C is a SIGINT, which stops the wait only.
+        terminal.type(":wait DEVICE_DELETED 60s\r")
+        try await terminal.waitFor("for DEVICE_DELETED (Ctrl-C stops)")
+        kill(terminal.pid, SIGINT)
+        try await terminal.waitFor("error: :wait DEVICE_DELETED: cancelled")
+        try await prompt(terminal)
+        kill(terminal.pid, SIGINT)  // at the prompt: nothing happens
+        terminal.type("query-version\r")
+        try await terminal.waitFor(#""qemu""#)
+        try await prompt(terminal)
         terminal.type("\u{04}")
         #expect(await terminal.waitForExit() == 0)
         #expect(terminal.isInCookedMode)

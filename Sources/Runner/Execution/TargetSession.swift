@@ -240,9 +240,7 @@ final class TargetSession: Sendable {
         let events = self.events
         let task = Task {
             for await event in subscription {
-                await events.record(RecordedEvent(
-                    name: event.name, data: event.data, seconds: event.timestamp.seconds,
-                    microseconds: event.timestamp.microseconds, received: event.received))
+                await events.record(RecordedEvent(event))
             }
             let reason = await self.lossReason()
             await events.close(reason: reason)
