@@ -155,6 +155,22 @@ struct ShellCommandTests {
         #expect(kill(qemu, 0) != 0, "the launched QEMU outlived the shell")
     }
 
+    @Test func evenSIGKILLOfTheShellTakesItsLaunchedQEMUWithIt() async throws {
+        let state = try TemporaryDirectory()
+        let terminal = try shell(["--launch", "--", try Executables.qemu] + QEMUProcess.baseArguments, state: state)
+        defer { terminal.close() }
+        try await prompt(terminal)
+        let banner = try #require(terminal.screen.text.firstMatch(of: /launched \(pid (\d+)\)/))
+        let qemu = try #require(Int32(banner.1))
+        let exited = try System.processDescriptor(qemu).get()
+        defer { System.close(exited) }
+        kill(terminal.pid, SIGKILL)
+        #expect(await terminal.waitForExit() != nil)
+        // The group's watchdog sees qmpbook's pipe close and kills the group: the pidfd polls readable.
+        let ready = await onOwnThread { System.poll([(exited, false)], timeout: .seconds(10)) }
+        #expect(ready.first?.readable == true, "the launched QEMU outlived a SIGKILLed shell")
+    }
+
     @Test func pipedInputRunsLineByLineAndPrintsJSON() async throws {
         let qemu = try await QEMUProcess.start()
         defer { qemu.stop() }
