@@ -287,10 +287,7 @@ public final class PlaybookRunner: Sendable {
             if folder.file("\(stem).qmp").utf8.count > 100 || stem.contains("/") || stem.contains(",") {
                 stem = "target-\(playbook.targets.firstIndex { $0.name == target.name } ?? 0)"
             }
-            let socket = folder.file("\(stem).qmp")
-            // QEMU's option syntax splits on commas; a comma in the path (from $TMPDIR) is written twice.
-            argv += ["-qmp", "unix:\(socket.replacingOccurrences(of: ",", with: ",,")),server=on,wait=off"]
-            return .launch(command: argv, environment: env, socket: socket, output: folder.file("\(stem).log"))
+            return .launching(argv, environment: env, in: folder, stem: stem)
         }
     }
 
