@@ -19,6 +19,8 @@ actor RunSession {
     /// The entries of `redact: true` steps (their events' data is hidden too).
     private(set) var redactedEntries: Set<Int> = []
     private var sendTimes: [String: Date] = [:]
+    /// The top-level step of the phase going on (1-based) and how many the phase has, for progress.
+    private var topLevel = (position: 0, count: 0)
     /// Whether the step `--start-at` names has been reached (true without `--start-at`).
     private var startReached: Bool
     private let startStep: Step?
@@ -168,7 +170,8 @@ actor RunSession {
     /// Runs `list` in order within `bounds`; the first failure (not ignored) stops it unless `goOnAfterFailure`.
     private func runList(_ list: [Step], scope: Scope, bounds: Bounds, goOnAfterFailure: Bool) async -> PhaseEnd {
         var end = PhaseEnd()
-        for step in list {
+        for (offset, step) in list.enumerated() {
+            if scope.parent == nil { topLevel = (offset + 1, list.count) }
             if Task.isCancelled {
                 skip(step, because: bounds.isAlways ? "not run: interrupted a second time" : "not run: the run was interrupted", scope: scope)
                 continue
@@ -364,6 +367,9 @@ actor RunSession {
                 budget = remaining
                 cutBy = limit.name
             }
+        }
+        if early == nil {
+            observer.stepRunning(shown, progress: StepProgress(position: topLevel.position, count: topLevel.count, budget: budget))
         }
         var result = if let early { early } else { await perform(step, entry: index, scope: scope, budget: budget, cutBy: cutBy) }
         if Task.isCancelled, result.status != .passed {
