@@ -49,6 +49,10 @@ public struct TargetSpec: Sendable {
     /// Bounds connecting or accepting, and the handshake. Nil: the runner's default (10s).
     public var timeout: Duration?
     public var location: SourceLocation
+    /// The serial console channel (SPEC.md §9), if the target has one.
+    public var console: ConsoleChannel?
+    /// The guest agent channel (SPEC.md §9), if the target has one.
+    public var agent: AgentChannel?
 
     public init(name: String, mode: Mode, capabilities: [String] = [], timeout: Duration? = nil, location: SourceLocation) {
         self.name = name
@@ -122,6 +126,14 @@ public enum StepAction: Sendable {
     case log(JSONValue)
     /// A program on the host.
     case command(CommandStep)
+    /// A QEMU guest agent command (SPEC.md §9): like `execute`, to the target's agent (`fd` does not apply).
+    case agent(ExecuteStep)
+    /// A program in the guest, through the agent.
+    case guestExec(GuestExecStep)
+    /// A regular expression awaited on the target's console.
+    case waitConsole(WaitConsoleStep)
+    /// Text written to the target's console (a string, may hold `${…}`).
+    case sendConsole(JSONValue)
 
     public var kind: StepKind {
         switch self {
@@ -131,6 +143,10 @@ public enum StepAction: Sendable {
         case .hmp: return .hmp
         case .log: return .log
         case .command: return .command
+        case .agent: return .agent
+        case .guestExec: return .guestExec
+        case .waitConsole: return .waitConsole
+        case .sendConsole: return .sendConsole
         }
     }
 
@@ -140,7 +156,10 @@ public enum StepAction: Sendable {
         case .execute(let execute): return execute.register
         case .waitEvent(let wait): return wait.register
         case .command(let command): return command.register
-        case .sleep, .hmp, .log: return nil
+        case .agent(let agent): return agent.register
+        case .guestExec(let exec): return exec.register
+        case .waitConsole(let wait): return wait.register
+        case .sleep, .hmp, .log, .sendConsole: return nil
         }
     }
 
@@ -149,7 +168,9 @@ public enum StepAction: Sendable {
         switch self {
         case .execute(let execute): return execute.until == nil ? nil : execute.interval
         case .command(let command): return command.until == nil ? nil : command.interval
-        case .waitEvent, .sleep, .hmp, .log: return nil
+        case .agent(let agent): return agent.until == nil ? nil : agent.interval
+        case .guestExec(let exec): return exec.until == nil ? nil : exec.interval
+        case .waitEvent, .sleep, .hmp, .log, .waitConsole, .sendConsole: return nil
         }
     }
 
@@ -163,6 +184,11 @@ public enum StepAction: Sendable {
         case .log: return "log"
         case .command(let command):
             return command.argv.map { $0.stringValue ?? $0.jsonText }.joined(separator: " ")
+        case .agent(let agent): return "agent \(agent.command)"
+        case .guestExec(let exec):
+            return "guest-exec " + exec.argv.map { $0.stringValue ?? $0.jsonText }.joined(separator: " ")
+        case .waitConsole(let wait): return "wait for console /\(wait.pattern.stringValue ?? wait.pattern.jsonText)/"
+        case .sendConsole: return "send to the console"
         }
     }
 }

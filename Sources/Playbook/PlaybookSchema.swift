@@ -66,7 +66,11 @@ public enum PlaybookSchema {
               ]
             },
             "capabilities": {"type": ["array", "null"], "items": {"type": "string"}},
-            "timeout": {"$ref": "#/$defs/duration"}
+            "timeout": {"$ref": "#/$defs/duration"},
+            "console": {"description": "The serial console: true (launch: qmpbook adds the first serial port) or an existing socket, unix:PATH.",
+                        "oneOf": [{"type": "boolean"}, {"type": "string", "pattern": "^(unix:|tcp:|.*/)"}]},
+            "agent": {"description": "The QEMU guest agent: isa-serial or virtio-serial (launch: qmpbook wires it) or an existing socket, unix:PATH.",
+                      "oneOf": [{"enum": ["isa-serial", "virtio-serial"]}, {"type": "string", "pattern": "^(unix:|tcp:|.*/)"}]}
           }
         },
         "argv": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/scalar"}},
@@ -74,10 +78,11 @@ public enum PlaybookSchema {
         "step": {
           "type": "object", "additionalProperties": false,
           "oneOf": [{"required": ["execute"]}, {"required": ["wait-event"]}, {"required": ["sleep"]},
-                    {"required": ["hmp"]}, {"required": ["log"]}, {"required": ["command"]}],
+                    {"required": ["hmp"]}, {"required": ["log"]}, {"required": ["command"]},
+                    {"required": ["agent"]}, {"required": ["guest-exec"]}, {"required": ["wait-console"]},
+                    {"required": ["send-console"]}],
           "dependentRequired": {
-            "arguments": ["execute"], "fd": ["execute"],
-            "interval": ["until"], "match": ["wait-event"], "since": ["wait-event"]
+            "fd": ["execute"], "interval": ["until"], "match": ["wait-event"]
           },
           "properties": {
             "name": {"$ref": "#/$defs/scalar"},
@@ -129,7 +134,20 @@ public enum PlaybookSchema {
             "since": {"$ref": "#/$defs/scalar"},
             "sleep": {"$ref": "#/$defs/duration"},
             "hmp": {"type": "string"},
-            "log": {"$ref": "#/$defs/scalar"}
+            "log": {"$ref": "#/$defs/scalar"},
+            "agent": {"type": "string", "minLength": 1, "description": "A QEMU guest agent command (guest-ping, guest-get-osinfo…), sent to the target's agent."},
+            "guest-exec": {
+              "description": "A program in the guest, through the agent: argv, or a map with argv, env, input.",
+              "oneOf": [
+                {"$ref": "#/$defs/argv"},
+                {"type": "object", "additionalProperties": false, "required": ["argv"],
+                 "properties": {"argv": {"$ref": "#/$defs/argv"},
+                                "env": {"type": "object", "additionalProperties": {"$ref": "#/$defs/scalar"}},
+                                "input": {"$ref": "#/$defs/scalar"}}}
+              ]
+            },
+            "wait-console": {"type": "string", "minLength": 1, "description": "A regular expression awaited on the target's console."},
+            "send-console": {"$ref": "#/$defs/scalar", "description": "Text written to the target's console."}
           }
         }
       }

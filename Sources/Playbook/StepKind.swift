@@ -6,15 +6,28 @@ public enum StepKind: String, Sendable, CaseIterable {
     case execute
     case waitEvent = "wait-event"
     case sleep, hmp, log, command
+    case agent
+    case guestExec = "guest-exec"
+    case waitConsole = "wait-console"
+    case sendConsole = "send-console"
 
     /// Whether a step of this kind talks to a target (and so needs one).
     public var needsTarget: Bool {
         switch self {
-        case .execute, .waitEvent, .hmp: return true
+        case .execute, .waitEvent, .hmp, .agent, .guestExec, .waitConsole, .sendConsole: return true
         case .sleep, .log, .command: return false
         }
     }
 
     /// Whether a step of this kind may name a `target` at all (a `command` runs on the host).
     public var takesTarget: Bool { self != .command }
+
+    /// The channel of its target a step of this kind uses besides QMP (SPEC.md §9): `console`, `agent`, or nil.
+    public var channel: String? {
+        switch self {
+        case .agent, .guestExec: return "agent"
+        case .waitConsole, .sendConsole: return "console"
+        default: return nil
+        }
+    }
 }

@@ -16,7 +16,7 @@ struct ActionDecoding: Sendable {
     static let commonKeys = ["name", "id", "target", "timeout", "ignore-errors", "tags", "redact"]
 
     /// Every action, in the order messages list them.
-    static let all: [ActionDecoding] = [.execute, .waitEvent, .sleep, .hmp, .log, .command]
+    static let all: [ActionDecoding] = [.execute, .waitEvent, .sleep, .hmp, .log, .command, .agent, .guestExec, .waitConsole, .sendConsole]
 
     /// The action keys (`execute`, `wait-event`, …).
     static let actionKeys = all.map(\.kind.rawValue)

@@ -32,7 +32,9 @@ extension PlaybookDecoder {
         if let node = target.unlessNull("capabilities") { capabilities = strings(node, what: "capabilities") }
         let timeout = target["timeout"].flatMap { duration($0, what: "timeout") }
         guard let mode else { return nil }
-        return TargetSpec(name: name, mode: mode, capabilities: capabilities, timeout: timeout, location: location(key))
+        var spec = TargetSpec(name: name, mode: mode, capabilities: capabilities, timeout: timeout, location: location(key))
+        decodeChannels(target, into: &spec)
+        return spec
     }
 
     func address(_ node: YAMLNode, what: String) -> String? {

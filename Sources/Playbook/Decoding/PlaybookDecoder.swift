@@ -9,7 +9,7 @@ final class PlaybookDecoder {
 
     static let topKeys = ["name", "description", "version", "vars", "timeout", "defaults", "targets", "steps", "always"]
     static let defaultsKeys = ["target", "timeout", "interval", "ignore-errors", "redact"]
-    static let targetKeys = ["connect", "listen", "launch", "capabilities", "timeout"]
+    static let targetKeys = ["connect", "listen", "launch", "capabilities", "timeout", "console", "agent"]
     static let launchKeys = ["command", "env"]
 
     /// What the steps may use: targets, defaults, names of variables.
@@ -84,6 +84,7 @@ final class PlaybookDecoder {
             }
         }
 
+        checkChannels(of: targets, usedBy: steps + always)
         guard let name, diagnostics.isEmpty else { return nil }
         return Playbook(name: name, description: description, path: file, directory: directory, sha256: sha256,
                         vars: vars, timeout: timeout, targets: targets, steps: steps, always: always)

@@ -17,6 +17,8 @@ struct ActionContext: Sendable {
     var sendTimes: [String: Date]
     /// Sees the requests and replies as they go (`--verbose`, live outputs).
     var observer: any RunObserver
+    /// The playbook's guest agent commands, checked once an agent answers; nil with `--no-preflight`.
+    var guestPreflight: GuestPreflight? = nil
 
     /// The step's target; a step that needs one has one once its target is open.
     func requireTarget() throws(StepPreparationError) -> TargetSession {

@@ -2,7 +2,8 @@ import Foundation
 import Playbook
 import QMP
 
-/// An `execute` step (and an `hmp` step, which is `human-monitor-command`):
+/// An `execute` step (and an `hmp` step, which is `human-monitor-command`,
+/// and an `agent` step, the same to the target's guest agent):
 /// sends the command, with a file by SCM_RIGHTS when it has `fd`, polls it
 /// for `until`, and judges the reply against `expect`.
 struct ExecuteAction: StepActionRunner {
@@ -17,6 +18,12 @@ struct ExecuteAction: StepActionRunner {
     var target: TargetSession
     var budget: Duration
     var observer: any RunObserver
+    /// Where the command goes: the target's QMP monitor, or its guest agent.
+    var monitor: any Monitor
+    /// Set for an `agent` step: the first one waits until the agent answers.
+    var agent: GuestChannelUse?
+    /// Who answers, for messages: `vm`, or `the guest agent of vm`.
+    var peer: String { agent == nil ? target.name : "the guest agent of \(target.name)" }
 
     init(_ definition: ExecuteStep, in context: ActionContext) throws(StepPreparationError) {
         target = try context.requireTarget()
@@ -25,6 +32,7 @@ struct ExecuteAction: StepActionRunner {
         redact = context.step.redact
         budget = context.budget
         observer = context.observer
+        monitor = target.monitor
         if let written = definition.arguments {
             guard case .object(let object) = try context.resolve(.object(written), "arguments") else {
                 throw StepPreparationError(message: "arguments must be a map")
@@ -52,6 +60,15 @@ struct ExecuteAction: StepActionRunner {
         redact = context.step.redact
         budget = context.budget
         observer = context.observer
+        monitor = target.monitor
+    }
+
+    /// An `agent` step: `definition` sent to the target's guest agent.
+    init(agent definition: ExecuteStep, in context: ActionContext) throws(StepPreparationError) {
+        try self.init(definition, in: context)
+        let use = try GuestChannelUse(agentOf: target, in: context)
+        agent = use
+        monitor = use.link.agent
     }
 
     func run() async -> StepResult {
@@ -65,6 +82,11 @@ struct ExecuteAction: StepActionRunner {
         var attempts = 0
         var reply: Reply
         var lastMismatch: String?
+        if let agent, let failed = await agent.prepare(until: deadline, budget: budget) {
+            result.status = failed.status
+            result.message = failed.message
+            return result
+        }
         while true {
             attempts += 1
             result.attempts = attempts
@@ -85,7 +107,7 @@ struct ExecuteAction: StepActionRunner {
             observer.requestSent(.object(shown), target: target.name)
             let remaining = max(deadline - ContinuousClock.now, .milliseconds(1))
             do {
-                reply = try await target.monitor.request(
+                reply = try await monitor.request(
                     command, arguments: arguments, passing: file?.descriptor, timeout: remaining)
                 file?.close()
             } catch {
@@ -165,10 +187,15 @@ struct ExecuteAction: StepActionRunner {
     /// The result of a command that got no reply: a timeout, or a lost target.
     private func failure(_ error: QMPError, into result: StepResult) async -> StepResult {
         var result = result
+        if agent != nil, [.connectionClosed, .peerExited, .malformed, .messageTooLarge].contains(error.code) {
+            result.status = .error
+            result.message = "the guest agent channel of \(target.name) closed during \(command): \(error.message)"
+            return result
+        }
         switch error.code {
         case .timeout:
             result.status = .timeout
-            result.message = "\(command) got no reply from \(target.name) within \(describe(budget))"
+            result.message = "\(command) got no reply from \(peer) within \(describe(budget))"
         case .connectionClosed, .peerExited, .malformed, .messageTooLarge:
             result.status = .error
             result.message = "target \(target.name) was lost during \(command): \(await target.lossReason())"
@@ -177,7 +204,7 @@ struct ExecuteAction: StepActionRunner {
             result.message = "\(command) was cancelled"
         default:
             result.status = .failed
-            result.message = "\(command) could not be sent to \(target.name): \(error.message)"
+            result.message = "\(command) could not be sent to \(peer): \(error.message)"
         }
         return result
     }

@@ -11,6 +11,10 @@ extension StepAction {
         case .sleep(let duration): return try SleepAction(duration, in: context)
         case .log(let text): return try LogAction(text, in: context)
         case .command(let definition): return try CommandAction(definition, in: context)
+        case .agent(let definition): return try ExecuteAction(agent: definition, in: context)
+        case .guestExec(let definition): return try GuestExecAction(definition, in: context)
+        case .waitConsole(let definition): return try WaitConsoleAction(definition, in: context)
+        case .sendConsole(let text): return try SendConsoleAction(text, in: context)
         }
     }
 }

@@ -249,6 +249,7 @@ public final class PlaybookRunner: Sendable {
                 stem = "target-\(playbook.targets.firstIndex { $0.name == target.name } ?? 0)"
             }
             let socket = folder.file("\(stem).qmp")
+            argv.insert(contentsOf: ChannelPlan.launchArguments(spec: target, stem: folder.file(stem)), at: 1)
             argv += ["-qmp", "unix:\(socket),server=on,wait=off"]
             return .launch(command: argv, environment: env, socket: socket, output: folder.file("\(stem).log"))
         }
@@ -270,7 +271,7 @@ public final class PlaybookRunner: Sendable {
                     var opening = await TargetSession.open(
                         name: spec.name, plan: plan, capabilities: spec.capabilities,
                         timeout: spec.timeout ?? options.defaultTargetTimeout, exitNoticeWait: options.exitNoticeWait,
-                        monitorOptions: options.monitorOptions
+                        monitorOptions: options.monitorOptions, channels: ChannelPlan(spec: spec, plan: plan)
                     ) { target, event in
                         let redacted = redactedEvents.contains("\(target)/\(event.name)")
                         observer.eventReceived(EventReport(target: target, event: event, redacted: redacted))

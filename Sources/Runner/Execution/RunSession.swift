@@ -14,6 +14,8 @@ actor RunSession {
     private(set) var variables: Variables
     private(set) var steps: [StepReport]
     private var sendTimes: [String: Date] = [:]
+    /// The playbook's guest agent commands, for the agent preflight (nil with `--no-preflight`).
+    private lazy var guestPreflight: GuestPreflight? = options.preflight ? GuestPreflight(playbook) : nil
 
     init(
         playbook: Playbook, options: RunOptions, targets: [String: TargetSession], variables: Variables,
@@ -192,7 +194,8 @@ actor RunSession {
         do throws(StepPreparationError) {
             action = try step.action.prepared(in: ActionContext(
                 step: step, target: target, budget: budget, variables: variables,
-                playbookDirectory: playbook.directory, sendTimes: sendTimes, observer: observer))
+                playbookDirectory: playbook.directory, sendTimes: sendTimes, observer: observer,
+                guestPreflight: guestPreflight))
         } catch {
             return StepResult(.failed, message: error.message)
         }

@@ -17,6 +17,8 @@ final class TargetSession: Sendable {
     let events: TargetEvents
     let process: LaunchedProcess?
     let greeting: Greeting
+    /// The console and agent channels (SPEC.md §9), opened and closed with the target.
+    let channels: TargetChannels
     private let exitNoticeWait: Duration
     private let pump: Mutex<Task<Void, Never>?> = Mutex(nil)
     private let subscription: Mutex<EventSubscription?> = Mutex(nil)
@@ -25,8 +27,9 @@ final class TargetSession: Sendable {
 
     private init(
         name: String, monitor: any Monitor, events: TargetEvents, process: LaunchedProcess?, greeting: Greeting,
-        exitNoticeWait: Duration
+        channels: TargetChannels, exitNoticeWait: Duration
     ) {
+        self.channels = channels
         self.name = name
         self.monitor = monitor
         self.events = events
@@ -54,12 +57,13 @@ final class TargetSession: Sendable {
     /// launch, QEMU's early exit ends the attempt with its status and output).
     static func open(
         name: String, plan: Plan, capabilities: [String], timeout: Duration, exitNoticeWait: Duration,
-        monitorOptions: MonitorOptions = .init(), onEvent: @escaping @Sendable (String, RecordedEvent) -> Void
+        monitorOptions: MonitorOptions = .init(), channels channelPlan: ChannelPlan = .none, onEvent: @escaping @Sendable (String, RecordedEvent) -> Void
     ) async -> Opening {
         let deadline = ContinuousClock.now + timeout
         var report: TargetReport
         var process: LaunchedProcess?
         let monitor: any Monitor
+        var channels: TargetChannels?
         do throws(RunnerError) {
             switch plan {
             case .connect(let address):
@@ -89,9 +93,13 @@ final class TargetSession: Sendable {
                 let launched = try await LaunchedProcess.launch(command, environment: environment, outputPath: output)
                 process = launched
                 report.process = TargetReport.Process(pid: launched.pid)
+                // Before QMP: QEMU waits for qmpbook on the console it wired, so nothing printed is lost.
+                channels = try await TargetChannels.openConsole(channelPlan, until: deadline, process: launched)
                 monitor = try await dialRetrying(.unix(path: socket), until: deadline, process: launched, timeout: timeout, options: monitorOptions)
             }
+            if channels == nil { channels = try await TargetChannels.openConsole(channelPlan, until: deadline, process: nil) }
         } catch {
+            await channels?.close()
             let failedReport = TargetReport(name: name, mode: plan.mode, address: plan.address)
             var opening = Opening(session: nil, report: failedReport, process: process)
             if let process {
@@ -103,7 +111,7 @@ final class TargetSession: Sendable {
 
         return await attach(
             name: name, monitor: monitor, report: report, process: process, capabilities: capabilities,
-            deadline: deadline, exitNoticeWait: exitNoticeWait, onEvent: onEvent)
+            deadline: deadline, exitNoticeWait: exitNoticeWait, channels: channels ?? .none, onEvent: onEvent)
     }
 
     /// Makes a session of a monitor that is connected but not yet handshaken:
@@ -113,7 +121,7 @@ final class TargetSession: Sendable {
     static func attach(
         name: String, monitor: any Monitor, report: TargetReport, process: LaunchedProcess? = nil,
         capabilities: [String] = [], deadline: ContinuousClock.Instant, exitNoticeWait: Duration = .milliseconds(500),
-        onEvent: @escaping @Sendable (String, RecordedEvent) -> Void = { _, _ in }
+        channels: TargetChannels = .none, onEvent: @escaping @Sendable (String, RecordedEvent) -> Void = { _, _ in }
     ) async -> Opening {
         var report = report
         let events = TargetEvents { event in onEvent(name, event) }
@@ -141,11 +149,22 @@ final class TargetSession: Sendable {
             }
             report.error = reason
             report.process?.exit = process?.exit
+            await channels.close()
+            return Opening(session: nil, report: report, process: process)
+        }
+        do throws(RunnerError) {
+            try await channels.openAgent(until: deadline, process: process, options: MonitorOptions())
+        } catch {
+            subscription.cancel()
+            await monitor.disconnect()
+            await channels.close()
+            report.error = error.message
+            report.process?.exit = process?.exit
             return Opening(session: nil, report: report, process: process)
         }
         let session = TargetSession(
             name: name, monitor: monitor, events: events, process: process, greeting: greeting,
-            exitNoticeWait: exitNoticeWait)
+            channels: channels, exitNoticeWait: exitNoticeWait)
         session.startPump(subscription)
         if let process {
             process.onExit { exit in
@@ -224,6 +243,7 @@ final class TargetSession: Sendable {
         report.protocolErrors = monitor.protocolErrorCount
         report.eventsDropped = subscription.withLock { $0?.droppedCount ?? 0 } + (await events.dropped)
         if let lost = lost.withLock({ $0 }) { report.error = "lost during the run: \(lost)" }
+        channels.report(into: &report)
         if let process {
             report.process = TargetReport.Process(pid: process.pid, exit: process.exit, stderrTail: process.outputTail())
         }
@@ -234,6 +254,7 @@ final class TargetSession: Sendable {
     /// `grace`, SIGKILL); then the connection is closed and the event log is
     /// fully recorded.
     func close(grace: Duration) async {
+        channels.noteLoss()
         if monitor.closeReason != nil {
             let reason = await lossReason()
             lost.withLock { $0 = reason }
@@ -245,6 +266,7 @@ final class TargetSession: Sendable {
                 grace: grace, terminateGrace: grace)
         }
         await monitor.disconnect()
+        await channels.close()
         let task = pump.withLock { $0 }
         _ = await race(timeout: .seconds(2)) { await task?.value }
     }

@@ -18,18 +18,7 @@ extension PlaybookDecoder {
             events = [name]
         }
         let match = step["match"].map { checkedPattern($0, path: "match") }
-        var since: String?
-        if let node = step["since"], let id = text(node, what: "since") {
-            if stepIDs[id] == nil {
-                if allStepIDs.contains(id) {
-                    error("since names step '\(id)', which comes after this one; it must name an earlier step", at: node)
-                } else {
-                    let hint = NameSuggestion.hint(for: id, among: allStepIDs)
-                    error("since names step '\(id)', but no step has that id\(hint)", at: node)
-                }
-            }
-            since = id
-        }
+        let since = step["since"].flatMap { sinceStep($0) }
         let register = step["register"].flatMap(registerName)
         return WaitEventStep(events: events, match: match, since: since, register: register)
     }
