@@ -12,10 +12,11 @@ import Foundation
 ///
 /// A map matches a map that has at least its keys, with matching values; a
 /// list matches a list of the same length element by element; a scalar
-/// matches an equal scalar (numbers compare by value); `null` matches only
-/// null. A single-key map whose key starts with `$` is an operator:
-/// `$regex`, `$exists`, `$ne`, `$gt`, `$ge`, `$lt`, `$le`, `$in`,
-/// `$contains`, `$any`. Templates are resolved before a pattern is built.
+/// matches an equal scalar (numbers compare by exact value); `null` matches
+/// only null. A map whose keys start with `$` holds operators, all of which
+/// must hold (`{$gt: 0, $lt: 300}`): `$regex`, `$exists`, `$ne`, `$gt`,
+/// `$ge`, `$lt`, `$le` (exact for integers), `$in`, `$contains`, `$any`,
+/// `$not`, `$or`, `$all`, `$len`. Templates are resolved before a pattern is built.
 public struct Pattern: Sendable {
     indirect enum Node: Sendable {
         case object([(String, Node)])
@@ -24,16 +25,26 @@ public struct Pattern: Sendable {
         case regex(String, RegularExpression)
         case exists(Bool)
         case notEqual(JSONValue)
-        case compare(Comparison, Double)
+        case compare(Comparison, ExactNumber, JSONValue)
         case oneOf([JSONValue])
         case contains(Node)
         case any
+        /// Several operators of one map: every one must hold.
+        case allOf([Node])
+        /// `$not`: the pattern (kept as written, for messages) must not match.
+        case not(Node, JSONValue)
+        /// `$or`: at least one of the patterns matches.
+        case or([Node], JSONValue)
+        /// `$all`: a list whose every element matches.
+        case every(Node)
+        /// `$len`: the length of a text, a list or a map matches.
+        case length(Node)
     }
 
     enum Comparison: String, Sendable {
         case gt = "$gt", ge = "$ge", lt = "$lt", le = "$le"
 
-        func holds(_ value: Double, _ bound: Double) -> Bool {
+        func holds(_ value: ExactNumber, _ bound: ExactNumber) -> Bool {
             switch self {
             case .gt: return value > bound
             case .ge: return value >= bound
@@ -53,7 +64,8 @@ public struct Pattern: Sendable {
     }
 
     /// The operators, for messages and hints.
-    public static let operators = ["$regex", "$exists", "$ne", "$gt", "$ge", "$lt", "$le", "$in", "$contains", "$any"]
+    public static let operators = ["$regex", "$exists", "$ne", "$gt", "$ge", "$lt", "$le", "$in", "$contains", "$any",
+                                   "$not", "$or", "$all", "$len"]
 
     let root: Node
     /// The value the pattern was built from.
@@ -85,14 +97,19 @@ public struct Pattern: Sendable {
             }
             return .array(nodes)
         case .object(let object):
-            if object.count == 1, let key = object.keys.first, key.hasPrefix("$") {
-                return try compileOperator(key, object.values[0], path: path + [key], isDeferred: isDeferred)
+            let operatorKeys = object.keys.filter { $0.hasPrefix("$") }
+            if !operatorKeys.isEmpty, operatorKeys.count == object.count {
+                var nodes: [Node] = []
+                for (key, operand) in object.members {
+                    nodes.append(try compileOperator(key, operand, path: path + [key], isDeferred: isDeferred))
+                }
+                return nodes.count == 1 ? nodes[0] : .allOf(nodes)
+            }
+            if let key = operatorKeys.first {
+                throw PatternError("a map holds either operators such as '\(key)' or plain keys, not both", path: path + [key])
             }
             var members: [(String, Node)] = []
             for (key, member) in object.members {
-                if key.hasPrefix("$") {
-                    throw PatternError("an operator such as '\(key)' must be the only key of its map", path: path + [key])
-                }
                 members.append((key, try compile(member, path: path + [key], isDeferred: isDeferred)))
             }
             return .object(members)
@@ -116,8 +133,8 @@ public struct Pattern: Sendable {
         case "$ne":
             return .notEqual(operand)
         case "$gt", "$ge", "$lt", "$le":
-            guard let bound = operand.doubleValue else { throw PatternError("\(name) takes a number, not \(operand.typeName.withArticle)", path: path) }
-            return .compare(Comparison(rawValue: name)!, bound)
+            guard let bound = ExactNumber(operand) else { throw PatternError("\(name) takes a number, not \(operand.typeName.withArticle)", path: path) }
+            return .compare(Comparison(rawValue: name)!, bound, operand)
         case "$in":
             guard case .array(let choices) = operand else { throw PatternError("$in takes a list, not \(operand.typeName.withArticle)", path: path) }
             return .oneOf(choices)
@@ -126,6 +143,22 @@ public struct Pattern: Sendable {
         case "$any":
             guard operand == .bool(true) else { throw PatternError("$any takes true", path: path) }
             return .any
+        case "$not":
+            return .not(try compile(operand, path: path, isDeferred: isDeferred), operand)
+        case "$or":
+            guard case .array(let alternatives) = operand, !alternatives.isEmpty else {
+                throw PatternError("$or takes a list of patterns, not \(operand.arrayValue == nil ? operand.typeName.withArticle : "an empty list")", path: path)
+            }
+            var nodes: [Node] = []
+            for (index, alternative) in alternatives.enumerated() {
+                nodes.append(try compile(alternative, path: path + [String(index)], isDeferred: isDeferred))
+            }
+            return .or(nodes, operand)
+        case "$all":
+            return .every(try compile(operand, path: path, isDeferred: isDeferred))
+        case "$len":
+            if case .string = operand { throw PatternError("$len takes a pattern for a length (a number or a map such as {$gt: 0}), not a string", path: path) }
+            return .length(try compile(operand, path: path, isDeferred: isDeferred))
         default:
             let hint = NameSuggestion.hint(for: name, among: operators)
             throw PatternError("unknown operator '\(name)'\(hint)", path: path)
@@ -139,57 +172,6 @@ public struct Pattern: Sendable {
     /// One sentence saying what did not match, or nil when `value` matches.
     public func mismatch(in value: JSONValue) -> String? {
         Pattern.mismatch(root, value, path: [])
-    }
-
-    private static func describe(_ path: [String]) -> String {
-        path.isEmpty ? "" : "at \(path.joined(separator: ".")): "
-    }
-
-    private static func show(_ value: JSONValue) -> String {
-        let text = value.jsonText
-        return text.count > 80 ? String(text.prefix(77)) + "..." : text
-    }
-
-    private static func mismatch(_ node: Node, _ value: JSONValue, path: [String]) -> String? {
-        let at = describe(path)
-        switch node {
-        case .object(let members):
-            guard case .object(let object) = value else { return "\(at)expected a map but found \(show(value))" }
-            for (key, member) in members {
-                guard let actual = object[key] else {
-                    if case .exists(false) = member { continue }
-                    return "\(describe(path + [key]))expected a value but the key is missing"
-                }
-                if let reason = mismatch(member, actual, path: path + [key]) { return reason }
-            }
-            return nil
-        case .array(let elements):
-            guard case .array(let actual) = value else { return "\(at)expected a list but found \(show(value))" }
-            guard actual.count == elements.count else { return "\(at)expected a list of \(elements.count) but found \(actual.count) elements" }
-            for (index, element) in elements.enumerated() {
-                if let reason = mismatch(element, actual[index], path: path + [String(index)]) { return reason }
-            }
-            return nil
-        case .equal(let expected):
-            return expected == value ? nil : "\(at)expected \(show(expected)) but found \(show(value))"
-        case .regex(let source, let expression):
-            guard case .string(let text) = value else { return "\(at)expected a string matching /\(source)/ but found \(show(value))" }
-            return expression.matches(text) ? nil : "\(at)\(show(value)) does not match /\(source)/"
-        case .exists(let flag):
-            return flag ? nil : "\(at)expected no value but found \(show(value))"
-        case .notEqual(let excluded):
-            return excluded == value ? "\(at)expected anything but \(show(excluded))" : nil
-        case .compare(let comparison, let bound):
-            guard let number = value.doubleValue else { return "\(at)expected a number \(comparison.words) \(show(.double(bound))) but found \(show(value))" }
-            return comparison.holds(number, bound) ? nil : "\(at)expected a number \(comparison.words) \(show(.double(bound))) but found \(show(value))"
-        case .oneOf(let choices):
-            return choices.contains(value) ? nil : "\(at)expected one of \(show(.array(choices))) but found \(show(value))"
-        case .contains(let element):
-            guard case .array(let actual) = value else { return "\(at)expected a list but found \(show(value))" }
-            return actual.contains(where: { mismatch(element, $0, path: []) == nil }) ? nil : "\(at)no element of the list matches"
-        case .any:
-            return nil
-        }
     }
 }
 

@@ -49,7 +49,7 @@ public enum PlaybookLoader {
         guard let root else {
             return .failure(Diagnostics([Diagnostic("the file holds no YAML document; a playbook needs at least name, targets and steps", at: SourceLocation(file: path, line: 1, column: 1))]))
         }
-        let decoder = PlaybookDecoder(file: path, overrides: overrides, environment: environment)
+        let decoder = PlaybookDecoder(file: path, overrides: overrides, environment: environment, source: bytes)
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().standardizedFileURL.path
         let decoded = decoder.decode(root, directory: directory, sha256: SHA256.hexDigest(bytes))
         let placed = Set(decoder.diagnostics.compactMap(\.location))

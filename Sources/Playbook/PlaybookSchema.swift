@@ -74,7 +74,7 @@ public enum PlaybookSchema {
           }
         },
         "argv": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/scalar"}},
-        "pattern": {"description": "A value to match; single-key maps $regex, $exists, $ne, $gt, $ge, $lt, $le, $in, $contains, $any are operators."},
+        "pattern": {"description": "A value to match; a map whose keys start with $ holds operators, all of which must hold: $regex, $exists, $ne, $gt, $ge, $lt, $le, $in, $contains, $any, $not, $or, $all, $len."},
         "step": {
           "type": "object", "additionalProperties": false,
           "oneOf": [{"required": ["execute"]}, {"required": ["wait-event"]}, {"required": ["sleep"]},

@@ -1,4 +1,6 @@
 public import QMP
+import Foundation
+import Synchronization
 
 /// `${…}` substitution in playbook values.
 ///
@@ -12,14 +14,18 @@ public import QMP
 /// Every string inside `value` (lists and map values, not map keys) is
 /// resolved. A string that is exactly one `${…}` becomes the variable's value
 /// with its type; elsewhere a value is written as text (strings as they are,
-/// everything else as JSON). `${a.b.0}` walks into maps by key and into lists
-/// by index. An undefined name, a path that leads nowhere or a malformed
-/// `${` throws ``TemplateError``. Pure: no I/O, no state.
+/// everything else as JSON). Each `${…}` holds an ``Expression`` (paths such
+/// as `${a.b.0}`, operators, function calls); `}` inside a quoted text or a
+/// map literal does not end it. An undefined name, a path that leads nowhere,
+/// a type that does not fit or a malformed `${` throws ``TemplateError``.
+/// No state; the only I/O is `free_port()`.
 public enum Template {
     /// One piece of a template string.
-    enum Segment: Equatable {
+    enum Segment: Sendable {
         case literal(String)
-        case reference([String])
+        /// A `${…}`: its source, the parsed expression, and the scalar offset
+        /// of the source's first character in the template text.
+        case expression(String, Expression, offset: Int)
     }
 
     public static func resolve(_ value: JSONValue, with variables: Variables) throws(TemplateError) -> JSONValue {
@@ -52,68 +58,139 @@ public enum Template {
     static func resolve(string text: String, with variables: Variables, depth: Int) throws(TemplateError) -> JSONValue {
         guard text.utf8.contains(UInt8(ascii: "$")) else { return .string(text) }
         let segments = try parse(text)
-        if segments.count == 1, case .reference(let path) = segments[0] {
-            return try variables.value(at: path, depth: depth)
+        let evaluator = Evaluator(variables: variables, depth: depth)
+        if segments.count == 1, case .expression(let source, let expression, _) = segments[0] {
+            return try evaluate(expression, source: source, with: evaluator)
         }
         var output = ""
         for segment in segments {
             switch segment {
             case .literal(let literal):
                 output += literal
-            case .reference(let path):
-                let value = try variables.value(at: path, depth: depth)
-                if case .string(let string) = value { output += string } else { output += value.jsonText }
+            case .expression(let source, let expression, _):
+                output += Template.text(of: try evaluate(expression, source: source, with: evaluator))
             }
         }
         return .string(output)
     }
 
-    /// The variable paths `text` refers to, in order (`${a.b}` gives `["a", "b"]`).
+    private static func evaluate(_ expression: Expression, source: String, with evaluator: Evaluator) throws(TemplateError) -> JSONValue {
+        do {
+            return try evaluator.evaluate(expression)
+        } catch {
+            throw TemplateError(sentence(for: error, in: source))
+        }
+    }
+
+    /// A value written into text: a string as it is, anything else as JSON.
+    static func text(of value: JSONValue) -> String {
+        if case .string(let string) = value { return string }
+        return value.jsonText
+    }
+
+    /// An evaluation error as one sentence naming the expression (built-in
+    /// messages already name their `${…}`).
+    static func sentence(for error: ExpressionError, in source: String) -> String {
+        if error.message.contains("${") { return error.message }
+        return "'${\(source.trimmingCharacters(in: .whitespaces))}': \(error.message)"
+    }
+
+    /// The expressions in `text`, in order, each with the scalar offset of its source in `text`.
     ///
-    /// Throws when `text` holds a malformed `${…}`.
-    public static func references(in text: String) throws(TemplateError) -> [[String]] {
+    /// Throws when `text` holds a malformed `${…}`; the error's offset points at the bad character.
+    static func expressions(in text: String) throws(TemplateError) -> [(source: String, expression: Expression, offset: Int)] {
         guard text.utf8.contains(UInt8(ascii: "$")) else { return [] }
         return try parse(text).compactMap { segment in
-            if case .reference(let path) = segment { return path }
+            if case .expression(let source, let expression, let offset) = segment { return (source, expression, offset) }
             return nil
         }
     }
 
-    /// Splits `text` into literal text and `${…}` references.
+    /// Whether `text` holds at least one `${…}` (well formed or not).
+    public static func hasExpressions(_ text: String) -> Bool {
+        guard text.utf8.contains(UInt8(ascii: "$")) else { return false }
+        return (try? parse(text))?.contains { if case .expression = $0 { return true } else { return false } } ?? true
+    }
+
+    /// Parsed templates by text: a step in a loop or a poll resolves the same strings again.
+    private static let parsed = Mutex<[String: [Segment]]>([:])
+    private static let parsedLimit = 4096
+
+    /// Splits `text` into literal text and `${…}` expressions (remembered, so each text is parsed once).
     static func parse(_ text: String) throws(TemplateError) -> [Segment] {
+        if let known = parsed.withLock({ $0[text] }) { return known }
+        let segments = try parseAnew(text)
+        parsed.withLock { cache in
+            if cache.count >= parsedLimit { cache.removeAll(keepingCapacity: true) }
+            cache[text] = segments
+        }
+        return segments
+    }
+
+    private static func parseAnew(_ text: String) throws(TemplateError) -> [Segment] {
         var segments: [Segment] = []
-        var literal: [UInt8] = []
-        let bytes = Array(text.utf8)
+        var literal = String.UnicodeScalarView()
+        let scalars = Array(text.unicodeScalars)
         var index = 0
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte == UInt8(ascii: "$"), index + 2 < bytes.count, bytes[index + 1] == UInt8(ascii: "$"), bytes[index + 2] == UInt8(ascii: "{") {
-                literal += [UInt8(ascii: "$"), UInt8(ascii: "{")]
+        while index < scalars.count {
+            let scalar = scalars[index]
+            if scalar == "$", index + 2 < scalars.count, scalars[index + 1] == "$", scalars[index + 2] == "{" {
+                literal.append(contentsOf: ["$", "{"])
                 index += 3
                 continue
             }
-            guard byte == UInt8(ascii: "$"), index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "{") else {
-                literal.append(byte)
+            guard scalar == "$", index + 1 < scalars.count, scalars[index + 1] == "{" else {
+                literal.append(scalar)
                 index += 1
                 continue
             }
-            guard let close = bytes[(index + 2)...].firstIndex(of: UInt8(ascii: "}")) else {
-                throw TemplateError("unterminated '${' in \"\(text)\" (write '$${' for a literal '${')")
+            let start = index + 2
+            guard let close = closingBrace(in: scalars, from: start) else {
+                throw TemplateError("unterminated '${' in \"\(text)\" (write '$${' for a literal '${')", offset: index)
             }
-            let inner = String(decoding: bytes[(index + 2)..<close], as: UTF8.self)
-            let path = inner.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-            for part in path where part.isEmpty || !part.utf8.allSatisfy(isNameByte) {
-                throw TemplateError("'${\(inner)}' is not a variable reference: use names of letters, digits, '_' and '-', joined by '.'")
+            let source = String(String.UnicodeScalarView(scalars[start..<close]))
+            let expression: Expression
+            do {
+                expression = try Expression(parsing: source)
+            } catch {
+                throw TemplateError("in '${\(source)}': \(error.message)", offset: start + (error.offset ?? 0))
             }
             if !literal.isEmpty {
-                segments.append(.literal(String(decoding: literal, as: UTF8.self)))
+                segments.append(.literal(String(literal)))
                 literal.removeAll()
             }
-            segments.append(.reference(path))
+            segments.append(.expression(source, expression, offset: start))
             index = close + 1
         }
-        if !literal.isEmpty { segments.append(.literal(String(decoding: literal, as: UTF8.self))) }
+        if !literal.isEmpty { segments.append(.literal(String(literal))) }
         return segments
+    }
+
+    /// The index of the `}` that closes a `${` whose source starts at `start`:
+    /// braces of map literals nest, and braces inside quoted texts do not count.
+    private static func closingBrace(in scalars: [Unicode.Scalar], from start: Int) -> Int? {
+        var depth = 0
+        var quote: Unicode.Scalar?
+        var index = start
+        while index < scalars.count {
+            let scalar = scalars[index]
+            if let open = quote {
+                if scalar == "\\" {
+                    index += 1
+                } else if scalar == open {
+                    quote = nil
+                }
+            } else if scalar == "'" || scalar == "\"" {
+                quote = scalar
+            } else if scalar == "{" {
+                depth += 1
+            } else if scalar == "}" {
+                if depth == 0 { return index }
+                depth -= 1
+            }
+            index += 1
+        }
+        return nil
     }
 
     static func isNameByte(_ byte: UInt8) -> Bool {
@@ -130,8 +207,14 @@ public enum Template {
 /// Why a `${…}` could not be resolved.
 public struct TemplateError: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String
+    /// For a malformed `${…}`: the Unicode-scalar offset of the offending
+    /// character in the template text; nil for errors of evaluation.
+    public var offset: Int?
 
-    public init(_ message: String) { self.message = message }
+    public init(_ message: String, offset: Int? = nil) {
+        self.message = message
+        self.offset = offset
+    }
 
     public var description: String { message }
 }

@@ -10,7 +10,8 @@ import Foundation
 /// try variables.value(at: ["status", "return", "running"])   // true
 /// ```
 ///
-/// Lookup order: the built-ins (`env.NAME`, `playbook.dir`, `run.dir`), then
+/// Lookup order: the built-ins (`env.NAME`, `playbook.dir`, `run.dir`,
+/// `run.id`, `run.started`), then
 /// registered values, then `--var` overrides, then `vars`. Values from `vars`
 /// and `--var` may themselves hold `${…}` (resolved on use, cycles refused);
 /// registered values are QMP data and are never re-resolved.
@@ -22,19 +23,26 @@ public struct Variables: Sendable {
     public var environment: [String: String]
     public var playbookDirectory: String?
     public var runDirectory: String?
+    /// `${run.id}`: unique per run.
+    public var runID: String
+    /// `${run.started}`: when the run began.
+    public var runStarted: Date
 
     /// The namespaces qmpbook provides itself.
     public static let builtinNames: Set<String> = ["env", "playbook", "run"]
 
     public init(vars: JSONObject = [:], overrides: [String: JSONValue] = [:],
                 environment: [String: String] = ProcessInfo.processInfo.environment,
-                playbookDirectory: String? = nil, runDirectory: String? = nil) {
+                playbookDirectory: String? = nil, runDirectory: String? = nil,
+                runID: String = Variables.newRunID(), runStarted: Date = Date()) {
         definitions = vars
         for key in overrides.keys.sorted() { definitions[key] = overrides[key] }
         registers = [:]
         self.environment = environment
         self.playbookDirectory = playbookDirectory
         self.runDirectory = runDirectory
+        self.runID = runID
+        self.runStarted = runStarted
     }
 
     /// Keeps `value` under `name` for the steps that follow (a step's `register`).
@@ -51,55 +59,84 @@ public struct Variables: Sendable {
     ///
     /// Throws ``TemplateError`` for an undefined name or a path that leads nowhere.
     public func value(at path: [String]) throws(TemplateError) -> JSONValue {
-        try value(at: path, depth: 0)
+        guard let name = path.first else { throw TemplateError("empty variable reference") }
+        var expression = Expression.name(name, offset: 0)
+        for key in path.dropFirst() { expression = .member(expression, key) }
+        do {
+            return try Evaluator(variables: self, depth: 0).evaluate(expression)
+        } catch {
+            throw TemplateError(Template.sentence(for: error, in: expression.source))
+        }
     }
 
-    func value(at path: [String], depth: Int) throws(TemplateError) -> JSONValue {
-        guard let name = path.first else { throw TemplateError("empty variable reference") }
-        let reference = path.joined(separator: ".")
-        switch name {
-        case "env":
-            guard path.count == 2 else { throw TemplateError("'${\(reference)}': write ${env.NAME} for an environment variable") }
-            guard let value = environment[path[1]] else { throw TemplateError("environment variable '\(path[1])' is not set (in '${\(reference)}')") }
-            return .string(value)
-        case "playbook":
-            guard path == ["playbook", "dir"] else { throw TemplateError("'${\(reference)}' is not defined: the built-in is ${playbook.dir}") }
+    /// The value of a built-in: `path` is `[namespace, key]` (`["run", "dir"]`).
+    ///
+    /// Throws ``TemplateError`` for a built-in that does not exist or is not known yet.
+    func builtin(_ path: [String]) throws(TemplateError) -> JSONValue {
+        if let problem = Variables.builtinProblem(path, environment: environment) { throw TemplateError(problem) }
+        switch (path[0], path[1]) {
+        case ("env", let key):
+            return .string(environment[key] ?? "")
+        case ("playbook", _):
             guard let playbookDirectory else { throw TemplateError("'${playbook.dir}' is not known here") }
             return .string(playbookDirectory)
-        case "run":
-            guard path == ["run", "dir"] else { throw TemplateError("'${\(reference)}' is not defined: the built-in is ${run.dir}") }
+        case ("run", "dir"):
             guard let runDirectory else { throw TemplateError("'${run.dir}' is only known during a run") }
             return .string(runDirectory)
+        case ("run", "id"):
+            return .string(runID)
         default:
-            break
+            return .string(Variables.timestamp(runStarted))
         }
-        var current: JSONValue
-        if let registered = registers[name] {
-            current = registered
-        } else if let defined = definitions[name] {
-            guard depth < 32 else { throw TemplateError("variable '\(name)' refers to itself through ${…}") }
-            current = try Template.resolve(defined, with: self, depth: depth + 1)
-        } else {
+    }
+
+    /// The keys each built-in namespace has; `env` takes any name.
+    static let builtinKeys: [String: [String]] = ["playbook": ["dir"], "run": ["dir", "id", "started"]]
+
+    /// What is wrong with a reference to a built-in (`path` starts with one
+    /// of ``builtinNames``), or nil when it names one. The one place the
+    /// rules of built-in names live: the run and `qmpbook check` both ask it.
+    /// `environment` nil skips the check that an environment variable is set.
+    static func builtinProblem(_ path: [String], environment: [String: String]?) -> String? {
+        let reference = path.joined(separator: ".")
+        guard path[0] != "env" else {
+            guard path.count == 2 else { return "'${\(reference)}': write ${env.NAME} for an environment variable" }
+            if let environment, environment[path[1]] == nil { return "environment variable '\(path[1])' is not set (in '${\(reference)}')" }
+            return nil
+        }
+        let keys = builtinKeys[path[0]] ?? []
+        guard path.count == 2, keys.contains(path[1]) else {
+            let names = keys.map { "${\(path[0]).\($0)}" }
+            let list = names.count == 1 ? "the built-in is \(names[0])" : "the built-ins are " + names.joined(separator: ", ")
+            return "'${\(reference)}' is not defined: \(list)"
+        }
+        return nil
+    }
+
+    /// The value of a variable `name` (not a built-in), with `${…}` in `vars` resolved.
+    func variable(_ name: String, depth: Int) throws(TemplateError) -> JSONValue {
+        if let registered = registers[name] { return registered }
+        guard let defined = definitions[name] else {
             throw TemplateError("undefined variable '\(name)'\(suggestion(for: name))")
         }
-        for (offset, key) in path.enumerated().dropFirst() {
-            let walked = path[..<offset].joined(separator: ".")
-            switch current {
-            case .object(let object):
-                guard let member = object[key] else {
-                    throw TemplateError("'${\(reference)}': '\(walked)' has no key '\(key)'")
-                }
-                current = member
-            case .array(let elements):
-                guard let index = Int(key), elements.indices.contains(index) else {
-                    throw TemplateError("'${\(reference)}': '\(walked)' is a list of \(elements.count), with no element '\(key)'")
-                }
-                current = elements[index]
-            default:
-                throw TemplateError("'${\(reference)}': '\(walked)' is \(current.typeName.withArticle), not a map or a list")
-            }
-        }
-        return current
+        guard depth < 32 else { throw TemplateError("variable '\(name)' refers to itself through ${…}") }
+        return try Template.resolve(defined, with: self, depth: depth + 1)
+    }
+
+    /// A new run id: 16 hexadecimal digits, random.
+    public static func newRunID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let value = generator.next() as UInt64
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+
+    /// `2026-12-01T10:00:00Z`: UTC, whole seconds.
+    static func timestamp(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: date)
     }
 
     private func suggestion(for name: String) -> String {

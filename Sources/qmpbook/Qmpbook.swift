@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import QMP
 import Runner
 
 @main
@@ -14,6 +15,8 @@ struct Qmpbook: AsyncParsableCommand {
     /// Parses and runs a subcommand, mapping argument-parser's usage errors
     /// (its exit code 64) to qmpbook's exit 2 for a bad invocation.
     static func main() async {
+        // Before any file is opened: a closed stdout must not lend its number to one.
+        _ = System.closedStandardDescriptors
         do {
             try refuseHelpOnUnknownSubcommand(Array(CommandLine.arguments.dropFirst()))
             var command = try parseAsRoot()

@@ -88,7 +88,7 @@ extension Qmpbook {
                     throw CommandFailure(message: "\(playbook): \(count) \(count == 1 ? "problem" : "problems"); nothing was run", status: .invalidInput)
                 }
                 do throws(RunnerError) {
-                    try PlaybookRunner.validate(loaded, options: options)
+                    try PlaybookRunner.validate(loaded, options: options, streams: jsonl.map { [("--jsonl", $0)] } ?? [])
                 } catch {
                     throw CommandFailure(message: error.message, status: .invalidInput)
                 }

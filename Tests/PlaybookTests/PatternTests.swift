@@ -88,7 +88,7 @@ import Testing
             (inList, "$in takes a list", ["$in"]),
             (exists, "$exists takes true or false", ["$exists"]),
             (any, "$any takes true", ["$any"]),
-            (mixed, "must be the only key", ["$ne"]),
+            (mixed, "a map holds either operators such as '$ne' or plain keys, not both", ["$ne"]),
             (nested, "unknown operator '$bad'", ["0", "$contains", "$bad"]),
         ]
     }()

@@ -31,7 +31,7 @@ import Testing
             return
         }
         #expect(problems.diagnostics.map(\.description) == [
-            "/books/t.yaml:4:10: environment variable 'MISSING' is not set (in '${env.MISSING}')",
+            "/books/t.yaml:4:31: environment variable 'MISSING' is not set (in '${env.MISSING}')",
         ])
     }
 

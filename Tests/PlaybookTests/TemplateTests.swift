@@ -64,13 +64,13 @@ import Testing
         ("${devv}", "did you mean 'dev'"),
         ("${nested.y}", "has no key 'y'"),
         ("${nested.list.5}", "no element '5'"),
-        ("${n.x}", "is an integer, not a map"),
+        ("${n.x}", "is an integer (3), not a map"),
         ("${env.NO_SUCH_VARIABLE_HERE}", "not set"),
         ("${playbook.path}", "${playbook.dir}"),
         ("${unterminated", "unterminated"),
-        ("${}", "not a variable reference"),
-        ("${a b}", "not a variable reference"),
-        ("${a..b}", "not a variable reference"),
+        ("${}", "empty expression"),
+        ("${a b}", "unexpected 'b' after a complete expression"),
+        ("${a..b}", "expected a key after '.'"),
     ])
     func explainsWhatCannotBeResolved(text: String, expected: String) {
         #expect {
@@ -80,8 +80,10 @@ import Testing
         }
     }
 
-    @Test func listsReferences() throws {
-        #expect(try Template.references(in: "a ${x} $${y} ${z.0.k}") == [["x"], ["z", "0", "k"]])
-        #expect(try Template.references(in: "plain") == [])
+    @Test func listsExpressionsWithTheirOffsets() throws {
+        let found = try Template.expressions(in: "a ${x} $${y} ${z.0.k + 1}")
+        #expect(found.map(\.source) == ["x", "z.0.k + 1"])
+        #expect(found.map(\.offset) == [4, 15])
+        #expect(try Template.expressions(in: "plain").isEmpty)
     }
 }

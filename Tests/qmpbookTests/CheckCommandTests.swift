@@ -105,16 +105,16 @@ struct CheckCommandTests {
         BadInput(label: "target needed", text: "name: t\ntargets: {a: {connect: /s}, b: {connect: /t}}\nsteps:\n  - execute: x\n",
                  line: 4, column: 5, message: "this step needs 'target'"),
         BadInput(label: "unset environment variable", text: "name: t\ntargets: {vm: {connect: \"${env.QMPBOOK_SURELY_UNSET}\"}}\nsteps:\n  - log: x\n",
-                 line: 2, column: 25, message: "environment variable 'QMPBOOK_SURELY_UNSET' is not set (in '${env.QMPBOOK_SURELY_UNSET}')"),
+                 line: 2, column: 28, message: "environment variable 'QMPBOOK_SURELY_UNSET' is not set (in '${env.QMPBOOK_SURELY_UNSET}')"),
         BadInput(label: "daemonized launch", text: "name: t\ntargets:\n  vm: {launch: [qemu-system-x86_64, -S, -daemonize]}\nsteps:\n  - log: x\n",
                  line: 3, column: 41, message: "launch: remove -daemonize: qmpbook owns the QEMU it launches and must see that process exit"),
         BadInput(label: "undefined variable", text: "name: t\nvars: {dev: d}\ntargets: {vm: {connect: /s}}\nsteps:\n  - execute: x\n    arguments: {id: \"${devv}\"}\n",
-                 line: 6, column: 21, message: "undefined variable 'devv' in '${devv}' (did you mean 'dev'?)"),
+                 line: 6, column: 24, message: "undefined variable 'devv' in '${devv}' (did you mean 'dev'?)"),
         BadInput(label: "register used before it is set", text: header + "  - log: \"${reply}\"\n  - execute: x\n    register: reply\n",
-                 line: 5, column: 10, message: "undefined variable 'reply'"),
-        BadInput(label: "unknown built-in", text: header + "  - log: \"${run.folder}\"\n", line: 5, column: 10,
-                 message: "'${run.folder}' is not defined: the built-in is ${run.dir}"),
-        BadInput(label: "malformed template", text: header + "  - log: \"${oops\"\n", line: 5, column: 10,
+                 line: 5, column: 13, message: "undefined variable 'reply'"),
+        BadInput(label: "unknown built-in", text: header + "  - log: \"${run.folder}\"\n", line: 5, column: 13,
+                 message: "'${run.folder}' is not defined: the built-ins are ${run.dir}, ${run.id}, ${run.started}"),
+        BadInput(label: "malformed template", text: header + "  - log: \"${oops\"\n", line: 5, column: 11,
                  message: "unterminated '${'"),
         BadInput(label: "bad duration", text: header + "  - sleep: 5 seconds\n", line: 5, column: 12,
                  message: "sleep: '5 seconds' is not a duration"),
@@ -206,7 +206,7 @@ struct CheckCommandTests {
         #expect(lines.count == 4)
         #expect(lines[0].hasPrefix("\(first):6:5: "))
         #expect(lines[1].hasPrefix("\(first):7:12: "))
-        #expect(lines[2].hasPrefix("\(second):5:10: "))
+        #expect(lines[2].hasPrefix("\(second):5:13: "))
         #expect(lines[3] == "qmpbook: 3 problems in 2 of 3 playbooks")
     }
 
@@ -221,7 +221,7 @@ struct CheckCommandTests {
         #expect(lines.count == 4, "\(lines)")
         #expect(lines.first == "\(path):6:5: duplicate key 'execute' in this map (the first one counts)")
         #expect(lines.contains { $0.hasPrefix("\(path):7:12: sleep:") }, "\(lines)")
-        #expect(lines.contains { $0.hasPrefix("\(path):8:10: undefined variable 'nope'") }, "\(lines)")
+        #expect(lines.contains { $0.hasPrefix("\(path):8:13: undefined variable 'nope'") }, "\(lines)")
         #expect(lines.last == "qmpbook: 3 problems")
     }
 

@@ -1,4 +1,5 @@
 import QMP
+import Foundation
 
 extension PlaybookDecoder {
     /// The pattern's value, after checking its operators and templates.
@@ -8,7 +9,7 @@ extension PlaybookDecoder {
         do {
             try Pattern.check(value) { operand in
                 guard case .string(let text) = operand else { return false }
-                return (try? Template.references(in: text))?.isEmpty == false
+                return Template.hasExpressions(text)
             }
         } catch {
             var locations: [String: SourceLocation] = [path: location(node)]
@@ -20,19 +21,22 @@ extension PlaybookDecoder {
         return value
     }
 
-    /// Reports malformed `${…}` and names not defined at this point, in every string under `node`.
+    /// Reports every malformed `${…}`, unknown function and name not defined at
+    /// this point, in every string under `node`, at the offending character.
     func checkTemplates(_ node: YAMLNode) {
         switch node.content {
         case .scalar(let text, _, _):
             guard text.contains("$") else { return }
-            let references: [[String]]
+            let expressions: [(source: String, expression: Expression, offset: Int)]
             do {
-                references = try Template.references(in: text)
+                expressions = try Template.expressions(in: text)
             } catch {
-                self.error(error.message, at: node)
+                self.error(error.message, at: node, offset: error.offset ?? 0)
                 return
             }
-            for path in references { checkReference(path, at: node) }
+            for found in expressions {
+                checkExpression(found.expression, source: found.source, at: node, offset: found.offset)
+            }
         case .sequence(let elements):
             for element in elements { checkTemplates(element) }
         case .mapping(let pairs):
@@ -40,25 +44,68 @@ extension PlaybookDecoder {
         }
     }
 
-    func checkReference(_ path: [String], at node: YAMLNode) {
-        let name = path[0]
-        let reference = path.joined(separator: ".")
-        switch name {
-        case "env":
-            if path.count != 2 {
-                error("'${\(reference)}': write ${env.NAME} for an environment variable", at: node)
-            } else if environment[path[1]] == nil {
-                error("environment variable '\(path[1])' is not set (in '${\(reference)}')", at: node)
+    /// Walks one expression for what can be known before the run: names,
+    /// built-ins, functions and their argument counts. `offset` is where the
+    /// expression's source starts in the scalar's value.
+    func checkExpression(_ expression: Expression, source: String, at node: YAMLNode, offset: Int) {
+        let reference = "'${\(source.trimmingCharacters(in: .whitespaces))}'"
+        switch expression {
+        case .literal:
+            break
+        case .name(let name, let at):
+            if Variables.builtinNames.contains(name) {
+                error(Variables.builtinProblem([name], environment: environment) ?? "'\(name)' is a built-in", at: node, offset: offset + at)
+            } else if !defined.contains(name) {
+                let hint = NameSuggestion.hint(for: name, among: defined.subtracting(Variables.builtinNames))
+                error("undefined variable '\(name)' in \(reference)\(hint): define it in vars, with --var, or register it in an earlier step",
+                      at: node, offset: offset + at)
             }
-        case "playbook":
-            if path != ["playbook", "dir"] { error("'${\(reference)}' is not defined: the built-in is ${playbook.dir}", at: node) }
-        case "run":
-            if path != ["run", "dir"] { error("'${\(reference)}' is not defined: the built-in is ${run.dir}", at: node) }
-        default:
-            guard !defined.contains(name) else { return }
-            let hint = NameSuggestion.hint(for: name, among: defined.subtracting(Variables.builtinNames))
-            error("undefined variable '\(name)' in '${\(reference)}'\(hint): define it in vars, with --var, or register it in an earlier step", at: node)
+        case .member(.name(let name, let at), let key) where Variables.builtinNames.contains(name):
+            if let problem = Variables.builtinProblem([name, key], environment: environment) {
+                error(problem, at: node, offset: offset + at)
+            }
+        case .member(let base, _):
+            checkExpression(base, source: source, at: node, offset: offset)
+        case .index(let base, let index):
+            checkExpression(base, source: source, at: node, offset: offset)
+            checkExpression(index, source: source, at: node, offset: offset)
+        case .list(let elements):
+            for element in elements { checkExpression(element, source: source, at: node, offset: offset) }
+        case .map(let members):
+            for (_, member) in members { checkExpression(member, source: source, at: node, offset: offset) }
+        case .unary(_, let operand):
+            checkExpression(operand, source: source, at: node, offset: offset)
+        case .binary(_, let left, let right):
+            checkExpression(left, source: source, at: node, offset: offset)
+            checkExpression(right, source: source, at: node, offset: offset)
+        case .call(let name, let arguments, let at):
+            if let function = ExpressionFunctions.table[name] {
+                if let problem = function.arityProblem(arguments.count) {
+                    error("\(problem) (in \(reference))", at: node, offset: offset + at)
+                } else if ExpressionFunctions.patternArgument[name] != nil, arguments[1].isConstant {
+                    checkPatternArgument(arguments[1], of: name, reference: reference, at: node, offset: offset + at)
+                }
+            } else {
+                error("\(ExpressionFunctions.unknownMessage(name)) in \(reference)", at: node, offset: offset + at)
+            }
+            for argument in arguments { checkExpression(argument, source: source, at: node, offset: offset) }
         }
     }
 
+    /// A pattern written out in `matches`, `select` or `first` is checked like a `match:`.
+    private func checkPatternArgument(_ argument: Expression, of name: String, reference: String, at node: YAMLNode, offset: Int) {
+        guard let value = try? Evaluator(variables: Variables(environment: [:])).evaluate(argument) else { return }
+        do {
+            try Pattern.check(value) { _ in false }
+        } catch {
+            let place = error.path.isEmpty ? "" : " at \(error.path.joined(separator: "."))"
+            self.error("\(name)(): the pattern is not valid\(place): \(error.message) (in \(reference))", at: node, offset: offset)
+        }
+    }
+
+    /// Reports `message` at the character `offset` (in Unicode scalars) of a scalar's value.
+    func error(_ message: String, at node: YAMLNode, offset: Int) {
+        let (line, column) = positions.position(ofOffset: offset, in: node)
+        diagnostics.append(Diagnostic(message, at: SourceLocation(file: file, line: line, column: column)))
+    }
 }

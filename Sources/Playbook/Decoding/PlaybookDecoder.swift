@@ -1,4 +1,5 @@
 import QMP
+import Foundation
 
 /// Checks a YAML tree against the playbook format and builds the model,
 /// collecting every problem rather than stopping at the first.
@@ -26,8 +27,12 @@ final class PlaybookDecoder {
     /// The environment `${env.NAME}` is checked against.
     let environment: [String: String]
 
-    init(file: String, overrides: [String: JSONValue], environment: [String: String]) {
+    /// Where the characters of scalars stand, for errors inside a `${…}`.
+    let positions: ScalarPositions
+
+    init(file: String, overrides: [String: JSONValue], environment: [String: String], source: [UInt8] = []) {
         self.file = file
+        positions = ScalarPositions(source: source)
         self.overrides = overrides
         self.environment = environment
     }

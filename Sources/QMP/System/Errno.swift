@@ -38,6 +38,8 @@ package struct Errno: Error, Equatable, CustomStringConvertible {
     package static let isDirectory = Errno(rawValue: EISDIR)
     /// An argument is invalid. (EINVAL)
     package static let invalidArgument = Errno(rawValue: EINVAL)
+    /// Too many levels of symbolic links. (ELOOP)
+    package static let tooManySymbolicLinks = Errno(rawValue: ELOOP)
 
     package var description: String {
         guard let text = strerror(rawValue) else { return "errno \(rawValue)" }

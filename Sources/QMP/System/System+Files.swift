@@ -143,3 +143,78 @@ extension System {
         return Int(size.ws_col)
     }
 }
+
+extension System {
+    /// What stat(2) says of a file, for telling two paths to the same file apart.
+    package struct FileStatus: Sendable, Equatable {
+        package var kind: FileKind
+        package var device: UInt64
+        package var inode: UInt64
+        /// The permission bits (`st_mode & 07777`).
+        package var permissions: UInt32
+    }
+
+    /// stat(2) (a symbolic link is followed), or lstat(2) with `following: false`.
+    package static func status(atPath path: String, following: Bool = true) -> Result<FileStatus, SystemError> {
+        var info = stat()
+        return valueOrErrno("\(following ? "stat" : "lstat") \(path)") {
+            following ? statFollowing(path, &info) : Glibc.lstat(path, &info)
+        }.map { _ in Self.status(info) }
+    }
+
+    /// stat(2) itself: in Swift `stat(…)` is the struct's initializer.
+    private static func statFollowing(_ path: String, _ info: inout stat) -> Int32 {
+        Glibc.fstatat(AT_FDCWD, path, &info, 0)
+    }
+
+    /// fstat(2) of `fd`.
+    package static func status(of fd: Int32) -> Result<FileStatus, SystemError> {
+        var info = stat()
+        return valueOrErrno("fstat") { Glibc.fstat(fd, &info) }.map { _ in Self.status(info) }
+    }
+
+    private static func status(_ info: stat) -> FileStatus {
+        FileStatus(
+            kind: FileKind(mode: info.st_mode), device: UInt64(info.st_dev), inode: UInt64(info.st_ino),
+            permissions: UInt32(info.st_mode) & 0o7777)
+    }
+
+    /// readlink(2): what the symbolic link at `path` points to.
+    package static func readLink(_ path: String) -> Result<String, SystemError> {
+        var buffer = [CChar](repeating: 0, count: 4097)
+        let count = buffer.withUnsafeMutableBufferPointer { Glibc.readlink(path, $0.baseAddress!, 4096) }
+        guard count >= 0 else { return .failure(SystemError("readlink \(path)", .current)) }
+        return .success(String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self))
+    }
+
+    /// realpath(3): `path` absolute, with every symbolic link and `.`/`..` resolved.
+    package static func realPath(_ path: String) -> Result<String, SystemError> {
+        guard let resolved = Glibc.realpath(path, nil) else { return .failure(SystemError("realpath \(path)", .current)) }
+        defer { free(resolved) }
+        return .success(String(cString: resolved))
+    }
+
+    /// fchmod(2).
+    package static func changePermissions(_ fd: Int32, _ permissions: UInt32) -> Result<Void, SystemError> {
+        valueOrErrno("fchmod") { Glibc.fchmod(fd, mode_t(permissions)) }.map { _ in () }
+    }
+}
+
+extension System {
+    /// Which of descriptors 0, 1 and 2 were closed when qmpbook started
+    /// (`qmpbook run … >&-`); each is plugged with `/dev/null` on first use
+    /// of this property, so that no file opened later takes its number and
+    /// receives what was meant for stdout. Read it first thing in `main`.
+    package static let closedStandardDescriptors: Set<Int32> = {
+        var closed: Set<Int32> = []
+        for fd: Int32 in 0 ... 2 where Glibc.fcntl(fd, F_GETFD) == -1 && errno == EBADF {
+            closed.insert(fd)
+            let null = Glibc.open("/dev/null", O_RDWR)
+            if null >= 0, null != fd {
+                Glibc.dup2(null, fd)
+                Glibc.close(null)
+            }
+        }
+        return closed
+    }()
+}

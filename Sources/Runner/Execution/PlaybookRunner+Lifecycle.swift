@@ -74,7 +74,7 @@ extension PlaybookRunner {
     func variables(runDirectory: String?) -> Variables {
         Variables(
             vars: playbook.vars, overrides: options.variables, playbookDirectory: playbook.directory,
-            runDirectory: runDirectory)
+            runDirectory: runDirectory, runID: runID, runStarted: runStarted)
     }
 
     /// Every target's entry in the report before it opens: its name and mode.

@@ -29,6 +29,9 @@ public final class PlaybookRunner: Sendable {
     public let observer: MultiplexRunObserver
     /// The phase going on and the signals that arrived (``interrupt(signal:)``).
     let control = RunControl()
+    /// `${run.id}` and `${run.started}` of this run.
+    let runID = Variables.newRunID()
+    let runStarted = Date()
 
     /// What a run produced.
     public struct Result: Sendable {
@@ -48,9 +51,17 @@ public final class PlaybookRunner: Sendable {
         self.observer = MultiplexRunObserver(observers)
     }
 
-    /// Checks the options against the playbook: `--target` names and `--start-at` ids must exist.
+    /// Checks the options against the playbook: `--target` names and `--start-at` ids must exist,
+    /// and no output (the report, JUnit, HTML, and `streams` such as `--jsonl`) may be the
+    /// playbook or share a file with another (``OutputPaths``).
     /// - Throws: ``RunnerError`` (invalid input) naming the problem.
-    public static func validate(_ playbook: Playbook, options: RunOptions) throws(RunnerError) {
+    public static func validate(
+        _ playbook: Playbook, options: RunOptions, streams: [(option: String, path: String)] = []
+    ) throws(RunnerError) {
+        var outputs: [(option: String, path: String)] = [("--report", options.reportPath ?? defaultReportPath(for: playbook.path))]
+        if let path = options.junitPath { outputs.append(("--junit", path)) }
+        if let path = options.htmlPath { outputs.append(("--html", path)) }
+        try OutputPaths.check(outputs + streams, playbook: playbook.path)
         for name in options.targetOverrides.keys.sorted() where playbook.target(named: name) == nil {
             let known = playbook.targets.map(\.name).joined(separator: ", ")
             throw RunnerError(.invalidInput, "--target \(name): the playbook has no target '\(name)' (it has \(known))")
@@ -100,7 +111,7 @@ public final class PlaybookRunner: Sendable {
 
     /// Runs the playbook; see the type's documentation.
     public func run() async -> Result {
-        let started = Date()
+        let started = runStarted
         let clockStart = ContinuousClock.now
         var report = RunReport(
             playbook: .init(path: playbook.path, name: playbook.name, sha256: playbook.sha256), started: started)
@@ -183,8 +194,9 @@ public final class PlaybookRunner: Sendable {
         report.finished = Date()
         report.duration = ContinuousClock.now - clockStart
 
-        let outputErrors = write(report)
+        var outputErrors = write(report)
         observer.runFinished(report)
+        outputErrors += observer.outputErrors
         var result = Result(report: report, exitStatus: report.exitStatus, outputErrors: outputErrors)
         if !outputErrors.isEmpty, result.exitStatus == .passed { result.exitStatus = .infrastructure }
         return result

@@ -14,22 +14,39 @@ import QMP
 /// {"type":"report","report":{…}}
 /// ```
 public final class JSONLinesWriter: RunObserver {
-    private let fd: Mutex<Int32>
-    private let ownsDescriptor: Bool
+    private struct State {
+        var fd: Int32
+        /// The first write that failed, in words; later lines are dropped.
+        var error: String?
+    }
 
-    /// Opens `path` for writing (truncating it), or stdout for `-`.
+    private let state: Mutex<State>
+    private let ownsDescriptor: Bool
+    /// The path as given (`-` for stdout), for messages.
+    public let path: String
+
+    /// Opens `path` for writing, or stdout for `-`: a regular file is created
+    /// or truncated (a symbolic link followed); a FIFO, a device or
+    /// `/dev/fd/N` is written through as it is (``AtomicFile/openForStreaming(_:permissions:)``).
     /// - Throws: ``RunnerError`` (infrastructure) when the file cannot be opened.
     public init(path: String) throws(RunnerError) {
+        self.path = path
         if path == ReportWriter.standardOutput {
-            fd = Mutex(1)
+            let closed = System.closedStandardDescriptors.contains(1)
+            state = Mutex(State(fd: closed ? -1 : 1, error: closed ? "cannot write to stdout: it is closed" : nil))
             ownsDescriptor = false
         } else {
-            switch System.open(path, [.writeOnly, .create, .truncate], permissions: 0o644) {
-            case .success(let opened): fd = Mutex(opened)
+            switch AtomicFile.openForStreaming(path) {
+            case .success(let opened): state = Mutex(State(fd: opened))
             case .failure(let error): throw RunnerError(.infrastructure, "cannot open \(path): \(error)")
             }
             ownsDescriptor = true
         }
+    }
+
+    /// Why the stream is incomplete: its first write error, or nil when every line was written.
+    public var outputErrors: [String] {
+        state.withLock { $0.error }.map { [$0] } ?? []
     }
 
     deinit {
@@ -58,20 +75,29 @@ public final class JSONLinesWriter: RunObserver {
         close()
     }
 
-    /// Writes one line; output errors are ignored (the report is what must be written).
+    /// Writes one line. The first failure (a full disk, a closed pipe) is
+    /// remembered (``outputErrors``, which the run reports: exit 3) and ends
+    /// the stream: no later line is written, so the file never has a gap.
     public func write(_ value: JSONValue) {
         let bytes = value.jsonBytes + [UInt8(ascii: "\n")]
-        fd.withLock { fd in
-            guard fd >= 0 else { return }
-            _ = System.writeAll(fd, bytes)
+        state.withLock { state in
+            guard state.fd >= 0, state.error == nil else { return }
+            if case .failure(let error) = System.writeAll(state.fd, bytes) {
+                let what = path == ReportWriter.standardOutput ? "stdout" : path
+                state.error = "cannot write \(what): \(error)"
+            }
         }
     }
 
     /// Closes the file (not stdout); later writes are dropped.
     public func close() {
-        fd.withLock { fd in
-            if ownsDescriptor, fd >= 0 { System.close(fd) }
-            fd = -1
+        state.withLock { state in
+            if ownsDescriptor, state.fd >= 0 {
+                if case .failure(let error) = System.close(state.fd), state.error == nil {
+                    state.error = "cannot write \(path): \(error)"
+                }
+            }
+            state.fd = -1
         }
     }
 }

@@ -43,4 +43,6 @@ public struct MultiplexRunObserver: RunObserver {
     public func runFinished(_ report: RunReport) {
         for observer in observers { observer.runFinished(report) }
     }
+
+    public var outputErrors: [String] { observers.flatMap(\.outputErrors) }
 }

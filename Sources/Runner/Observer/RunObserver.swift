@@ -37,6 +37,10 @@ public protocol RunObserver: Sendable {
     func note(_ text: String, evenWhenQuiet: Bool)
     /// The run ended and its report (also on disk by now) is final; called once, last.
     func runFinished(_ report: RunReport)
+    /// What this observer failed to write, read after ``runFinished(_:)``:
+    /// an observer that writes an output (`--jsonl`) names its write errors
+    /// here, and the run counts them as an output error (exit 3).
+    var outputErrors: [String] { get }
 }
 
 extension RunObserver {
@@ -47,6 +51,7 @@ extension RunObserver {
     public func replyReceived(_ reply: JSONValue, target: String) {}
     public func note(_ text: String, evenWhenQuiet: Bool) {}
     public func runFinished(_ report: RunReport) {}
+    public var outputErrors: [String] { [] }
 
     /// A note that quiet output leaves out.
     public func note(_ text: String) { note(text, evenWhenQuiet: false) }

@@ -1,8 +1,10 @@
 import QMP
 
-/// Writes the report and the JUnit file whole and atomically (through
-/// ``AtomicFile``), so a reader never sees half a report, whatever happens
-/// to the run; `-` means standard output.
+/// Writes the report, the JUnit file and the HTML page whole and atomically
+/// (through ``AtomicFile``), so a reader never sees half a report, whatever
+/// happens to the run; `-` means standard output. A path that is not a
+/// regular file (`/dev/null`, a FIFO, `/dev/stdout`, `/dev/fd/N`) is written
+/// through, never replaced; a symbolic link's target is replaced, not the link.
 public enum ReportWriter {
     /// The path that means standard output.
     public static let standardOutput = "-"
@@ -17,6 +19,9 @@ public enum ReportWriter {
     /// - Throws: ``RunnerError`` (infrastructure) when the file cannot be written.
     public static func write(_ bytes: [UInt8], to path: String) throws(RunnerError) {
         if path == standardOutput {
+            if System.closedStandardDescriptors.contains(1) {
+                throw RunnerError(.infrastructure, "cannot write to stdout: it is closed")
+            }
             if case .failure(let error) = System.writeAll(1, bytes) {
                 throw RunnerError(.infrastructure, "cannot write to stdout: \(error)")
             }
