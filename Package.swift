@@ -29,12 +29,12 @@ let package = Package(
             ]
         ),
         .target(name: "Libvirt", dependencies: ["CLibvirt", "QMP"]),
-        .target(name: "Playbook", dependencies: ["CYAML", "QMP"]),
-        .target(name: "Runner", dependencies: ["QMP", "Playbook"]),
+        .target(name: "Playbook", dependencies: ["CYAML", "QMP", "Libvirt"]),
+        .target(name: "Runner", dependencies: ["QMP", "Playbook", "Libvirt"]),
         .executableTarget(
             name: "qmpbook",
             dependencies: [
-                "QMP", "Playbook", "Runner",
+                "QMP", "Libvirt", "Playbook", "Runner",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

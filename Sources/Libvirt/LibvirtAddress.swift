@@ -7,8 +7,9 @@
 /// address.domain     // "web-01" (a name or a UUID)
 /// ```
 ///
-/// The domain is what follows the last `#`, so a URI may hold `#` but a
-/// domain name written this way may not.
+/// The domain is what follows the `#`. There is one `#`: a URI holding
+/// `#` (or a domain name with one) cannot be written this way; use a
+/// playbook's `libvirt: {uri, domain}` target instead.
 public struct LibvirtAddress: Sendable, Hashable, CustomStringConvertible {
     public static let prefix = "libvirt:"
 
@@ -31,8 +32,12 @@ public struct LibvirtAddress: Sendable, Hashable, CustomStringConvertible {
             throw LibvirtAddressError(text: text, reason: "a libvirt address starts with 'libvirt:'")
         }
         let rest = text.dropFirst(Self.prefix.count)
-        guard let hash = rest.lastIndex(of: "#") else {
+        guard let hash = rest.firstIndex(of: "#") else {
             throw LibvirtAddressError(text: text, reason: "expected libvirt:URI#DOMAIN (the domain after '#')")
+        }
+        guard rest[rest.index(after: hash)...].firstIndex(of: "#") == nil else {
+            throw LibvirtAddressError(
+                text: text, reason: "more than one '#': write libvirt:URI#DOMAIN with one '#' (a URI containing '#' is not supported)")
         }
         let uri = String(rest[..<hash])
         let domain = String(rest[rest.index(after: hash)...])

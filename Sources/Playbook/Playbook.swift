@@ -40,6 +40,8 @@ public struct TargetSpec: Sendable {
         case listen(String)
         /// Start QEMU with this argv (strings, may hold `${…}`) and these additions to the environment.
         case launch(command: [JSONValue], environment: [String: JSONValue])
+        /// A domain libvirt manages, reached through libvirt's QMP passthrough.
+        case libvirt(LibvirtTarget)
     }
 
     public var name: String
@@ -62,12 +64,13 @@ public struct TargetSpec: Sendable {
         self.location = location
     }
 
-    /// `launch`, `connect` or `listen`, as the report writes it.
+    /// `launch`, `connect`, `listen` or `libvirt`, as the report writes it.
     public var kind: TargetKind {
         switch mode {
         case .connect: return .connect
         case .listen: return .listen
         case .launch: return .launch
+        case .libvirt: return .libvirt
         }
     }
 }

@@ -53,7 +53,8 @@ public enum PlaybookSchema {
         "name": {"type": "string", "pattern": "^[A-Za-z0-9_-]+$"},
         "target": {
           "type": "object", "additionalProperties": false,
-          "oneOf": [{"required": ["connect"]}, {"required": ["listen"]}, {"required": ["launch"]}],
+          "oneOf": [{"required": ["connect"]}, {"required": ["listen"]}, {"required": ["launch"]},
+                    {"required": ["libvirt"], "not": {"required": ["capabilities"]}}],
           "properties": {
             "connect": {"type": "string", "description": "unix:PATH, tcp:HOST:PORT or a socket path."},
             "listen": {"type": "string", "description": "unix:PATH or tcp:HOST:PORT to listen on for QEMU."},
@@ -65,12 +66,30 @@ public enum PlaybookSchema {
                                 "env": {"type": "object", "additionalProperties": {"$ref": "#/$defs/scalar"}}}}
               ]
             },
+            "libvirt": {"$ref": "#/$defs/libvirt"},
             "capabilities": {"type": ["array", "null"], "items": {"type": "string"}},
             "timeout": {"$ref": "#/$defs/duration"},
             "console": {"description": "The serial console: true (launch: qmpbook adds the first serial port) or an existing socket, unix:PATH.",
                         "oneOf": [{"type": "boolean"}, {"type": "string", "pattern": "^(unix:|tcp:|.*/)"}]},
             "agent": {"description": "The QEMU guest agent: isa-serial or virtio-serial (launch: qmpbook wires it) or an existing socket, unix:PATH.",
                       "oneOf": [{"enum": ["isa-serial", "virtio-serial"]}, {"type": "string", "pattern": "^(unix:|tcp:|.*/)"}]}
+          }
+        },
+        "libvirt": {
+          "type": "object", "additionalProperties": false, "required": ["uri"],
+          "oneOf": [{"required": ["domain"]}, {"required": ["create"]}],
+          "description": "A domain libvirt manages; QMP passes through libvirt (Docs/libvirt.md).",
+          "properties": {
+            "uri": {"type": "string", "minLength": 1, "description": "A libvirt connection URI: qemu:///system, qemu+unix:///system?socket=PATH, qemu+tcp://HOST/system, qemu+ssh://…"},
+            "domain": {"type": ["string", "number"], "description": "The name or UUID of a running domain."},
+            "create": {
+              "type": "object", "additionalProperties": false, "required": ["xml"],
+              "description": "A transient domain created for this run and destroyed at its end.",
+              "properties": {
+                "xml": {"type": "string", "description": "The domain XML (text starting with '<') or a file holding it, relative to the playbook's folder."},
+                "paused": {"type": "boolean", "description": "Start the domain paused (default false)."}
+              }
+            }
           }
         },
         "argv": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/scalar"}},

@@ -22,14 +22,10 @@ extension Qmpbook {
         @Argument(help: "The playbooks to check.", completion: .file(extensions: ["yaml", "yml"]))
         var playbooks: [String] = []
 
-        @Option(name: .customLong("var"), help: ArgumentHelp("Define a variable (VALUE is a YAML scalar).", valueName: "NAME=VALUE"))
-        var variables: [String] = []
+        @OptionGroup var inputs: PlaybookInputOptions
 
         @Flag(help: "Also launch or connect the targets and check every step against their QMP schemas.")
         var live = false
-
-        @Option(name: .customLong("target"), help: ArgumentHelp("With --live: connect target NAME to ADDR instead of its own definition.", valueName: "NAME=ADDR"))
-        var targets: [String] = []
 
         @Flag(name: .shortAndLong, help: "With --live: also print the targets as they open and the preflight's time.")
         var verbose = false
@@ -40,7 +36,7 @@ extension Qmpbook {
         @OptionGroup var logging: LoggingOptions
 
         func validate() throws {
-            if !live && !targets.isEmpty { throw ValidationError("--target needs --live") }
+            if !live && !inputs.targets.isEmpty { throw ValidationError("--target needs --live") }
             if !live && verbose { throw ValidationError("--verbose needs --live") }
         }
 
@@ -51,13 +47,8 @@ extension Qmpbook {
                 guard !playbooks.isEmpty else {
                     throw CommandFailure(message: "check: give at least one playbook", status: .invalidInput)
                 }
-                let overrides: [String: JSONValue]
-                do throws(Diagnostic) {
-                    overrides = try Variables.parseOverrides(variables)
-                } catch {
-                    throw CommandFailure(message: error.message, status: .invalidInput)
-                }
-                let targetOverrides = try parseTargets()
+                let overrides = try inputs.parsedVariables()
+                let targetOverrides = try inputs.parsedTargets()
                 var problems = 0
                 var failedFiles = 0
                 var steps = 0
@@ -105,18 +96,6 @@ extension Qmpbook {
                 let checked = live ? ", preflight passed" : ""
                 output.line("\(what): ok (\(steps.counted("step")), \(targetCount.counted("target"))\(checked))")
             }
-        }
-
-        /// `--target NAME=ADDR` arguments, by name.
-        private func parseTargets() throws -> [String: String] {
-            var parsed: [String: String] = [:]
-            for argument in targets {
-                guard let equals = argument.firstIndex(of: "="), equals != argument.startIndex else {
-                    throw CommandFailure(message: "--target '\(argument)': write NAME=ADDR", status: .invalidInput)
-                }
-                parsed[String(argument[..<equals])] = String(argument[argument.index(after: equals)...])
-            }
-            return parsed
         }
 
         /// Runs the live preflight of one playbook and prints what it found:

@@ -18,7 +18,7 @@ extension Qmpbook {
             """
         )
 
-        @Argument(help: "The monitor: unix:PATH, tcp:HOST:PORT, or a socket path.")
+        @Argument(help: "The monitor: unix:PATH, tcp:HOST:PORT, a socket path, or libvirt:URI#DOMAIN.")
         var address: String
 
         @Option(name: .customLong("event"), help: ArgumentHelp("Only events with this name (repeatable).", valueName: "NAME"))

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Libvirt
 import Playbook
 import QMP
 import Runner
@@ -18,7 +19,7 @@ extension Qmpbook {
             """
         )
 
-        @Argument(help: "The monitor: unix:PATH, tcp:HOST:PORT, or a socket path.")
+        @Argument(help: "The monitor: unix:PATH, tcp:HOST:PORT, a socket path, or libvirt:URI#DOMAIN.")
         var address: String
 
         @Argument(help: "The QMP command, e.g. query-status.")
@@ -49,6 +50,11 @@ extension Qmpbook {
                     throw CommandFailure(message: "COMMAND is empty: name a QMP command, such as query-status", status: .invalidInput)
                 }
                 let arguments = try arguments.map(MonitorCommandLine.argumentsObject)
+                if fd != nil, case .libvirt(let libvirt) = address, libvirt.uri.isRemote {
+                    throw CommandFailure(
+                        message: "--fd: libvirt cannot pass a file descriptor over the remote URI \(libvirt.uri) (it closes the whole connection when asked); use a local URI (qemu:///system, qemu+unix://…)",
+                        status: .invalidInput)
+                }
                 let file = try fd.map(MonitorCommandLine.openFile)
                 defer { file?.close() }
 
@@ -76,9 +82,30 @@ extension Qmpbook {
 /// What `exec` and `events` share: parsing their arguments, connecting,
 /// and turning engine errors into exit statuses.
 enum MonitorCommandLine {
-    static func address(_ text: String) throws -> MonitorAddress {
+    /// What `exec` and `events` reach: a QMP socket, or a domain through libvirt.
+    enum Address: CustomStringConvertible {
+        case socket(MonitorAddress)
+        case libvirt(LibvirtAddress)
+
+        var description: String {
+            switch self {
+            case .socket(let address): return address.description
+            case .libvirt(let address): return address.description
+            }
+        }
+    }
+
+    /// `unix:PATH`, `tcp:HOST:PORT`, a socket path, or `libvirt:URI#DOMAIN`.
+    static func address(_ text: String) throws -> Address {
+        if LibvirtAddress.isLibvirt(text) {
+            do {
+                return .libvirt(try LibvirtAddress(parsing: text))
+            } catch {
+                throw CommandFailure(message: error.description, status: .invalidInput)
+            }
+        }
         do {
-            return try MonitorAddress(parsing: text)
+            return .socket(try MonitorAddress(parsing: text))
         } catch {
             throw CommandFailure(message: error.description, status: .invalidInput)
         }
@@ -125,12 +152,19 @@ enum MonitorCommandLine {
 
     /// Dials and performs the handshake, each within `timeout`.
     static func connect(
-        _ address: MonitorAddress, timeout: Duration, options: MonitorOptions = .init(),
+        _ address: Address, timeout: Duration, options: MonitorOptions = .init(),
         beforeHandshake: (any Monitor) -> Void = { _ in }
     ) async throws -> any Monitor {
         let monitor: any Monitor
         do throws(QMPError) {
-            monitor = try await SocketMonitor.dial(address, timeout: timeout, options: options)
+            switch address {
+            case .socket(let address):
+                monitor = try await SocketMonitor.dial(address, timeout: timeout, options: options)
+            case .libvirt(let address):
+                // libvirt is loaded (dlopen) here, only for a libvirt address.
+                monitor = try await LibvirtMonitor.open(
+                    uri: address.uri, domain: .existing(address.domain), timeout: timeout, options: options)
+            }
         } catch {
             throw failure(error)
         }

@@ -33,11 +33,7 @@ extension Qmpbook {
         @Option(help: ArgumentHelp("Stream JSON lines (steps, events, then the report) here ('-' for stdout).", valueName: "PATH"))
         var jsonl: String?
 
-        @Option(name: .customLong("var"), help: ArgumentHelp("Set a variable (VALUE is a YAML scalar).", valueName: "NAME=VALUE"))
-        var variables: [String] = []
-
-        @Option(name: .customLong("target"), help: ArgumentHelp("Connect target NAME to ADDR instead of its own definition.", valueName: "NAME=ADDR"))
-        var targets: [String] = []
+        @OptionGroup var inputs: PlaybookInputOptions
 
         @Option(name: .customLong("tag"), help: ArgumentHelp("Run only the steps with this tag (repeatable).", valueName: "T"))
         var tags: [String] = []
@@ -133,17 +129,8 @@ extension Qmpbook {
             options.reportPath = report
             options.junitPath = junit
             options.htmlPath = html
-            do throws(Diagnostic) {
-                options.variables = try Variables.parseOverrides(variables)
-            } catch {
-                throw CommandFailure(message: error.message, status: .invalidInput)
-            }
-            for argument in targets {
-                guard let equals = argument.firstIndex(of: "="), equals != argument.startIndex else {
-                    throw CommandFailure(message: "--target '\(argument)': write NAME=ADDR", status: .invalidInput)
-                }
-                options.targetOverrides[String(argument[..<equals])] = String(argument[argument.index(after: equals)...])
-            }
+            options.variables = try inputs.parsedVariables()
+            options.targetOverrides = try inputs.parsedTargets()
             options.tags = tags
             options.skipTags = skipTags
             options.startAt = startAt

@@ -1,10 +1,18 @@
 import Foundation
 import Synchronization
+import QEMUTestSupport
 import QMP
 import Testing
 @testable import Runner
 
+/// Waits on a target's event log, timed by a clock the tests advance by hand:
+/// no test sleeps, and each one that needs a pending wait checks it is pending.
 @Suite(.timeLimit(.minutes(1))) struct TargetEventsTests {
+    /// Returns once `events` has `count` pending waits.
+    private func waitersPending(_ events: TargetEvents, count: Int = 1) async {
+        while await events.waiterCount < count { await Task.yield() }
+    }
+
     @Test func waitIsSatisfiedByAnEventAlreadyReceived() async {
         let events = TargetEvents()
         await events.record(RecordedEvent(name: "STOP"))
@@ -20,7 +28,7 @@ import Testing
         let events = TargetEvents()
         async let outcome = events.wait(for: EventQuery(names: ["RESUME"]), by: 1, timeout: .seconds(30))
         // Unrelated events first, then the one the wait wants.
-        try? await Task.sleep(for: .milliseconds(20))
+        await waitersPending(events)
         await events.record(RecordedEvent(name: "STOP"))
         await events.record(RecordedEvent(name: "RESUME"))
         guard case .taken(let event) = await outcome else {
@@ -33,9 +41,15 @@ import Testing
     }
 
     @Test func aWaitThatExpiresListsTheOtherEvents() async {
-        let events = TargetEvents()
+        let clock = TestClock()
+        let events = TargetEvents(clock: clock)
         await events.record(RecordedEvent(name: "RESUME"))
-        let outcome = await events.wait(for: EventQuery(names: ["SHUTDOWN"]), by: 2, timeout: .milliseconds(50))
+        async let waited = events.wait(for: EventQuery(names: ["SHUTDOWN"]), by: 2, timeout: .seconds(5))
+        await waitersPending(events)
+        clock.advance(by: .seconds(4.9))
+        #expect(await events.waiterCount == 1, "the wait ended before its timeout")
+        clock.advance(by: .seconds(0.2))
+        let outcome = await waited
         guard case .timedOut(let others) = outcome else {
             Issue.record("expected a timeout, got \(outcome)")
             return
@@ -46,7 +60,7 @@ import Testing
     @Test func aLostTargetEndsAPendingWait() async {
         let events = TargetEvents()
         async let outcome = events.wait(for: EventQuery(names: ["SHUTDOWN"]), by: 0, timeout: .seconds(30))
-        try? await Task.sleep(for: .milliseconds(20))
+        await waitersPending(events)
         await events.close(reason: "QEMU exited with status 1")
         guard case .lost(let reason, _) = await outcome else {
             Issue.record("expected the wait to end with the loss")
@@ -69,7 +83,7 @@ import Testing
     @Test func cancellingTheWaitingTaskEndsTheWait() async {
         let events = TargetEvents()
         let task = Task { await events.wait(for: EventQuery(names: ["NEVER"]), by: 0, timeout: .seconds(60)) }
-        try? await Task.sleep(for: .milliseconds(20))
+        await waitersPending(events)
         task.cancel()
         guard case .cancelled = await task.value else {
             Issue.record("expected cancellation")

@@ -5,6 +5,13 @@ import QMP
 
 extension PlaybookDecoder {
     func decodeChannels(_ target: Fields, into spec: inout TargetSpec) {
+        if spec.kind == .libvirt {
+            for key in ["console", "agent"] {
+                guard let node = target.keyNode(key) else { continue }
+                error("\(key): a libvirt target takes no \(key) channel: libvirt owns the domain's chardevs (reach them with a connect target and \(key): unix:PATH)", at: node)
+            }
+            return
+        }
         let launched = spec.kind == .launch
         if let node = target.unlessNull("console") {
             if case .bool(let on) = node.jsonValue, case .scalar = node.content {

@@ -82,7 +82,7 @@ extension PlaybookDecoder {
             if let function = ExpressionFunctions.table[name] {
                 if let problem = function.arityProblem(arguments.count) {
                     error("\(problem) (in \(reference))", at: node, offset: offset + at)
-                } else if ExpressionFunctions.patternArgument[name] != nil, arguments[1].isConstant {
+                } else if ExpressionFunctions.takingPatterns.contains(name), arguments[1].isConstant {
                     checkPatternArgument(arguments[1], of: name, reference: reference, at: node, offset: offset + at)
                 }
             } else {

@@ -10,11 +10,15 @@ final class PlaybookDecoder {
 
     static let topKeys = ["name", "description", "version", "vars", "timeout", "defaults", "targets", "steps", "always"]
     static let defaultsKeys = ["target", "timeout", "interval", "ignore-errors", "redact"]
-    static let targetKeys = ["connect", "listen", "launch", "capabilities", "timeout", "console", "agent"]
+    static let targetKeys = ["connect", "listen", "launch", "libvirt", "capabilities", "timeout", "console", "agent"]
     static let launchKeys = ["command", "env"]
+    static let libvirtKeys = ["uri", "domain", "create"]
+    static let libvirtCreateKeys = ["xml", "paused"]
 
     /// What the steps may use: targets, defaults, names of variables.
     var targetNames: [String] = []
+    /// The libvirt targets by name, for the checks of the steps on them.
+    var libvirtTargets: [String: LibvirtTarget] = [:]
     var defaultTarget: String?
     var defaultTimeout: Duration?
     var defaultInterval: Duration?
@@ -89,7 +93,9 @@ final class PlaybookDecoder {
             }
         }
 
+        checkLibvirtSteps(steps + always)
         checkChannels(of: targets, usedBy: steps + always)
+
         guard let name, diagnostics.isEmpty else { return nil }
         return Playbook(name: name, description: description, path: file, directory: directory, sha256: sha256,
                         vars: vars, timeout: timeout, targets: targets, steps: steps, always: always)

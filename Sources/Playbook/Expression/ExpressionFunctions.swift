@@ -37,7 +37,7 @@ enum ExpressionFunctions {
     static var names: [String] { all.map(\.name) }
 
     /// The functions whose second argument is a PATTERN (checked before the run when written out).
-    static let patternArgument: [String: Int] = ["matches": 1, "select": 1, "first": 1]
+    static let takingPatterns: Set<String> = ["matches", "select", "first"]
 
     static func unknownMessage(_ name: String) -> String {
         let hint = NameSuggestion.hint(for: name, among: names)

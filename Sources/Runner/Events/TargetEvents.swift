@@ -1,4 +1,5 @@
 import Foundation
+import QMP
 
 /// A target's ``EventLog`` that waits: events are recorded as they arrive,
 /// and a wait is satisfied from what was received or by what arrives before
@@ -28,13 +29,23 @@ public actor TargetEvents {
     private var nextWaiter = 0
     private var lostReason: String?
     private let onRecord: (@Sendable (RecordedEvent) -> Void)?
+    private let clock: any DeadlineClock
 
     /// - Parameter limit: the most events kept (see ``EventLog``).
     /// - Parameter onRecord: called with each event as it is recorded (for streaming output).
     public init(limit: Int = 100_000, onRecord: (@Sendable (RecordedEvent) -> Void)? = nil) {
+        self.init(limit: limit, clock: DeadlineTimer.shared, onRecord: onRecord)
+    }
+
+    /// The same, with the clock that times the waits out (tests advance one by hand).
+    package init(limit: Int = 100_000, clock: any DeadlineClock, onRecord: (@Sendable (RecordedEvent) -> Void)? = nil) {
         self.log = EventLog(limit: limit)
         self.onRecord = onRecord
+        self.clock = clock
     }
+
+    /// How many waits are pending (for tests that must know a wait has begun).
+    public var waiterCount: Int { waiters.count }
 
     /// Records an event and hands it to the first waiting step it satisfies.
     public func record(_ event: RecordedEvent) {
@@ -73,11 +84,10 @@ public actor TargetEvents {
         if let lostReason { return .lost(reason: lostReason, others: log.untaken(since: query.since)) }
         nextWaiter += 1
         let id = nextWaiter
-        let timer = Task { [weak self] in
-            try? await Task.sleep(for: timeout)
-            await self?.expire(id)
+        // Nothing to cancel: a wait that ended before its deadline is no longer there to expire.
+        clock.schedule(at: clock.now + timeout) { [weak self] in
+            Task { await self?.expire(id) }
         }
-        defer { timer.cancel() }
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 if Task.isCancelled {

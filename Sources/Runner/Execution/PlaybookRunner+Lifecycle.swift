@@ -1,3 +1,4 @@
+import Libvirt
 import Playbook
 
 extension PlaybookRunner {
@@ -80,8 +81,9 @@ extension PlaybookRunner {
     /// Every target's entry in the report before it opens: its name and mode.
     var initialTargetReports: [TargetReport] {
         playbook.targets.map { target in
-            TargetReport(name: target.name, mode: options.targetOverrides[target.name] != nil
-                         ? .connect : target.kind)
+            TargetReport(name: target.name, mode: options.targetOverrides[target.name].map {
+                LibvirtAddress.isLibvirt($0) ? .libvirt : .connect
+            } ?? target.kind)
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Libvirt
 import Playbook
 import QMP
 
@@ -67,6 +68,11 @@ public final class PlaybookRunner: Sendable {
             throw RunnerError(.invalidInput, "--target \(name): the playbook has no target '\(name)' (it has \(known))")
         }
         for (name, address) in options.targetOverrides {
+            if LibvirtAddress.isLibvirt(address) {
+                let parsed = try libvirtAddress(address, target: name)
+                if let target = playbook.target(named: name) { try checkLibvirtSteps(of: target, uri: parsed.uri, in: playbook) }
+                continue
+            }
             do {
                 _ = try MonitorAddress(parsing: address)
             } catch {
@@ -239,9 +245,12 @@ public final class PlaybookRunner: Sendable {
             }
         }
         if let override = options.targetOverrides[target.name] {
+            if LibvirtAddress.isLibvirt(override) { return try libvirtOverride(override, target: target, variables: variables) }
             return .connect(try address(override))
         }
         switch target.mode {
+        case .libvirt(let libvirt):
+            return try libvirtPlan(libvirt, target: target, variables: variables)
         case .connect(let value):
             return .connect(try address(value))
         case .listen(let value):
@@ -293,6 +302,10 @@ public final class PlaybookRunner: Sendable {
                         let pid = opening.process.map { ", pid \($0.pid)" } ?? ""
                         let time = describe(opening.report.openedIn ?? .zero)
                         observer.note("\(spec.name): QEMU \(session.greeting.version) (\(plan.mode.rawValue)\(pid)) in \(time)")
+                        if let libvirt = opening.report.libvirt {
+                            // libvirt's own mark on a domain whose monitor is used directly: said once per target.
+                            observer.note("\(spec.name): libvirt now marks domain '\(libvirt.domain)' tainted: \(LibvirtMonitor.taint) (QMP passed through by qmpbook)")
+                        }
                     }
                     return opening
                 }

@@ -1,4 +1,5 @@
 import Foundation
+import Libvirt
 import Synchronization
 import Playbook
 import QMP
@@ -43,6 +44,8 @@ final class TargetSession: Sendable {
         case connect(MonitorAddress)
         case listen(MonitorAddress)
         case launch(command: [String], environment: [String: String], socket: String, output: String)
+        /// A domain libvirt manages, found or created at `uri`.
+        case libvirt(uri: LibvirtURI, domain: LibvirtDomain)
     }
 
     /// The outcome of opening a target: a session, or why not; either way what the report says of it.
@@ -96,6 +99,12 @@ final class TargetSession: Sendable {
                 // Before QMP: QEMU waits for qmpbook on the console it wired, so nothing printed is lost.
                 channels = try await TargetChannels.openConsole(channelPlan, until: deadline, process: launched)
                 monitor = try await dialRetrying(.unix(path: socket), until: deadline, process: launched, timeout: timeout, options: monitorOptions)
+            case .libvirt(let uri, let domain):
+                report = TargetReport(name: name, mode: .libvirt, address: plan.address)
+                let opened = try await openLibvirt(uri: uri, domain: domain, timeout: timeout, options: monitorOptions)
+                report.address = LibvirtAddress(uri: uri, domain: opened.domainName).description
+                report.libvirt = TargetReport.Libvirt(uri: uri.text, domain: opened.domainName, created: opened.createdDomain)
+                monitor = opened
             }
             if channels == nil { channels = try await TargetChannels.openConsole(channelPlan, until: deadline, process: nil) }
         } catch {
@@ -205,6 +214,20 @@ final class TargetSession: Sendable {
         throw RunnerError(.infrastructure, "could not connect to \(address) within \(describe(timeout)): \(lastError)")
     }
 
+    /// Opens a libvirt domain's monitor (connection, lookup or creation) within `timeout`.
+    private static func openLibvirt(
+        uri: LibvirtURI, domain: LibvirtDomain, timeout: Duration, options: MonitorOptions
+    ) async throws(RunnerError) -> LibvirtMonitor {
+        do throws(QMPError) {
+            return try await LibvirtMonitor.open(uri: uri, domain: domain, timeout: timeout, options: options)
+        } catch {
+            switch error.code {
+            case .cancelled: throw RunnerError(.infrastructure, "interrupted while opening the libvirt target at \(uri)")
+            default: throw RunnerError(.infrastructure, error.message)
+            }
+        }
+    }
+
     /// `; its last output: …` for messages, or nothing when QEMU printed nothing.
     static func outputSuffix(_ process: LaunchedProcess) -> String {
         let tail = process.outputTail(lines: 5)
@@ -234,6 +257,7 @@ final class TargetSession: Sendable {
         if let process, let exit = await process.waitForExit(timeout: exitNoticeWait) {
             return "QEMU \(exit)" + Self.outputSuffix(process)
         }
+        if monitor is LibvirtMonitor { return monitor.closeReason?.message ?? "the libvirt target closed" }
         return "the QMP connection closed: \(monitor.closeReason?.message ?? "closed")"
     }
 
@@ -278,6 +302,7 @@ extension TargetSession.Plan {
         case .connect: return .connect
         case .listen: return .listen
         case .launch: return .launch
+        case .libvirt: return .libvirt
         }
     }
 
@@ -285,6 +310,8 @@ extension TargetSession.Plan {
         switch self {
         case .connect(let address), .listen(let address): return address.description
         case .launch(_, _, let socket, _): return "unix:\(socket)"
+        case .libvirt(let uri, .existing(let domain)): return LibvirtAddress(uri: uri, domain: domain).description
+        case .libvirt(let uri, .create): return LibvirtAddress.prefix + uri.text
         }
     }
 }

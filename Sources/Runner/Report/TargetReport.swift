@@ -66,6 +66,21 @@ public struct TargetReport: Sendable {
         }
     }
 
+    /// For a `libvirt:` target: the connection and the domain.
+    public struct Libvirt: Sendable, Equatable {
+        public var uri: String
+        /// The domain's name, as libvirt reports it.
+        public var domain: String
+        /// Whether qmpbook created the (transient) domain for this run and destroyed it at the end.
+        public var created: Bool
+
+        public init(uri: String, domain: String, created: Bool) {
+            self.uri = uri
+            self.domain = domain
+            self.created = created
+        }
+    }
+
     public var name: String
     public var mode: TargetKind
     public var address: String?
@@ -78,6 +93,8 @@ public struct TargetReport: Sendable {
     /// Events the engine dropped because the log's buffer was full (see ``MonitorOptions``).
     public var eventsDropped: Int
     public var process: Process?
+    /// For a libvirt target once its domain was found or created; nil for the others.
+    public var libvirt: Libvirt?
     /// Why the target could not be reached or was lost, or nil.
     public var error: String?
     /// How long opening it took: launching QEMU, connecting or accepting, and the QMP handshake
@@ -117,6 +134,7 @@ public struct TargetReport: Sendable {
                     "stderr_tail": process.stderrTail.map(JSONValue.string) ?? .null,
                 ]
             } ?? .null,
+            "libvirt": libvirt.map { ["uri": .string($0.uri), "domain": .string($0.domain), "created": .bool($0.created)] } ?? .null,
             "error": error.map(JSONValue.string) ?? .null,
             "opened_ms": openedIn.map { .double(Timestamp.milliseconds($0)) } ?? .null,
             "console": console?.jsonValue ?? .null,
