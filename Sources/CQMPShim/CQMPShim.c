@@ -125,6 +125,58 @@ pid_t qmp_spawn_in_group(const struct qmp_spawn_request *request, int *stage) {
     return child;
 }
 
+int qmp_watch_group(pid_t group, pid_t *watchdog) {
+    int ends[2];
+    if (pipe2(ends, O_CLOEXEC) != 0) return -1;
+    pid_t child = fork();
+    if (child < 0) {
+        int saved = errno;
+        close(ends[0]);
+        close(ends[1]);
+        errno = saved;
+        return -1;
+    }
+    if (child == 0) {
+        /* Only async-signal-safe calls from here on: this is a fork of a threaded process. */
+        if (setpgid(0, group) != 0 && getpgrp() != group) _exit(1);
+        prctl(PR_SET_NAME, "qmpbook-watch", 0, 0, 0);
+        struct sigaction ignore;
+        memset(&ignore, 0, sizeof(ignore));
+        ignore.sa_handler = SIG_IGN;
+        int ignored[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGPIPE, SIGTSTP, SIGTTIN, SIGTTOU };
+        for (size_t index = 0; index < sizeof(ignored) / sizeof(ignored[0]); index++) {
+            sigaction(ignored[index], &ignore, NULL);
+        }
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        /* Keep only the pipe's read end, as descriptor 0: holding anything
+           else open (a socket, someone's pipe) would outlive qmpbook. */
+        if (ends[0] != 0) dup2(ends[0], 0);
+        if (syscall(SYS_close_range, 1U, ~0U, 0U) != 0) {
+            for (int fd = 1; fd < 65536; fd++) close(fd);
+        }
+        char byte;
+        ssize_t got;
+        do {
+            got = read(0, &byte, 1);
+        } while (got > 0 || (got < 0 && errno == EINTR));
+        kill(-group, SIGKILL);
+        _exit(0);
+    }
+    close(ends[0]);
+    /* Both sides set the group, so it is joined when this returns. */
+    if (setpgid(child, group) != 0 && getpgid(child) != group) {
+        int saved = errno;
+        close(ends[1]);
+        while (waitpid(child, NULL, 0) < 0 && errno == EINTR) {}
+        errno = saved;
+        return -1;
+    }
+    *watchdog = child;
+    return ends[1];
+}
+
 pid_t qmp_spawn(const char *path, char *const argv[], char *const envp[], int output_fd) {
     struct qmp_spawn_request request = {
         .path = path, .argv = argv, .envp = envp, .directory = NULL,

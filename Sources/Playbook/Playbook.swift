@@ -16,8 +16,10 @@ public struct Playbook: Sendable {
     /// SHA-256 of the file's bytes, lowercase hex.
     public var sha256: String
     public var vars: JSONObject
-    /// The deadline for the whole run.
+    /// The deadline for the whole run, from its start (opening the targets included) to the end of the main steps.
     public var timeout: Duration?
+    /// `always-timeout`: the most all `always` steps together may take (nil: the runner's default, 60s).
+    public var alwaysTimeout: Duration?
     public var targets: [TargetSpec]
     public var steps: [Step]
     public var always: [Step]

@@ -29,7 +29,8 @@ public enum PlaybookSchema {
         "version": {"const": 1, "description": "The format version; only 1 exists."},
         "vars": {"type": ["object", "null"], "description": "Variables for ${NAME}; any YAML values.",
                  "propertyNames": {"pattern": "^[A-Za-z0-9_-]+$", "not": {"enum": ["env", "playbook", "run"]}}},
-        "timeout": {"$ref": "#/$defs/duration", "description": "Deadline for the whole run."},
+        "timeout": {"$ref": "#/$defs/duration", "description": "Deadline for the whole run, opening the targets included."},
+        "always-timeout": {"$ref": "#/$defs/duration", "description": "The most all always steps together may take; default 60s."},
         "defaults": {
           "type": ["object", "null"], "additionalProperties": false,
           "properties": {

@@ -46,7 +46,11 @@ public enum ExitStatus: Sendable, Hashable, CustomStringConvertible {
 
     /// The status of a ``RunnerError`` of this kind.
     public init(_ kind: RunnerError.Kind) {
-        self = kind == .invalidInput ? .invalidInput : .infrastructure
+        switch kind {
+        case .invalidInput: self = .invalidInput
+        case .infrastructure: self = .infrastructure
+        case .deadlinePassed: self = .stepFailed
+        }
     }
 
     /// `SIGINT`, `SIGTERM`, …: a signal's name as messages say it (`signal N` for one without a name).

@@ -8,6 +8,8 @@ public struct RunnerError: Error, Sendable, CustomStringConvertible {
         case invalidInput
         /// A target could not be launched, reached or handshaken, or was lost (exit 3).
         case infrastructure
+        /// The run's deadline (`--timeout`, `timeout:`) passed before the steps could run (exit 1, as for a step it cuts).
+        case deadlinePassed
     }
 
     public var kind: Kind

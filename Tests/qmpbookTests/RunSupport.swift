@@ -68,7 +68,8 @@ func processExists(_ pid: Int32) -> Bool {
     return !status.contains("State:\tZ")
 }
 
-/// The children of process `pid` (every thread's), from /proc.
+/// The children of process `pid` (every thread's), from /proc, without the
+/// process-group watchdogs qmpbook forks next to each QEMU (`qmpbook-watch`).
 func childProcesses(of pid: Int32) -> [Int32] {
     let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
     var children: [Int32] = []
@@ -76,7 +77,10 @@ func childProcesses(of pid: Int32) -> [Int32] {
         let text = (try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/children", encoding: .utf8)) ?? ""
         children += text.split(separator: " ").compactMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
     }
-    return children
+    return children.filter { child in
+        let name = (try? String(contentsOfFile: "/proc/\(child)/comm", encoding: .utf8)) ?? ""
+        return name.trimmingCharacters(in: .whitespacesAndNewlines) != "qmpbook-watch"
+    }
 }
 
 /// A `qmpbook run` started in the background, for signals and faults mid-run.

@@ -50,6 +50,21 @@ enum qmp_spawn_stage {
 /// folder is an error here, not a child exit status of 127).
 pid_t qmp_spawn_in_group(const struct qmp_spawn_request *request, int *stage);
 
+/// Starts a watchdog for the process group `group` (a child's, from
+/// `qmp_spawn_in_group`, not yet reaped) and returns the write end of a pipe
+/// to it (close-on-exec), with the watchdog's pid in `*watchdog`; or -1 with
+/// errno set.
+///
+/// The watchdog is a forked (not exec'd) child named `qmpbook-watch` that
+/// joins `group` — so the group, and its id, exist as long as it lives and
+/// `kill(-group, …)` can never reach a recycled group — ignores the terminal
+/// and termination signals (SIGKILL still ends it), closes every descriptor
+/// but its pipe's read end, and blocks reading it. When the write end is
+/// closed — by the caller once the child is reaped, or by the kernel when
+/// qmpbook dies, even by SIGKILL — it sends SIGKILL to the whole group,
+/// itself included. The caller reaps it (waitpid) after closing the pipe.
+int qmp_watch_group(pid_t group, pid_t *watchdog);
+
 /// `qmp_spawn_in_group` with stdin on /dev/null and stdout and stderr both on
 /// `output_fd` (or inherited when it is -1).
 pid_t qmp_spawn(const char *path, char *const argv[], char *const envp[], int output_fd);

@@ -8,7 +8,7 @@ final class PlaybookDecoder {
     let overrides: [String: JSONValue]
     var diagnostics: [Diagnostic] = []
 
-    static let topKeys = ["name", "description", "version", "vars", "timeout", "defaults", "targets", "steps", "always"]
+    static let topKeys = ["name", "description", "version", "vars", "timeout", "always-timeout", "defaults", "targets", "steps", "always"]
     static let defaultsKeys = ["target", "timeout", "interval", "ignore-errors", "redact"]
     static let targetKeys = ["connect", "listen", "launch", "libvirt", "capabilities", "timeout", "console", "agent"]
     static let launchKeys = ["command", "env"]
@@ -74,6 +74,14 @@ final class PlaybookDecoder {
         }
 
         let timeout = top["timeout"].flatMap { duration($0, what: "timeout") }
+        var alwaysTimeout: Duration?
+        if let node = top["always-timeout"], let value = duration(node, what: "always-timeout") {
+            if value > .zero {
+                alwaysTimeout = value
+            } else {
+                error("always-timeout must be longer than 0: it is the time the always steps get together", at: node)
+            }
+        }
         let targets = decodeTargets(top)
         decodeDefaults(top)
 
@@ -98,7 +106,7 @@ final class PlaybookDecoder {
 
         guard let name, diagnostics.isEmpty else { return nil }
         return Playbook(name: name, description: description, path: file, directory: directory, sha256: sha256,
-                        vars: vars, timeout: timeout, targets: targets, steps: steps, always: always)
+                        vars: vars, timeout: timeout, alwaysTimeout: alwaysTimeout, targets: targets, steps: steps, always: always)
     }
 
     func decodeDefaults(_ top: Fields) {

@@ -73,6 +73,20 @@ extension System {
         return pid
     }
 
+    /// Starts a watchdog in the process group `group` (a child of
+    /// ``spawnInGroup(_:environment:directory:standardInput:standardOutput:standardError:)``,
+    /// not yet reaped): it SIGKILLs the whole group once `descriptor` is
+    /// closed — by the caller, or by the kernel when qmpbook dies, even by
+    /// SIGKILL. While it lives the group id cannot be reused. Close the
+    /// descriptor, then reap `pid` (``waitpid(_:)``).
+    /// See `qmp_watch_group` in CQMPShim.h.
+    package static func watchGroup(_ group: Int32) -> Result<(pid: Int32, descriptor: Int32), SystemError> {
+        var watchdog: Int32 = -1
+        return valueOrErrno("start a watchdog for process group \(group)", retryOnInterrupt: false) {
+            qmp_watch_group(group, &watchdog)
+        }.map { (watchdog, $0) }
+    }
+
     /// pipe2(2) with O_CLOEXEC: (read end, write end).
     package static func pipe() -> Result<(read: Int32, write: Int32), SystemError> {
         var ends: [Int32] = [-1, -1]

@@ -92,12 +92,20 @@ struct ExecuteAction: StepActionRunner {
             result.attempts = attempts
             var file: OpenedFile?
             if let fd {
-                switch fd.open() {
-                case .success(let opened):
+                let opening = await fd.open(within: max(deadline - ContinuousClock.now, .milliseconds(1)))
+                switch opening {
+                case .opened(let opened):
                     file = opened
-                case .failure(let error):
+                case .failed(let error):
                     result.status = .failed
                     result.message = "cannot open \(fd.path) for fd: \(error)"
+                    return result
+                case .blocked:
+                    if Task.isCancelled { return result }
+                    let (way, other) = fd.mode == .read ? ("writing", "writer") : ("reading", "reader")
+                    result.status = .timeout
+                    result.message = "opening \(fd.path) for fd blocked for \(describe(budget)): "
+                        + "nothing has opened it for \(way) (a FIFO without a \(other)); nothing was sent"
                     return result
                 }
             }

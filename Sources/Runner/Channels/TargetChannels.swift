@@ -67,6 +67,8 @@ struct ChannelPlan: Sendable {
     /// What to insert after the program name of a launch (before the user's
     /// own options, so the console is the first serial port).
     static func launchArguments(spec: TargetSpec, stem: String) -> [String] {
+        // QEMU's option syntax splits on commas: a comma in the path (from $TMPDIR) is written twice.
+        let stem = stem.replacingOccurrences(of: ",", with: ",,")
         var arguments: [String] = []
         if spec.console == .launched {
             arguments += ["-chardev", "socket,id=qmpbook-console,path=\(stem).console,server=on,wait=on",

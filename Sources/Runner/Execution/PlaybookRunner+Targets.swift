@@ -1,4 +1,5 @@
 import Playbook
+import Synchronization
 
 extension PlaybookRunner {
     /// The targets of a run after opening them: the sessions that answered,
@@ -35,7 +36,9 @@ extension PlaybookRunner {
         let redactedEvents = redactedEventKeys
         let observer = self.observer
         let openings = await control.phase(.startup) {
-            await Self.open(frozenPlans, options: self.options, observer: observer, redactedEvents: redactedEvents)
+            await Self.open(
+                frozenPlans, options: self.options, observer: observer, redactedEvents: redactedEvents,
+                deadline: self.deadline.withLock { $0?.end })
         }
         var opened = OpenedTargets(openings: openings ?? [])
         for opening in opened.openings {

@@ -2,6 +2,7 @@ import Foundation
 import Libvirt
 import Playbook
 import QMP
+import Synchronization
 
 /// Runs a loaded playbook from its targets to its report on disk:
 /// `qmpbook run` without the command line.
@@ -30,6 +31,18 @@ public final class PlaybookRunner: Sendable {
     public let observer: MultiplexRunObserver
     /// The phase going on and the signals that arrived (``interrupt(signal:)``).
     let control = RunControl()
+    /// The run's deadline (`--timeout`, else the playbook's `timeout`),
+    /// counted from the start of ``run()``: it bounds opening the targets too.
+    let deadline = Mutex<Deadline?>(nil)
+
+    /// When the run must end, and how messages say it (`1s`).
+    struct Deadline: Sendable {
+        var end: ContinuousClock.Instant
+        var text: String
+    }
+
+    /// The most all `always` steps together may take: the playbook's `always-timeout`, else the options' (60s).
+    var alwaysBudget: Duration { playbook.alwaysTimeout ?? options.alwaysBudget }
     /// `${run.id}` and `${run.started}` of this run.
     let runID = Variables.newRunID()
     let runStarted = Date()
@@ -119,6 +132,9 @@ public final class PlaybookRunner: Sendable {
     public func run() async -> Result {
         let started = runStarted
         let clockStart = ContinuousClock.now
+        let runTimeout = options.timeout ?? playbook.timeout
+        let runDeadline = runTimeout.map { Deadline(end: clockStart + $0, text: describe($0)) }
+        deadline.withLock { $0 = runDeadline }
         var report = RunReport(
             playbook: .init(path: playbook.path, name: playbook.name, sha256: playbook.sha256), started: started)
         report.steps = playbook.allSteps.map(RunSession.pending)
@@ -131,6 +147,12 @@ public final class PlaybookRunner: Sendable {
         let control = self.control
         let ending = await withOpenTargets(reports: &report.targets, announcingStop: true) { setup throws(RunnerError) in
             if let broken = setup.opened.openings.first(where: { $0.session == nil }), control.interruption == nil {
+                if let runDeadline, ContinuousClock.now >= runDeadline.end {
+                    throw RunnerError(
+                        .deadlinePassed,
+                        "the playbook's deadline of \(runDeadline.text) passed while opening target \(broken.report.name)"
+                            + " (\(broken.report.error ?? "not opened"))")
+                }
                 throw RunnerError(.infrastructure, "target \(broken.report.name): \(broken.report.error ?? "could not be opened")")
             }
             if options.preflight, control.interruption == nil {
@@ -152,21 +174,20 @@ public final class PlaybookRunner: Sendable {
             if control.interruption != nil {
                 for step in playbook.steps { await session.skip(step, because: "not run: the run was interrupted") }
             } else {
-                let timeout = options.timeout ?? playbook.timeout
-                let deadline = timeout.map { clockStart + $0 }
-                let text = timeout.map(describe) ?? ""
-                let main = await control.phase(.main) { await session.runMain(deadline: deadline, deadlineText: text) }
+                let main = await control.phase(.main) {
+                    await session.runMain(deadline: runDeadline?.end, deadlineText: runDeadline?.text ?? "")
+                }
                 if let end = main, let first = end.failure {
                     failure = Self.failure(first)
                 }
             }
-            let always = await control.phase(.always) { await session.runAlways(budget: self.options.alwaysBudget) }
+            let always = await control.phase(.always) { await session.runAlways(budget: self.alwaysBudget) }
             if failure == nil, let first = always?.failure {
                 failure = Self.failure(first)
             }
             steps = await session.steps
         } recover: { error, setup in
-            failure = (.error, ExitStatus(error.kind), error.message)
+            failure = (error.kind == .deadlinePassed ? .failed : .error, ExitStatus(error.kind), error.message)
             // Targets that are up still get their always steps.
             let session = RunSession(
                 playbook: playbook, options: options, targets: setup.sessions, variables: setup.variables,
@@ -175,7 +196,7 @@ public final class PlaybookRunner: Sendable {
                 await session.skip(step, because: "not run: \(error.message)")
             }
             if !setup.sessions.isEmpty, error.kind != .invalidInput {
-                _ = await control.phase(.always) { await session.runAlways(budget: self.options.alwaysBudget) }
+                _ = await control.phase(.always) { await session.runAlways(budget: self.alwaysBudget) }
             } else {
                 for step in playbook.always {
                     await session.skip(step, because: "not run: \(error.message)")
@@ -271,7 +292,8 @@ public final class PlaybookRunner: Sendable {
             }
             let socket = folder.file("\(stem).qmp")
             argv.insert(contentsOf: ChannelPlan.launchArguments(spec: target, stem: folder.file(stem)), at: 1)
-            argv += ["-qmp", "unix:\(socket),server=on,wait=off"]
+            // QEMU's option syntax splits on commas; a comma in the path (from $TMPDIR) is written twice.
+            argv += ["-qmp", "unix:\(socket.replacingOccurrences(of: ",", with: ",,")),server=on,wait=off"]
             return .launch(command: argv, environment: env, socket: socket, output: folder.file("\(stem).log"))
         }
     }
@@ -281,17 +303,21 @@ public final class PlaybookRunner: Sendable {
     /// Events are shown as they arrive (`--jsonl`, `--verbose`); the data of
     /// an event in `redactedEvents` (`TARGET/NAME`, see ``redactedEventKeys``)
     /// is shown as `"<redacted>"`, since a redacted step may take it later.
+    /// Each target gets its own `timeout` (default 10s), or what is left
+    /// until `deadline` (the run's), whichever ends first.
     static func open(
         _ plans: [(TargetSpec, TargetSession.Plan)], options: RunOptions, observer: any RunObserver,
-        redactedEvents: Set<String> = []
+        redactedEvents: Set<String> = [], deadline: ContinuousClock.Instant? = nil
     ) async -> [TargetSession.Opening] {
         await withTaskGroup(of: TargetSession.Opening.self) { group in
             for (spec, plan) in plans {
                 group.addTask {
                     let started = ContinuousClock.now
+                    var timeout = spec.timeout ?? options.defaultTargetTimeout
+                    if let deadline { timeout = max(.milliseconds(1), min(timeout, deadline - started)) }
                     var opening = await TargetSession.open(
                         name: spec.name, plan: plan, capabilities: spec.capabilities,
-                        timeout: spec.timeout ?? options.defaultTargetTimeout, exitNoticeWait: options.exitNoticeWait,
+                        timeout: timeout, exitNoticeWait: options.exitNoticeWait,
                         monitorOptions: options.monitorOptions, channels: ChannelPlan(spec: spec, plan: plan)
                     ) { target, event in
                         let redacted = redactedEvents.contains("\(target)/\(event.name)")

@@ -33,7 +33,7 @@ public struct RunOptions: Sendable {
     public var defaultTargetTimeout: Duration = .seconds(10)
     /// How long QEMU gets to exit after `quit` before SIGTERM (and again before SIGKILL).
     public var shutdownGrace: Duration = .seconds(5)
-    /// The most all `always` steps together may take.
+    /// The most all `always` steps together may take, when the playbook sets no `always-timeout`.
     public var alwaysBudget: Duration = .seconds(60)
     /// How long a lost target's QEMU gets to be reaped before the step reports without its exit status.
     public var exitNoticeWait: Duration = .milliseconds(1500)

@@ -85,9 +85,12 @@ final class TargetSession: Sendable {
                 switch accepted {
                 case .finished(.success(let accepted)):
                     monitor = accepted
-                case .finished(.failure(let error)):
+                case .finished(.failure(let error)) where error.code == .timeout:
                     throw RunnerError(
                         .infrastructure, "no QEMU connected to \(address) within \(describe(timeout)): \(error.message)")
+                case .finished(.failure(let error)):
+                    // Failed at once (`Address already in use`): no waiting to speak of.
+                    throw RunnerError(.infrastructure, error.message)
                 case .timedOut, .cancelled:
                     throw RunnerError(.infrastructure, "interrupted while listening on \(address)")
                 }
@@ -177,6 +180,10 @@ final class TargetSession: Sendable {
         session.startPump(subscription)
         if let process {
             process.onExit { exit in
+                // QEMU's last words — the reply to `quit`, SHUTDOWN — may still be in
+                // the socket: the reader gets them and then the end of the connection
+                // (QEMU's side closed with it) before the exit closes the monitor.
+                Self.drain(monitor, within: .milliseconds(500))
                 monitor.close(reason: .peerExited("QEMU \(exit)"))
             }
         }
@@ -186,6 +193,15 @@ final class TargetSession: Sendable {
         report.capabilities = greeting.capabilities
         report.enabled = greeting.enabled
         return Opening(session: session, report: report, process: process)
+    }
+
+    /// Waits, up to `limit`, for the monitor's reader to read to the end of
+    /// the connection on its own (on the thread that noticed QEMU's exit).
+    private static func drain(_ monitor: any Monitor, within limit: Duration) {
+        let end = ContinuousClock.now + limit
+        while monitor.closeReason == nil, ContinuousClock.now < end {
+            Thread.sleep(forTimeInterval: 0.002)
+        }
     }
 
     /// Dials until the socket answers or `deadline` passes; a launched QEMU that exits ends the attempt.

@@ -19,6 +19,13 @@ import QMP
 /// child, so the kernel's parent-death signal (SIGKILL, set by `System.spawnInGroup`)
 /// fires only if qmpbook itself dies. Signals are sent only while the child is
 /// not yet reaped, so a recycled pid is never hit.
+///
+/// A `launch:` may be a wrapper (`sh -c '…'`, `timeout 600 qemu-system-x86_64 …`)
+/// whose QEMU is a grandchild the parent-death signal never reaches. So the
+/// whole process group is what is owned: ``stop(quit:grace:terminateGrace:)``
+/// signals the group, and a watchdog in the group (`System.watchGroup`)
+/// SIGKILLs what is left of it once the child is reaped — or at once when
+/// qmpbook dies, even by SIGKILL, since the kernel closes its pipe then.
 public final class LaunchedProcess: Sendable {
     public let pid: Int32
     public let command: [String]
@@ -34,11 +41,14 @@ public final class LaunchedProcess: Sendable {
     }
 
     private let state = Mutex(State())
+    /// The group's watchdog: its pid (reaped here) and the pipe whose closing ends the group.
+    private let watchdog: (pid: Int32, descriptor: Int32)
 
-    private init(pid: Int32, command: [String], outputPath: String) {
+    private init(pid: Int32, command: [String], outputPath: String, watchdog: (pid: Int32, descriptor: Int32)) {
         self.pid = pid
         self.command = command
         self.outputPath = outputPath
+        self.watchdog = watchdog
     }
 
     /// Starts `command` (the first element is the program, looked up on PATH),
@@ -60,8 +70,8 @@ public final class LaunchedProcess: Sendable {
                 switch started {
                 case .failure(let error):
                     continuation.resume(returning: .failure(error))
-                case .success(let pid):
-                    let process = LaunchedProcess(pid: pid, command: command, outputPath: outputPath)
+                case .success(let (pid, watchdog)):
+                    let process = LaunchedProcess(pid: pid, command: command, outputPath: outputPath, watchdog: watchdog)
                     continuation.resume(returning: .success(process))
                     process.superviseUntilExit()
                 }
@@ -74,18 +84,26 @@ public final class LaunchedProcess: Sendable {
 
     private static func spawn(
         program: String, arguments: [String], environment: [String], outputPath: String
-    ) -> Result<Int32, RunnerError> {
+    ) -> Result<(Int32, (pid: Int32, descriptor: Int32)), RunnerError> {
         let output: Int32
         switch System.open(outputPath, [.writeOnly, .create, .truncate]) {
         case .success(let fd): output = fd
         case .failure(let error): return .failure(RunnerError(.infrastructure, "cannot create \(outputPath): \(error)"))
         }
         defer { System.close(output) }
+        let pid: Int32
         do {
-            return .success(try System.spawnInGroup(
-                arguments, environment: environment, standardOutput: output, standardError: output))
+            pid = try System.spawnInGroup(arguments, environment: environment, standardOutput: output, standardError: output)
         } catch {
             return .failure(RunnerError(.infrastructure, error.description))
+        }
+        switch System.watchGroup(pid) {
+        case .success(let watchdog):
+            return .success((pid, watchdog))
+        case .failure(let error):
+            System.killGroup(pid, System.signalKill)
+            _ = System.waitpid(pid)
+            return .failure(RunnerError(.infrastructure, "cannot start \(program): \(error)"))
         }
     }
 
@@ -97,6 +115,11 @@ public final class LaunchedProcess: Sendable {
             let exit = (try? System.waitpid(pid).get()).map(ProcessExit.init(waitStatus:)) ?? .exited(-1)
             state.exit = exit
             state.reaped = true
+            // What is left of the group (a wrapper's QEMU) goes with it. The
+            // unreaped watchdog keeps the group id ours, so this kill is safe.
+            System.close(watchdog.descriptor)
+            System.killGroup(pid, System.signalKill)
+            _ = System.waitpid(watchdog.pid)
             let waiters = state.waiters
             state.waiters = [:]
             let handlers = state.exitHandlers
@@ -168,6 +191,17 @@ public final class LaunchedProcess: Sendable {
         }
     }
 
+    /// Sends `signal` to the process's whole group (a wrapper and its QEMU)
+    /// if the process has not been reaped; false otherwise. The group's
+    /// watchdog ignores all but SIGKILL.
+    @discardableResult
+    public func sendToGroup(signal: Int32) -> Bool {
+        state.withLock { state in
+            guard !state.reaped else { return false }
+            return System.killGroup(pid, signal)
+        }
+    }
+
     /// The last `lines` lines of the process's output, trimmed.
     public func outputTail(lines: Int = 10) -> String {
         let bytes = Self.readTail(of: outputPath, count: 8192)
@@ -177,8 +211,9 @@ public final class LaunchedProcess: Sendable {
     }
 
     /// Stops the process and waits for it: `quit` first (for QEMU, the QMP
-    /// `quit` command) and up to `grace` for the exit, then SIGTERM and up to
-    /// `terminateGrace`, then SIGKILL. Returns how it ended (nil only if even
+    /// `quit` command) and up to `grace` for the exit, then SIGTERM to its
+    /// group and up to `terminateGrace`, then SIGKILL to the group; once it is
+    /// reaped, the watchdog kills whatever of the group is left. Returns how it ended (nil only if even
     /// SIGKILL did not end it within `terminateGrace`, which the kernel's
     /// parent-death signal then covers).
     ///
@@ -199,9 +234,9 @@ public final class LaunchedProcess: Sendable {
             }
             quitTask.cancel()
         }
-        send(signal: System.signalTerminate)
+        sendToGroup(signal: System.signalTerminate)
         if let exit = await waitForExit(timeout: terminateGrace) { return exit }
-        send(signal: System.signalKill)
+        sendToGroup(signal: System.signalKill)
         return await waitForExit(timeout: terminateGrace)
     }
 
