@@ -95,6 +95,8 @@ public struct Step: Sendable {
     /// The step's `timeout`, or the default's; nil when neither says.
     public var timeout: Duration?
     public var ignoreErrors: Bool
+    /// `when:` as written (`true`, `false` or `${…}`): the step runs only when it is true; nil runs always.
+    public var when: JSONValue? = nil
     public var tags: [String]
     public var redact: Bool
     public var action: StepAction
@@ -131,6 +133,12 @@ public enum StepAction: Sendable {
     case log(JSONValue)
     /// A program on the host.
     case command(CommandStep)
+    /// Variables to set, by name, each as written (may hold `${…}`).
+    case set([(name: String, value: JSONValue)])
+    /// A condition (`true`/`false` or `${…}`) that must hold, and the message when it does not.
+    case assert(condition: JSONValue, message: JSONValue?)
+    /// A step that always fails, with this text (may hold `${…}`).
+    case fail(JSONValue)
     /// A QEMU guest agent command (SPEC.md §9): like `execute`, to the target's agent (`fd` does not apply).
     case agent(ExecuteStep)
     /// A program in the guest, through the agent.
@@ -148,6 +156,9 @@ public enum StepAction: Sendable {
         case .hmp: return .hmp
         case .log: return .log
         case .command: return .command
+        case .set: return .set
+        case .assert: return .assert
+        case .fail: return .fail
         case .agent: return .agent
         case .guestExec: return .guestExec
         case .waitConsole: return .waitConsole
@@ -164,7 +175,7 @@ public enum StepAction: Sendable {
         case .agent(let agent): return agent.register
         case .guestExec(let exec): return exec.register
         case .waitConsole(let wait): return wait.register
-        case .sleep, .hmp, .log, .sendConsole: return nil
+        case .sleep, .hmp, .log, .sendConsole, .set, .assert, .fail: return nil
         }
     }
 
@@ -175,7 +186,7 @@ public enum StepAction: Sendable {
         case .command(let command): return command.until == nil ? nil : command.interval
         case .agent(let agent): return agent.until == nil ? nil : agent.interval
         case .guestExec(let exec): return exec.until == nil ? nil : exec.interval
-        case .waitEvent, .sleep, .hmp, .log, .waitConsole, .sendConsole: return nil
+        case .waitEvent, .sleep, .hmp, .log, .waitConsole, .sendConsole, .set, .assert, .fail: return nil
         }
     }
 
@@ -187,6 +198,9 @@ public enum StepAction: Sendable {
         case .sleep(let duration): return "sleep \(DurationText.format(duration))"
         case .hmp(let command): return "hmp \(command.stringValue ?? "")"
         case .log: return "log"
+        case .set(let assignments): return "set " + assignments.map(\.name).joined(separator: ", ")
+        case .assert(let condition, _): return "assert \(condition.stringValue ?? condition.jsonText)"
+        case .fail: return "fail"
         case .command(let command):
             return command.argv.map { $0.stringValue ?? $0.jsonText }.joined(separator: " ")
         case .agent(let agent): return "agent \(agent.command)"

@@ -51,6 +51,7 @@ public enum PlaybookSchema {
           "oneOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": "\(durationPattern)"}]
         },
         "scalar": {"type": ["string", "number", "boolean"]},
+        "condition": {"oneOf": [{"type": "boolean"}, {"type": "string", "pattern": "[$][{]"}]},
         "name": {"type": "string", "pattern": "^[A-Za-z0-9_-]+$"},
         "target": {
           "type": "object", "additionalProperties": false,
@@ -99,10 +100,11 @@ public enum PlaybookSchema {
           "type": "object", "additionalProperties": false,
           "oneOf": [{"required": ["execute"]}, {"required": ["wait-event"]}, {"required": ["sleep"]},
                     {"required": ["hmp"]}, {"required": ["log"]}, {"required": ["command"]},
+                    {"required": ["set"]}, {"required": ["assert"]}, {"required": ["fail"]},
                     {"required": ["agent"]}, {"required": ["guest-exec"]}, {"required": ["wait-console"]},
                     {"required": ["send-console"]}],
           "dependentRequired": {
-            "fd": ["execute"], "interval": ["until"], "match": ["wait-event"]
+            "fd": ["execute"], "interval": ["until"], "match": ["wait-event"], "message": ["assert"]
           },
           "properties": {
             "name": {"$ref": "#/$defs/scalar"},
@@ -112,6 +114,7 @@ public enum PlaybookSchema {
             "ignore-errors": {"type": "boolean"},
             "tags": {"type": ["array", "null"], "items": {"type": "string"}},
             "redact": {"type": "boolean"},
+            "when": {"$ref": "#/$defs/condition", "description": "Run the step only when this is true."},
             "execute": {"type": "string", "minLength": 1, "description": "A QMP command."},
             "arguments": {"type": ["object", "null"]},
             "fd": {
@@ -155,6 +158,11 @@ public enum PlaybookSchema {
             "sleep": {"$ref": "#/$defs/duration"},
             "hmp": {"type": "string"},
             "log": {"$ref": "#/$defs/scalar"},
+            "set": {"type": "object", "minProperties": 1, "description": "Variables for the steps after this one.",
+                    "propertyNames": {"pattern": "^[A-Za-z0-9_-]+$", "not": {"enum": ["env", "playbook", "run"]}}},
+            "assert": {"$ref": "#/$defs/condition", "description": "Fails the step unless this is true."},
+            "message": {"$ref": "#/$defs/scalar", "description": "assert: the message when it fails."},
+            "fail": {"$ref": "#/$defs/scalar", "description": "Always fails, with this text."},
             "agent": {"type": "string", "minLength": 1, "description": "A QEMU guest agent command (guest-ping, guest-get-osinfo…), sent to the target's agent."},
             "guest-exec": {
               "description": "A program in the guest, through the agent: argv, or a map with argv, env, input.",

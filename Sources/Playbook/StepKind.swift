@@ -6,6 +6,7 @@ public enum StepKind: String, Sendable, CaseIterable {
     case execute
     case waitEvent = "wait-event"
     case sleep, hmp, log, command
+    case set, assert, fail
     case agent
     case guestExec = "guest-exec"
     case waitConsole = "wait-console"
@@ -15,12 +16,18 @@ public enum StepKind: String, Sendable, CaseIterable {
     public var needsTarget: Bool {
         switch self {
         case .execute, .waitEvent, .hmp, .agent, .guestExec, .waitConsole, .sendConsole: return true
-        case .sleep, .log, .command: return false
+        case .sleep, .log, .command, .set, .assert, .fail: return false
         }
     }
 
-    /// Whether a step of this kind may name a `target` at all (a `command` runs on the host).
-    public var takesTarget: Bool { self != .command }
+    /// Whether a step of this kind may name a `target` at all (a `command`
+    /// runs on the host; `set`, `assert` and `fail` only compute).
+    public var takesTarget: Bool {
+        switch self {
+        case .command, .set, .assert, .fail: return false
+        case .execute, .waitEvent, .sleep, .hmp, .log, .agent, .guestExec, .waitConsole, .sendConsole: return true
+        }
+    }
 
     /// The channel of its target a step of this kind uses besides QMP (SPEC.md §9): `console`, `agent`, or nil.
     public var channel: String? {

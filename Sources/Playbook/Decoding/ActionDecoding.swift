@@ -13,10 +13,11 @@ struct ActionDecoding: Sendable {
     let decode: @Sendable (PlaybookDecoder, PlaybookDecoder.Fields) -> StepAction?
 
     /// The keys every step may hold (`target` only where ``StepKind/takesTarget``).
-    static let commonKeys = ["name", "id", "target", "timeout", "ignore-errors", "tags", "redact"]
+    static let commonKeys = ["name", "id", "target", "timeout", "ignore-errors", "tags", "redact", "when"]
 
     /// Every action, in the order messages list them.
-    static let all: [ActionDecoding] = [.execute, .waitEvent, .sleep, .hmp, .log, .command, .agent, .guestExec, .waitConsole, .sendConsole]
+    static let all: [ActionDecoding] = [.execute, .waitEvent, .sleep, .hmp, .log, .command, .set, .assert, .fail,
+                                        .agent, .guestExec, .waitConsole, .sendConsole]
 
     /// The action keys (`execute`, `wait-event`, …).
     static let actionKeys = all.map(\.kind.rawValue)

@@ -64,6 +64,7 @@ extension PlaybookDecoder {
         let redact = step["redact"].flatMap { bool($0, what: "redact") } ?? defaultRedact
         let tags = step.unlessNull("tags").map { strings($0, what: "tags") } ?? []
         let explicitName = step["name"].flatMap { text($0, what: "name") }
+        let when = step["when"].flatMap { condition($0, what: "when") }
 
         let action = entry.flatMap { $0.decode(self, step) }
         if let entry, entry.kind.needsTarget, target == nil, !targetNames.isEmpty {
@@ -78,16 +79,19 @@ extension PlaybookDecoder {
 
         guard let action else { return nil }
         return Step(index: index, id: id, name: explicitName ?? action.defaultName, target: target, timeout: timeout,
-                    ignoreErrors: ignoreErrors, tags: tags, redact: redact, action: action,
+                    ignoreErrors: ignoreErrors, when: when, tags: tags, redact: redact, action: action,
                     location: location(node), phase: phase, locations: locations)
     }
 
-    func registerName(_ node: YAMLNode) -> String? {
-        guard let name = string(node, what: "register") else { return nil }
+    /// A name a step gives a value (`register: NAME`, the keys of `set`); nil when it cannot be one.
+    func registerName(_ node: YAMLNode, what: String = "register") -> String? {
+        guard let name = string(node, what: "\(what) name") else { return nil }
         if Variables.builtinNames.contains(name) {
-            error("'\(name)' is a built-in name; register under another name", at: node)
+            error("'\(name)' is a built-in name; \(what == "register" ? "register under" : "set") another name", at: node)
+            return nil
         } else if name.isEmpty || !name.utf8.allSatisfy(Template.isNameByte) {
-            error("register name '\(name)' cannot be used in ${…}: use letters, digits, '_' and '-'", at: node)
+            error("\(what) name '\(name)' cannot be used in ${…}: use letters, digits, '_' and '-'", at: node)
+            return nil
         }
         return name
     }

@@ -12,6 +12,8 @@ struct StepResult: Sendable {
     var message: String?
     /// The value to keep under the step's `register` name.
     var registered: JSONValue?
+    /// Variables the step sets for the steps after it (`set`).
+    var assignments: [(name: String, value: JSONValue)] = []
     /// When the step first sent its command (for `since`).
     var sentAt: Date?
 

@@ -156,6 +156,7 @@ actor RunSession {
         if let value = result.registered, let name = step.action.register {
             variables.register(name, value: value)
         }
+        for (name, value) in result.assignments { variables.register(name, value: value) }
         let report = finish(step, result, started: started, duration: ContinuousClock.now - clockStart)
         return (report, cutBy != nil)
     }
@@ -180,6 +181,17 @@ actor RunSession {
 
     /// Resolves the step's templates and runs its action within `budget`.
     private func perform(_ step: Step, budget: Duration, cutBy limitName: String?) async -> StepResult {
+        if let when = step.when {
+            let written = when.stringValue ?? when.jsonText
+            switch Result(catching: { () throws(TemplateError) in try Template.resolve(when, with: variables) }) {
+            case .success(.bool(true)): break
+            case .success(.bool(false)): return StepResult(.skipped, message: "not run: when \(written) is false")
+            case .success(let other):
+                return StepResult(.failed, message: "when \(written) gave \(other.typeName.withArticle) (\(StepText.shorten(other.jsonText, to: 60))), not true or false")
+            case .failure(let error):
+                return StepResult(.failed, message: "when: \(error.message)")
+            }
+        }
         let target: TargetSession?
         if let name = step.target {
             target = targets[name]

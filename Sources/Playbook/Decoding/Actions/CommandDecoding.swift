@@ -48,7 +48,7 @@ extension PlaybookDecoder {
                 json: fields["json"].map { checkedPattern($0, path: "expect.json") })
         }
         let (until, interval) = polling(step, hasExpect: expect != nil)
-        let register = step["register"].flatMap(registerName)
+        let register = step["register"].flatMap { registerName($0) }
         return CommandStep(argv: argv, environment: environment, directory: directory, input: input, expect: expect,
                            until: until, interval: interval, register: register)
     }

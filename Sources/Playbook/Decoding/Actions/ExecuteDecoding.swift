@@ -33,7 +33,7 @@ extension PlaybookDecoder {
             }
         }
         let (until, interval) = polling(step, hasExpect: expect != nil)
-        let register = step["register"].flatMap(registerName)
+        let register = step["register"].flatMap { registerName($0) }
         return ExecuteStep(command: command, arguments: arguments, fd: fd, expect: expect, until: until,
                            interval: interval, register: register)
     }

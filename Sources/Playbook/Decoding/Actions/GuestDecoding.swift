@@ -51,7 +51,7 @@ extension PlaybookDecoder {
             }
         }
         let (until, interval) = polling(step, hasExpect: expect != nil)
-        let register = step["register"].flatMap(registerName)
+        let register = step["register"].flatMap { registerName($0) }
         return ExecuteStep(command: command, arguments: arguments, fd: nil, expect: expect, until: until,
                            interval: interval, register: register)
     }
@@ -87,7 +87,7 @@ extension PlaybookDecoder {
                 json: fields["json"].map { checkedPattern($0, path: "expect.json") })
         }
         let (until, interval) = polling(step, hasExpect: expect != nil)
-        let register = step["register"].flatMap(registerName)
+        let register = step["register"].flatMap { registerName($0) }
         return GuestExecStep(argv: argv, environment: environment, input: input, expect: expect,
                              until: until, interval: interval, register: register)
     }
@@ -101,7 +101,7 @@ extension PlaybookDecoder {
             error("wait-console: '\(text)' is not a valid regular expression", at: node)
         }
         let since = step["since"].flatMap { sinceStep($0) }
-        let register = step["register"].flatMap(registerName)
+        let register = step["register"].flatMap { registerName($0) }
         return WaitConsoleStep(pattern: .string(text), since: since, register: register)
     }
 

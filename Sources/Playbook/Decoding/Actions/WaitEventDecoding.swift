@@ -19,7 +19,7 @@ extension PlaybookDecoder {
         }
         let match = step["match"].map { checkedPattern($0, path: "match") }
         let since = step["since"].flatMap { sinceStep($0) }
-        let register = step["register"].flatMap(registerName)
+        let register = step["register"].flatMap { registerName($0) }
         return WaitEventStep(events: events, match: match, since: since, register: register)
     }
 
