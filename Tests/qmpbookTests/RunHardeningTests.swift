@@ -63,6 +63,34 @@ struct RunHardeningTests {
         #expect(ProcessGroup.liveMembers(of: group).isEmpty, "the launch's group (and its watchdog) is gone")
     }
 
+    @Test func aHostCommandsBackgroundProcessesDieWithAKilledQmpbook() async throws {
+        let marker = "qmpbook-command-\(UUID().uuidString)"
+        let fixture = try RunFixture("""
+            name: command
+            targets:
+              vm: {launch: \(RunFixture.qemu)}
+            steps:
+              - execute: query-status
+              - name: a command that leaves a child behind
+                command: [sh, -c, 'sh -c "sleep 300; :" \(marker)-background & sleep 300; echo after']
+                timeout: 60s
+            """)
+        let run = try BackgroundRun(fixture, [])
+        try await run.waitForStep(1)
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline, Self.processes(marked: marker).count < 2 {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(Self.processes(marked: marker).count >= 2, "sh and its background sleep")
+        kill(run.pid, SIGKILL)
+        _ = await run.waitForExit(timeout: .seconds(10))
+        let gone = ContinuousClock.now + .seconds(5)
+        while ContinuousClock.now < gone, !Self.processes(marked: marker).isEmpty {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(Self.processes(marked: marker).isEmpty, "the command's background process outlived qmpbook")
+    }
+
     @Test func aWrapperThatExitsTakesItsQEMUWithIt() async throws {
         // The wrapper leaves QEMU running in the background and exits: the target is
         // lost, and the QEMU it left is killed with the rest of its group.

@@ -20,7 +20,8 @@ import QMP
 /// (qmpbook's SIGINT/SIGTERM/SIGHUP), the group gets SIGTERM and, ``killGrace``
 /// later, SIGKILL. One dedicated thread starts, feeds, reads and reaps the
 /// child; it lives exactly as long as the child, so the kernel's parent-death
-/// signal kills the child if qmpbook itself dies. Nothing blocks the
+/// signal kills the child if qmpbook itself dies, and a watchdog in the
+/// child's group (`System.watchGroup`) then kills the rest of the group. Nothing blocks the
 /// cooperative pool.
 public struct HostCommand: Sendable {
     /// The program (looked up on PATH when it has no slash) and its arguments.
@@ -157,6 +158,17 @@ private final class HostCommandSupervisor: Sendable {
             ends.closeAll()
             return .failure(RunnerError(.infrastructure, "cannot start \(program): \(error)"))
         }
+        // The group dies with qmpbook, even by SIGKILL: what the program started in the background too.
+        let watchdog: (pid: Int32, descriptor: Int32)
+        switch System.watchGroup(pid) {
+        case .success(let started):
+            watchdog = started
+        case .failure(let error):
+            System.killGroup(pid, System.signalKill)
+            _ = System.waitpid(pid)
+            ends.closeAll()
+            return .failure(RunnerError(.infrastructure, "cannot start \(program): \(error)"))
+        }
         HostCommand.running.withLock { _ = $0.insert(pid) }
         for fd in childEnds { System.close(fd) }
         childEnds = []
@@ -175,6 +187,9 @@ private final class HostCommandSupervisor: Sendable {
             groups.remove(pid)
         }
         result.exit = (try? System.waitpid(pid).get()).map(ProcessExit.init(waitStatus:)) ?? .exited(-1)
+        // The watchdog, the group's last member, is killed with it above; now reaped.
+        System.close(watchdog.descriptor)
+        _ = System.waitpid(watchdog.pid)
         return .success(result)
     }
 
