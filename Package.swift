@@ -40,6 +40,7 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "qmp-bench", dependencies: ["QMP"], path: "Benchmarks/QMPBenchmark"),
+        .executableTarget(name: "libvirt-bench", dependencies: ["Libvirt", "QMP"], path: "Benchmarks/LibvirtBenchmark"),
         .target(name: "QEMUTestSupport", dependencies: ["QMP"], path: "Tests/QEMUTestSupport", exclude: ["Fixtures"]),
         .testTarget(name: "QMPTests", dependencies: ["QMP", "QEMUTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PlaybookTests", dependencies: ["Playbook"]),

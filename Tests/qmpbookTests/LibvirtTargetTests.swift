@@ -255,6 +255,43 @@ struct LibvirtTargetTests {
         #expect(report["exit_code"] == 3)
     }
 
+    /// A daemon of its own (hosts.sh in a scratch folder), so killing it
+    /// disturbs no other test; its QEMU is left to `hosts.sh stop`.
+    @Test func aDaemonKilledMidRunIsALostTarget() async throws {
+        let folder = try TemporaryDirectory(prefix: "hosts")
+        let script = Repository.path("Tests/Libvirt/hosts.sh")
+        // system(3), not Process: the script's daemons outlive it, and Foundation did not see the script exit.
+        let start = "bash '\(script)' start '\(folder.path)' >'\(folder.file("start.log"))' 2>&1"
+        let started = await onOwnThread { system(start) }
+        try #require(started == 0, "\((try? String(contentsOfFile: folder.file("start.log"), encoding: .utf8)) ?? "")")
+        defer { _ = system("bash '\(script)' stop '\(folder.path)' >/dev/null 2>&1") }
+        let uri = "qemu+unix:///system?socket=\(folder.file("host1/run/libvirt-sock"))"
+        let fixture = try RunFixture("""
+            name: daemon killed
+            targets:
+              lv:
+                libvirt: {uri: "\(uri)", create: {xml: domain.xml, paused: true}}
+                timeout: 60s
+            steps:
+              - name: wait for an event that never comes
+                wait-event: BLOCK_JOB_COMPLETED
+                timeout: 60s
+            """)
+        try LibvirtHosts.domainXML(name: LibvirtHosts.uniqueName("killed")).write(
+            toFile: fixture.folder.file("domain.xml"), atomically: false, encoding: .utf8)
+        let background = try BackgroundRun(fixture, [])
+        try await background.waitForStep(0, timeout: .seconds(60))
+        let daemon = try #require(Int32(try String(contentsOfFile: folder.file("host1/libvirtd.pid"), encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(kill(daemon, SIGKILL) == 0)
+        let exit = await background.waitForExit(timeout: .seconds(60))
+        #expect(exit == 3)
+        let report = try fixture.readReport()
+        #expect(report.statuses == ["error"])
+        let why = report["steps"]?[0]?["message"]?.stringValue ?? ""
+        #expect(why.contains("target lv was lost") && why.contains("the libvirt connection to \(uri) closed"), "\(why)")
+    }
+
     @Test func aURIThatDoesNotAnswerIsBoundedByTheTargetTimeout() async throws {
         let listener = try SilentListener()
         defer { listener.close() }

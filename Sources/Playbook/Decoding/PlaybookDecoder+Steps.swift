@@ -51,7 +51,8 @@ extension PlaybookDecoder {
         }
         var target: String?
         if let node = step["target"], let name = string(node, what: "target") {
-            checkTargetExists(name, at: node)
+            // `target: "${side}"` names its target when the step runs (SPEC.md §8.1).
+            if Template.hasExpressions(name) { checkTemplates(node) } else { checkTargetExists(name, at: node) }
             target = name
         }
         if entry?.kind.takesTarget == false {

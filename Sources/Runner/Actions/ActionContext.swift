@@ -52,6 +52,17 @@ struct ActionContext: Sendable {
         return resolved.stringValue ?? resolved.jsonText
     }
 
+    /// A name as written (a QMP command, an event), or the text its `${…}` gives now.
+    /// - Throws: when the expression fails or gives no non-empty text.
+    func name(_ written: String, _ what: String) throws(StepPreparationError) -> String {
+        guard Template.hasExpressions(written) else { return written }
+        let value = try resolve(.string(written), what)
+        guard case .string(let name) = value, !name.isEmpty else {
+            throw StepPreparationError(message: "\(what) \(written) gave \(value.typeName.withArticle) (\(StepText.shorten(value.jsonText, to: 60))), not a name")
+        }
+        return name
+    }
+
     /// A path from the playbook, made absolute against the playbook's folder.
     func path(_ written: String) -> String {
         written.hasPrefix("/") ? written : playbookDirectory + "/" + written

@@ -27,7 +27,7 @@ struct ExecuteAction: StepActionRunner {
 
     init(_ definition: ExecuteStep, in context: ActionContext) throws(StepPreparationError) {
         target = try context.requireTarget()
-        command = definition.command
+        command = try context.name(definition.command, "execute")
         interval = definition.interval ?? .seconds(1)
         redact = context.step.redact
         budget = context.budget

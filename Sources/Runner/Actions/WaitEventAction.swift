@@ -18,7 +18,8 @@ struct WaitEventAction: StepActionRunner {
 
     init(_ definition: WaitEventStep, in context: ActionContext) throws(StepPreparationError) {
         target = try context.requireTarget()
-        names = definition.events
+        names = []
+        for name in definition.events { names.append(try context.name(name, "wait-event")) }
         match = try context.pattern(definition.match, "match")
         since = definition.since.flatMap { context.sendTimes[$0] }
         step = context.step.index

@@ -66,6 +66,8 @@ enum Preflight {
             switch step.action {
             case .execute(let execute):
                 if case .error = execute.expect { continue }
+                // A command named by `${…}` is known only when its step runs.
+                if Template.hasExpressions(execute.command) { continue }
                 outcome.checkedSteps += 1
                 let arguments = execute.arguments.map { resolveKnown(.object($0), with: variables) }
                 let problems = schema.validate(
@@ -75,7 +77,7 @@ enum Preflight {
                 }
             case .waitEvent(let wait):
                 outcome.checkedSteps += 1
-                for (index, name) in wait.events.enumerated() {
+                for (index, name) in wait.events.enumerated() where !Template.hasExpressions(name) {
                     let path: SchemaPath = wait.events.count == 1 ? .waitEvent : ["wait-event", .index(index)]
                     for problem in schema.validate(event: name, at: path) {
                         outcome.problems.append(describe(problem, in: step, target: target))

@@ -193,7 +193,20 @@ actor RunSession {
             }
         }
         let target: TargetSession?
-        if let name = step.target {
+        if var name = step.target {
+            if Template.hasExpressions(name) {
+                // `target: "${side}"`: the name of one of the playbook's targets, now.
+                let written = name
+                switch Result(catching: { () throws(TemplateError) in try Template.resolve(.string(written), with: variables) }) {
+                case .success(.string(let resolved)) where playbook.target(named: resolved) != nil:
+                    name = resolved
+                case .success(let other):
+                    let known = playbook.targets.map(\.name).joined(separator: ", ")
+                    return StepResult(.failed, message: "target \(written) gave \(StepText.shorten(other.jsonText, to: 60)), which is not a target of the playbook (\(known))")
+                case .failure(let error):
+                    return StepResult(.failed, message: "target: \(error.message)")
+                }
+            }
             target = targets[name]
             if target == nil, step.kind.needsTarget {
                 // Only after the target failed to open, which already made the run an error.

@@ -14,6 +14,8 @@ extension PlaybookDecoder {
     func decodeExecute(_ step: Fields) -> ExecuteStep? {
         guard let commandNode = step["execute"], let command = string(commandNode, what: "execute") else { return nil }
         if command.isEmpty { error("execute needs a QMP command name", at: commandNode) }
+        // `execute: "${cmd}"` is resolved just before the step (SPEC.md §8.1).
+        checkTemplates(commandNode)
         var arguments: JSONObject?
         if let node = step.unlessNull("arguments"), mapping(node, what: "arguments") != nil {
             checkTemplates(node)

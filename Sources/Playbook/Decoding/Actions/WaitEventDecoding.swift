@@ -17,6 +17,8 @@ extension PlaybookDecoder {
         } else if let name = string(node, what: "wait-event") {
             events = [name]
         }
+        // Names may be `${…}`, resolved just before the step (SPEC.md §8.1).
+        checkTemplates(node)
         let match = step["match"].map { checkedPattern($0, path: "match") }
         let since = step["since"].flatMap { sinceStep($0) }
         let register = step["register"].flatMap { registerName($0) }
