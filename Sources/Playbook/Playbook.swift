@@ -53,17 +53,23 @@ public struct TargetSpec: Sendable {
     /// Bounds connecting or accepting, and the handshake. Nil: the runner's default (10s).
     public var timeout: Duration?
     public var location: SourceLocation
+    /// `autostart: false`: not opened before the first step, but by its first `start` step (SPEC.md §7.2).
+    public var autostart: Bool
     /// The serial console channel (SPEC.md §9), if the target has one.
     public var console: ConsoleChannel?
     /// The guest agent channel (SPEC.md §9), if the target has one.
     public var agent: AgentChannel?
 
-    public init(name: String, mode: Mode, capabilities: [String] = [], timeout: Duration? = nil, location: SourceLocation) {
+    public init(
+        name: String, mode: Mode, capabilities: [String] = [], timeout: Duration? = nil, location: SourceLocation,
+        autostart: Bool = true
+    ) {
         self.name = name
         self.mode = mode
         self.capabilities = capabilities
         self.timeout = timeout
         self.location = location
+        self.autostart = autostart
     }
 
     /// `launch`, `connect`, `listen` or `libvirt`, as the report writes it.
@@ -139,6 +145,10 @@ public enum StepAction: Sendable {
     case assert(condition: JSONValue, message: JSONValue?)
     /// A step that always fails, with this text (may hold `${…}`).
     case fail(JSONValue)
+    /// Open a target now (SPEC.md §7.2).
+    case start(StartStep)
+    /// End a target's current instance.
+    case stop(StopStep)
     /// A QEMU guest agent command (SPEC.md §9): like `execute`, to the target's agent (`fd` does not apply).
     case agent(ExecuteStep)
     /// A program in the guest, through the agent.
@@ -159,6 +169,8 @@ public enum StepAction: Sendable {
         case .set: return .set
         case .assert: return .assert
         case .fail: return .fail
+        case .start: return .start
+        case .stop: return .stop
         case .agent: return .agent
         case .guestExec: return .guestExec
         case .waitConsole: return .waitConsole
@@ -175,7 +187,7 @@ public enum StepAction: Sendable {
         case .agent(let agent): return agent.register
         case .guestExec(let exec): return exec.register
         case .waitConsole(let wait): return wait.register
-        case .sleep, .hmp, .log, .sendConsole, .set, .assert, .fail: return nil
+        case .sleep, .hmp, .log, .sendConsole, .set, .assert, .fail, .start, .stop: return nil
         }
     }
 
@@ -186,7 +198,7 @@ public enum StepAction: Sendable {
         case .command(let command): return command.until == nil ? nil : command.interval
         case .agent(let agent): return agent.until == nil ? nil : agent.interval
         case .guestExec(let exec): return exec.until == nil ? nil : exec.interval
-        case .waitEvent, .sleep, .hmp, .log, .waitConsole, .sendConsole, .set, .assert, .fail: return nil
+        case .waitEvent, .sleep, .hmp, .log, .waitConsole, .sendConsole, .set, .assert, .fail, .start, .stop: return nil
         }
     }
 
@@ -208,6 +220,17 @@ public enum StepAction: Sendable {
             return "guest-exec " + exec.argv.map { $0.stringValue ?? $0.jsonText }.joined(separator: " ")
         case .waitConsole(let wait): return "wait for console /\(wait.pattern.stringValue ?? wait.pattern.jsonText)/"
         case .sendConsole: return "send to the console"
+        case .start(let start): return "start \(start.target)"
+        case .stop(let stop): return stop.how == .quit ? "stop \(stop.target)" : "stop \(stop.target) (\(stop.how.rawValue))"
+        }
+    }
+
+    /// The target a `start` or `stop` step names as its value; nil for the other actions.
+    public var addressedTarget: String? {
+        switch self {
+        case .start(let start): return start.target
+        case .stop(let stop): return stop.target
+        default: return nil
         }
     }
 }

@@ -74,7 +74,8 @@ public enum PlaybookSchema {
             "console": {"description": "The serial console: true (launch: qmpbook adds the first serial port) or an existing socket, unix:PATH.",
                         "oneOf": [{"type": "boolean"}, {"type": "string", "pattern": "^(unix:|tcp:|.*/)"}]},
             "agent": {"description": "The QEMU guest agent: isa-serial or virtio-serial (launch: qmpbook wires it) or an existing socket, unix:PATH.",
-                      "oneOf": [{"enum": ["isa-serial", "virtio-serial"]}, {"type": "string", "pattern": "^(unix:|tcp:|.*/)"}]}
+                      "oneOf": [{"enum": ["isa-serial", "virtio-serial"]}, {"type": "string", "pattern": "^(unix:|tcp:|.*/)"}]},
+            "autostart": {"type": "boolean", "description": "false: not opened before the first step, but by its first start step."}
           }
         },
         "libvirt": {
@@ -101,10 +102,11 @@ public enum PlaybookSchema {
           "oneOf": [{"required": ["execute"]}, {"required": ["wait-event"]}, {"required": ["sleep"]},
                     {"required": ["hmp"]}, {"required": ["log"]}, {"required": ["command"]},
                     {"required": ["set"]}, {"required": ["assert"]}, {"required": ["fail"]},
+                    {"required": ["start"]}, {"required": ["stop"]},
                     {"required": ["agent"]}, {"required": ["guest-exec"]}, {"required": ["wait-console"]},
                     {"required": ["send-console"]}],
           "dependentRequired": {
-            "fd": ["execute"], "interval": ["until"], "match": ["wait-event"], "message": ["assert"]
+            "fd": ["execute"], "interval": ["until"], "match": ["wait-event"], "message": ["assert"], "how": ["stop"]
           },
           "properties": {
             "name": {"$ref": "#/$defs/scalar"},
@@ -127,7 +129,7 @@ public enum PlaybookSchema {
               }
             },
             "expect": {
-              "description": "execute: return or error; command: any of exit, signal, stdout, stderr, json.",
+              "description": "execute: return or error; command: any of exit, signal, stdout, stderr, json; start and stop: any of exit, signal, stderr.",
               "oneOf": [
                 {"type": "object", "additionalProperties": false,
                  "oneOf": [{"required": ["return"]}, {"required": ["error"]}],
@@ -163,6 +165,10 @@ public enum PlaybookSchema {
             "assert": {"$ref": "#/$defs/condition", "description": "Fails the step unless this is true."},
             "message": {"$ref": "#/$defs/scalar", "description": "assert: the message when it fails."},
             "fail": {"$ref": "#/$defs/scalar", "description": "Always fails, with this text."},
+            "start": {"type": "string", "description": "Open this target now (launch, connect or listen): a restart after stop."},
+            "stop": {"type": "string", "description": "End this target's current instance."},
+            "how": {"enum": ["quit", "kill", "wait"],
+                    "description": "quit: quit, grace, SIGTERM, SIGKILL; kill: SIGKILL at once; wait: for QEMU to exit on its own."},
             "agent": {"type": "string", "minLength": 1, "description": "A QEMU guest agent command (guest-ping, guest-get-osinfo…), sent to the target's agent."},
             "guest-exec": {
               "description": "A program in the guest, through the agent: argv, or a map with argv, env, input.",

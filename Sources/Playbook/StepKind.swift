@@ -7,6 +7,8 @@ public enum StepKind: String, Sendable, CaseIterable {
     case waitEvent = "wait-event"
     case sleep, hmp, log, command
     case set, assert, fail
+    /// `start: TARGET` and `stop: TARGET` (SPEC.md §7.2): the target is the action's value.
+    case start, stop
     case agent
     case guestExec = "guest-exec"
     case waitConsole = "wait-console"
@@ -16,15 +18,16 @@ public enum StepKind: String, Sendable, CaseIterable {
     public var needsTarget: Bool {
         switch self {
         case .execute, .waitEvent, .hmp, .agent, .guestExec, .waitConsole, .sendConsole: return true
-        case .sleep, .log, .command, .set, .assert, .fail: return false
+        case .sleep, .log, .command, .set, .assert, .fail, .start, .stop: return false
         }
     }
 
     /// Whether a step of this kind may name a `target` at all (a `command`
-    /// runs on the host; `set`, `assert` and `fail` only compute).
+    /// runs on the host; `set`, `assert` and `fail` only compute; `start` and
+    /// `stop` name theirs as their value).
     public var takesTarget: Bool {
         switch self {
-        case .command, .set, .assert, .fail: return false
+        case .command, .set, .assert, .fail, .start, .stop: return false
         case .execute, .waitEvent, .sleep, .hmp, .log, .agent, .guestExec, .waitConsole, .sendConsole: return true
         }
     }

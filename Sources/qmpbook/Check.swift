@@ -136,7 +136,11 @@ extension Qmpbook {
             if result.exitStatus == .passed {
                 let described = result.targets.map { target -> String in
                     var text = target.name
-                    if let qemu = target.qemu { text += ": QEMU \(qemu.major).\(qemu.minor).\(qemu.micro)" }
+                    if let qemu = target.qemu {
+                        text += ": QEMU \(qemu.major).\(qemu.minor).\(qemu.micro)"
+                    } else if playbook.target(named: target.name)?.autostart == false {
+                        text += ": not opened (autostart: false)"
+                    }
                     if let cached = result.schemaFromCache[target.name] {
                         text += cached ? ", schema from the cache" : ", schema fetched"
                     }

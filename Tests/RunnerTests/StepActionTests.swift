@@ -24,8 +24,12 @@ import Testing
             name: "vm", monitor: monitor, report: TargetReport(name: "vm", mode: .connect),
             deadline: .now + .seconds(10))
         let target = try #require(opening.session)
+        let registry = TargetRegistry(targets: playbook.targets, reports: [], grace: .zero) { spec, _, _ in
+            TargetSession.Opening(session: nil, report: TargetReport(name: spec.name, mode: spec.kind))
+        }
+        await registry.adopt(plans: [:], openings: [opening], started: Date())
         let session = RunSession(
-            playbook: playbook, options: RunOptions(), targets: ["vm": target],
+            playbook: playbook, options: RunOptions(), registry: registry,
             variables: Variables(vars: playbook.vars), observer: MultiplexRunObserver([]))
         _ = await session.runMain(deadline: nil, deadlineText: "")
         await target.close(grace: .zero)
@@ -170,6 +174,20 @@ import Testing
 
     @Test func aStepOnALostTargetIsAnErrorNamingTheTarget() async throws {
         let monitor = InMemoryMonitor { monitor, request in
+            if request.command == "system_reset" { monitor.close(reason: .connectionClosed("the peer went away")) }
+            return .success([:])
+        }
+        let steps = try await run("""
+              - execute: system_reset
+              - execute: query-status
+            """, on: monitor)
+        #expect(steps[0].status == .passed)
+        #expect(steps[1].status == .error)
+        #expect(steps[1].message?.hasPrefix("target vm was lost during query-status") == true, "\(steps[1].message ?? "")")
+    }
+
+    @Test func afterQuitTheTargetIsClosedNotLost() async throws {
+        let monitor = InMemoryMonitor { monitor, request in
             if request.command == "quit" { monitor.close(reason: .connectionClosed("the peer went away")) }
             return .success([:])
         }
@@ -178,7 +196,8 @@ import Testing
               - execute: query-status
             """, on: monitor)
         #expect(steps[0].status == .passed)
-        #expect(steps[1].status == .error)
-        #expect(steps[1].message?.hasPrefix("target vm was lost during query-status") == true, "\(steps[1].message ?? "")")
+        #expect(steps[1].status == .failed)
+        #expect(steps[1].message == "target vm is not started: step 'quit' (line 5) told its QEMU to quit; a start step opens it",
+                "\(steps[1].message ?? "")")
     }
 }

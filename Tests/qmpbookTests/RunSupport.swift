@@ -55,9 +55,21 @@ extension JSONValue {
         (self["steps"]?.arrayValue ?? []).compactMap { $0["status"]?.stringValue }
     }
 
-    /// The pids of the QEMUs a report says were launched.
+    /// The pids of the QEMUs a report says were launched: every instance of every target.
     var launchedPIDs: [Int32] {
-        (self["targets"]?.arrayValue ?? []).compactMap { $0["process"]?["pid"]?.intValue }.map { Int32($0) }
+        var pids: Set<Int32> = []
+        for target in self["targets"]?.arrayValue ?? [] {
+            if let pid = target["process"]?["pid"]?.intValue { pids.insert(Int32(pid)) }
+            for instance in target["instances"]?.arrayValue ?? [] {
+                if let pid = instance["pid"]?.intValue { pids.insert(Int32(pid)) }
+            }
+        }
+        return pids.sorted()
+    }
+
+    /// The report entry of target `name`.
+    func target(_ name: String) -> JSONValue? {
+        self["targets"]?.arrayValue?.first { $0["name"]?.stringValue == name }
     }
 }
 

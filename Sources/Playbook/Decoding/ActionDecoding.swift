@@ -16,7 +16,7 @@ struct ActionDecoding: Sendable {
     static let commonKeys = ["name", "id", "target", "timeout", "ignore-errors", "tags", "redact", "when"]
 
     /// Every action, in the order messages list them.
-    static let all: [ActionDecoding] = [.execute, .waitEvent, .sleep, .hmp, .log, .command, .set, .assert, .fail,
+    static let all: [ActionDecoding] = [.execute, .waitEvent, .sleep, .hmp, .log, .command, .set, .assert, .fail, .start, .stop,
                                         .agent, .guestExec, .waitConsole, .sendConsole]
 
     /// The action keys (`execute`, `wait-event`, …).
@@ -39,7 +39,7 @@ struct ActionDecoding: Sendable {
         Self.commonKeys.filter { kind.takesTarget || $0 != "target" } + Self.actionKeys + keys
     }
 
-    /// `execute, wait-event, sleep, hmp, log or command`.
+    /// `execute, wait-event, sleep, hmp, log, command, start or stop`.
     static var actionList: String {
         actionKeys.dropLast().joined(separator: ", ") + " or " + (actionKeys.last ?? "")
     }

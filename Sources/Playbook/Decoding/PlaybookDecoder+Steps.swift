@@ -68,6 +68,8 @@ extension PlaybookDecoder {
         let when = step["when"].flatMap { condition($0, what: "when") }
 
         let action = entry.flatMap { $0.decode(self, step) }
+        // `start: TARGET` and `stop: TARGET` name their target as their value.
+        if let addressed = action?.addressedTarget { target = addressed }
         if let entry, entry.kind.needsTarget, target == nil, !targetNames.isEmpty {
             error("this step needs 'target': the playbook has \(targetNames.count) targets and no defaults.target", at: node)
         }

@@ -38,8 +38,11 @@ extension PlaybookDecoder {
         }
         if case .libvirt(let libvirt)? = mode { libvirtTargets[name] = libvirt }
         let timeout = target["timeout"].flatMap { duration($0, what: "timeout") }
+        let autostart = target["autostart"].flatMap { bool($0, what: "autostart") } ?? true
         guard let mode else { return nil }
-        var spec = TargetSpec(name: name, mode: mode, capabilities: capabilities, timeout: timeout, location: location(key))
+        var spec = TargetSpec(
+            name: name, mode: mode, capabilities: capabilities, timeout: timeout, location: location(key),
+            autostart: autostart)
         decodeChannels(target, into: &spec)
         return spec
     }

@@ -10,7 +10,7 @@ final class PlaybookDecoder {
 
     static let topKeys = ["name", "description", "version", "vars", "timeout", "always-timeout", "defaults", "targets", "steps", "always"]
     static let defaultsKeys = ["target", "timeout", "interval", "ignore-errors", "redact"]
-    static let targetKeys = ["connect", "listen", "launch", "libvirt", "capabilities", "timeout", "console", "agent"]
+    static let targetKeys = ["connect", "listen", "launch", "libvirt", "capabilities", "timeout", "autostart", "console", "agent"]
     static let launchKeys = ["command", "env"]
     static let libvirtKeys = ["uri", "domain", "create"]
     static let libvirtCreateKeys = ["xml", "paused"]

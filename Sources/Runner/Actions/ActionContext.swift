@@ -17,6 +17,8 @@ struct ActionContext: Sendable {
     var sendTimes: [String: Date]
     /// Sees the requests and replies as they go (`--verbose`, live outputs).
     var observer: any RunObserver
+    /// The run's targets, for the actions that start and stop them.
+    var registry: TargetRegistry?
     /// The playbook's guest agent commands, checked once an agent answers; nil with `--no-preflight`.
     var guestPreflight: GuestPreflight? = nil
 

@@ -18,6 +18,10 @@ struct ExecuteAction: StepActionRunner {
     var target: TargetSession
     var budget: Duration
     var observer: any RunObserver
+    /// The step as messages name it (the target remembers which step told its QEMU to quit).
+    var step: String
+    /// Whether this command makes QEMU exit (`quit`, or HMP `quit`/`q`): the target is closed after it, not lost.
+    var quits: Bool
     /// Where the command goes: the target's QMP monitor, or its guest agent.
     var monitor: any Monitor
     /// Set for an `agent` step: the first one waits until the agent answers.
@@ -32,6 +36,8 @@ struct ExecuteAction: StepActionRunner {
         redact = context.step.redact
         budget = context.budget
         observer = context.observer
+        step = context.step.reference
+        quits = definition.command == "quit"
         monitor = target.monitor
         if let written = definition.arguments {
             guard case .object(let object) = try context.resolve(.object(written), "arguments") else {
@@ -55,11 +61,14 @@ struct ExecuteAction: StepActionRunner {
     init(hmp line: JSONValue, in context: ActionContext) throws(StepPreparationError) {
         target = try context.requireTarget()
         command = "human-monitor-command"
-        arguments = ["command-line": .string(try context.text(line, "hmp"))]
+        let text = try context.text(line, "hmp")
+        arguments = ["command-line": .string(text)]
         interval = .seconds(1)
         redact = context.step.redact
         budget = context.budget
         observer = context.observer
+        step = context.step.reference
+        quits = ["quit", "q"].contains(text.trimmingCharacters(in: .whitespaces))
         monitor = target.monitor
     }
 
@@ -68,6 +77,7 @@ struct ExecuteAction: StepActionRunner {
         try self.init(definition, in: context)
         let use = try GuestChannelUse(agentOf: target, in: context)
         agent = use
+        quits = false
         monitor = use.link.agent
     }
 
@@ -131,6 +141,7 @@ struct ExecuteAction: StepActionRunner {
                 return await failure(error, into: result)
             }
             observer.replyReceived(redact ? StepReport.redacted : reply.json, target: target.name)
+            if quits, case .success = reply { target.markQuit(by: step) }
             guard let until = until else { break }
             if case .success(let value) = reply {
                 lastMismatch = until.mismatch(in: value)
@@ -204,6 +215,11 @@ struct ExecuteAction: StepActionRunner {
         case .timeout:
             result.status = .timeout
             result.message = "\(command) got no reply from \(peer) within \(describe(budget))"
+        case .connectionClosed where quits, .peerExited where quits:
+            // QEMU went before its reply to quit reached us: it did what it was told.
+            target.markQuit(by: step)
+            result.status = .passed
+            result.message = "\(target.name) closed the connection before replying to \(command)"
         case .connectionClosed, .peerExited, .malformed, .messageTooLarge:
             result.status = .error
             result.message = "target \(target.name) was lost during \(command): \(await target.lossReason())"

@@ -14,6 +14,8 @@ extension StepAction {
         case .set(let assignments): return try SetAction(assignments, in: context)
         case .assert(let condition, let message): return try AssertAction((condition, message), in: context)
         case .fail(let text): return try FailAction(text, in: context)
+        case .start(let definition): return try StartAction(definition, in: context)
+        case .stop(let definition): return try StopAction(definition, in: context)
         case .agent(let definition): return try ExecuteAction(agent: definition, in: context)
         case .guestExec(let definition): return try GuestExecAction(definition, in: context)
         case .waitConsole(let definition): return try WaitConsoleAction(definition, in: context)

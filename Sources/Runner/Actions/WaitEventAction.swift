@@ -43,7 +43,12 @@ struct WaitEventAction: StepActionRunner {
         case .timedOut(let others):
             return StepResult(.timeout, message: "no \(wanted) event arrived on \(target.name) within \(describe(budget))"
                 + StepText.meanwhile(others, redact: redact))
-        case .lost(let reason, _):
+        case .lost(let reason, let others):
+            if let step = target.quitBy {
+                // Told to quit: the target is closed, not lost.
+                return StepResult(.failed, message: "no \(wanted) event arrived on \(target.name) before it closed"
+                    + " (\(step) told its QEMU to quit)" + StepText.meanwhile(others, redact: redact))
+            }
             return StepResult(.error, message: "target \(target.name) was lost while waiting for \(wanted): \(reason)")
         case .cancelled:
             return StepResult(.error, message: "the wait for \(wanted) was cancelled")

@@ -41,7 +41,10 @@ final class ConsoleRecorder: Sendable {
         self.address = address
         var state = State()
         if let logPath {
-            if FileManager.default.createFile(atPath: logPath, contents: nil), let handle = FileHandle(forWritingAtPath: logPath) {
+            // A restarted target's console goes on in the same log.
+            let exists = FileManager.default.fileExists(atPath: logPath) || FileManager.default.createFile(atPath: logPath, contents: nil)
+            if exists, let handle = FileHandle(forWritingAtPath: logPath) {
+                _ = try? handle.seekToEnd()
                 state.log = handle
             } else {
                 state.logError = "cannot create \(logPath)"

@@ -1,3 +1,4 @@
+import Foundation
 import Libvirt
 import Playbook
 
@@ -8,9 +9,12 @@ extension PlaybookRunner {
         var folder: RunDirectory?
         /// The playbook's variables with `--var` and the built-ins (`run.dir` once there is a folder).
         var variables: Variables
-        /// The targets as they opened: sessions, strays, every opening.
+        /// The targets as they opened at the start: sessions, strays, every opening.
         var opened = OpenedTargets()
+        /// The targets as the steps change them (`start`, `stop`), shared by the steps and the teardown.
+        var registry: TargetRegistry
 
+        /// The sessions opened at the start of the run.
         var sessions: [String: TargetSession] { opened.sessions }
     }
 
@@ -20,8 +24,8 @@ extension PlaybookRunner {
         var error: RunnerError?
         /// The first signal that arrived (``interrupt(signal:)``), if any.
         var interruption: Int32?
-        /// The sessions that were open (closed by now; their event logs are still there).
-        var sessions: [String: TargetSession]
+        /// Every instance's session with its target's name (closed by now; their event logs are still there).
+        var sessions: [(name: String, session: TargetSession)]
     }
 
     /// The one lifecycle of ``run()`` and ``preflightOnly()``: creates the
@@ -39,27 +43,33 @@ extension PlaybookRunner {
         _ body: (Setup) async throws(RunnerError) -> Void,
         recover: (RunnerError, Setup) async -> Void = { _, _ in }
     ) async -> Ending {
-        var setup = Setup(variables: variables(runDirectory: nil))
+        let registry = TargetRegistry(
+            targets: playbook.targets, reports: reports, grace: options.shutdownGrace, opener: opener())
+        var setup = Setup(variables: variables(runDirectory: nil), registry: registry)
         var failure: RunnerError?
         do throws(RunnerError) {
             let folder = try RunDirectory()
             setup.folder = folder
             setup.variables = variables(runDirectory: folder.path)
+            let started = Date()
             setup.opened = try await openTargets(variables: setup.variables, folder: folder, control: control)
             setup.opened.update(&reports)
+            await registry.adopt(plans: setup.opened.plans, openings: setup.opened.openings, started: started)
             try await body(setup)
         } catch {
             failure = error
             await recover(error, setup)
         }
 
-        let sessions = setup.sessions
+        let open = await registry.openSessions
         let interruption = control.interruption
         let grace = interruption == nil ? options.shutdownGrace : min(options.shutdownGrace, .seconds(2))
-        if announcingStop, !sessions.isEmpty {
-            observer.note("stopping \(sessions.count.counted("target"))")
+        if announcingStop, !open.isEmpty {
+            observer.note("stopping \(open.count.counted("target"))")
         }
-        await Self.closeTargets(sessions: sessions, strays: setup.opened.strays, grace: grace, reports: &reports)
+        await registry.closeAll(grace: grace)
+        reports = await registry.reports
+        let sessions = await registry.allSessions
         HostCommand.killAllRunning()
         if let folder = setup.folder {
             if options.keepRunDirectory {

@@ -6,6 +6,8 @@ extension PlaybookRunner {
     /// launched processes that never did, and what each opening reported.
     struct OpenedTargets {
         var sessions: [String: TargetSession] = [:]
+        /// How to reach each target, `autostart: false` ones included (their `start` steps use it).
+        var plans: [String: TargetSession.Plan] = [:]
         var strays: [LaunchedProcess] = []
         /// Every opening, in the order they finished; empty when a signal ended the startup.
         var openings: [TargetSession.Opening] = []
@@ -20,8 +22,9 @@ extension PlaybookRunner {
         }
     }
 
-    /// Plans every target (templates resolved with `variables`) and opens them
-    /// all at once, for ``withOpenTargets(reports:announcingStop:_:recover:)``.
+    /// Plans every target (templates resolved with `variables`) and opens the
+    /// ones without `autostart: false` all at once, for
+    /// ``withOpenTargets(reports:announcingStop:_:recover:)``.
     /// - Throws: ``RunnerError`` when a target's definition cannot be planned
     ///   (nothing is opened then); a target that fails to open is an opening
     ///   without a session, not an error.
@@ -29,8 +32,11 @@ extension PlaybookRunner {
         variables: Variables, folder: RunDirectory, control: RunControl
     ) async throws(RunnerError) -> OpenedTargets {
         var plans: [(TargetSpec, TargetSession.Plan)] = []
+        var byName: [String: TargetSession.Plan] = [:]
         for target in playbook.targets {
-            plans.append((target, try plan(for: target, variables: variables, folder: folder)))
+            let plan = try plan(for: target, variables: variables, folder: folder)
+            byName[target.name] = plan
+            if target.autostart { plans.append((target, plan)) }
         }
         let frozenPlans = plans
         let redactedEvents = redactedEventKeys
@@ -40,7 +46,7 @@ extension PlaybookRunner {
                 frozenPlans, options: self.options, observer: observer, redactedEvents: redactedEvents,
                 deadline: self.deadline.withLock { $0?.end })
         }
-        var opened = OpenedTargets(openings: openings ?? [])
+        var opened = OpenedTargets(plans: byName, openings: openings ?? [])
         for opening in opened.openings {
             if let session = opening.session {
                 opened.sessions[session.name] = session
@@ -60,27 +66,5 @@ extension PlaybookRunner {
             for name in wait.events { keys.insert("\(target)/\(name)") }
         }
         return keys
-    }
-
-    /// Closes every session (a launched QEMU: `quit`, grace, SIGTERM, SIGKILL;
-    /// a connected one: just the socket) and stops launched processes that
-    /// never answered, all at once; then writes what each ended with into `reports`.
-    static func closeTargets(
-        sessions: [String: TargetSession], strays: [LaunchedProcess], grace: Duration, reports: inout [TargetReport]
-    ) async {
-        await withTaskGroup(of: Void.self) { group in
-            for session in sessions.values { group.addTask { await session.close(grace: grace) } }
-            for process in strays { group.addTask { await process.stop(grace: grace, terminateGrace: grace) } }
-        }
-        for (name, session) in sessions {
-            if let index = reports.firstIndex(where: { $0.name == name }) {
-                reports[index] = await session.report(base: reports[index])
-            }
-        }
-        for process in strays {
-            if let index = reports.firstIndex(where: { $0.process?.pid == process.pid }) {
-                reports[index].process = .init(pid: process.pid, exit: process.exit, stderrTail: process.outputTail())
-            }
-        }
     }
 }

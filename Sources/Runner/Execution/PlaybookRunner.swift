@@ -169,7 +169,7 @@ public final class PlaybookRunner: Sendable {
             }
 
             let session = RunSession(
-                playbook: playbook, options: options, targets: setup.sessions, variables: setup.variables,
+                playbook: playbook, options: options, registry: setup.registry, variables: setup.variables,
                 observer: observer)
             if control.interruption != nil {
                 for step in playbook.steps { await session.skip(step, because: "not run: the run was interrupted") }
@@ -190,7 +190,7 @@ public final class PlaybookRunner: Sendable {
             failure = (error.kind == .deadlinePassed ? .failed : .error, ExitStatus(error.kind), error.message)
             // Targets that are up still get their always steps.
             let session = RunSession(
-                playbook: playbook, options: options, targets: setup.sessions, variables: setup.variables,
+                playbook: playbook, options: options, registry: setup.registry, variables: setup.variables,
                 observer: observer)
             for step in playbook.steps {
                 await session.skip(step, because: "not run: \(error.message)")
@@ -312,28 +312,9 @@ public final class PlaybookRunner: Sendable {
         await withTaskGroup(of: TargetSession.Opening.self) { group in
             for (spec, plan) in plans {
                 group.addTask {
-                    let started = ContinuousClock.now
-                    var timeout = spec.timeout ?? options.defaultTargetTimeout
-                    if let deadline { timeout = max(.milliseconds(1), min(timeout, deadline - started)) }
-                    var opening = await TargetSession.open(
-                        name: spec.name, plan: plan, capabilities: spec.capabilities,
-                        timeout: timeout, exitNoticeWait: options.exitNoticeWait,
-                        monitorOptions: options.monitorOptions, channels: ChannelPlan(spec: spec, plan: plan)
-                    ) { target, event in
-                        let redacted = redactedEvents.contains("\(target)/\(event.name)")
-                        observer.eventReceived(EventReport(target: target, event: event, redacted: redacted))
-                    }
-                    opening.report.openedIn = ContinuousClock.now - started
-                    if let session = opening.session {
-                        let pid = opening.process.map { ", pid \($0.pid)" } ?? ""
-                        let time = describe(opening.report.openedIn ?? .zero)
-                        observer.note("\(spec.name): QEMU \(session.greeting.version) (\(plan.mode.rawValue)\(pid)) in \(time)")
-                        if let libvirt = opening.report.libvirt {
-                            // libvirt's own mark on a domain whose monitor is used directly: said once per target.
-                            observer.note("\(spec.name): libvirt now marks domain '\(libvirt.domain)' tainted: \(LibvirtMonitor.taint) (QMP passed through by qmpbook)")
-                        }
-                    }
-                    return opening
+                    await openOne(
+                        spec, plan: plan, options: options, observer: observer, redactedEvents: redactedEvents,
+                        deadline: deadline)
                 }
             }
             var openings: [TargetSession.Opening] = []
@@ -342,8 +323,54 @@ public final class PlaybookRunner: Sendable {
         }
     }
 
+    /// Opens one target within its timeout (cut to `limit`, and to what is left
+    /// until `deadline`, when those are shorter), noting its QEMU when it answers.
+    static func openOne(
+        _ spec: TargetSpec, plan: TargetSession.Plan, options: RunOptions, observer: any RunObserver,
+        redactedEvents: Set<String>, limit: Duration? = nil, deadline: ContinuousClock.Instant? = nil
+    ) async -> TargetSession.Opening {
+        let started = ContinuousClock.now
+        let startDate = Date()
+        var timeout = spec.timeout ?? options.defaultTargetTimeout
+        if let limit { timeout = min(timeout, limit) }
+        if let deadline { timeout = max(.milliseconds(1), min(timeout, deadline - started)) }
+        var opening = await TargetSession.open(
+            name: spec.name, plan: plan, capabilities: spec.capabilities,
+            timeout: timeout, exitNoticeWait: options.exitNoticeWait,
+            monitorOptions: options.monitorOptions, channels: ChannelPlan(spec: spec, plan: plan)
+        ) { target, event in
+            let redacted = redactedEvents.contains("\(target)/\(event.name)")
+            observer.eventReceived(EventReport(target: target, event: event, redacted: redacted))
+        }
+        opening.started = startDate
+        opening.report.openedIn = ContinuousClock.now - started
+        if let session = opening.session {
+            let pid = opening.process.map { ", pid \($0.pid)" } ?? ""
+            let time = describe(opening.report.openedIn ?? .zero)
+            observer.note("\(spec.name): QEMU \(session.greeting.version) (\(plan.mode.rawValue)\(pid)) in \(time)")
+            if let libvirt = opening.report.libvirt {
+                // libvirt's own mark on a domain whose monitor is used directly: said once per target.
+                observer.note("\(spec.name): libvirt now marks domain '\(libvirt.domain)' tainted: \(LibvirtMonitor.taint) (QMP passed through by qmpbook)")
+            }
+        }
+        return opening
+    }
+
+    /// How a `start` step opens its target: as the run's start opens them.
+    func opener() -> TargetRegistry.Opener {
+        let options = self.options
+        let observer = self.observer
+        let redactedEvents = redactedEventKeys
+        return { spec, plan, limit in
+            await Self.openOne(
+                spec, plan: plan, options: options, observer: observer, redactedEvents: redactedEvents, limit: limit)
+        }
+    }
+
     /// Every target's events in the order received, with redaction for those taken by redacted steps.
-    private static func events(of sessions: [String: TargetSession], redactedSteps: Set<Int>) async -> [EventReport] {
+    private static func events(
+        of sessions: [(name: String, session: TargetSession)], redactedSteps: Set<Int>
+    ) async -> [EventReport] {
         var all: [EventReport] = []
         for (name, session) in sessions {
             for event in await session.events.events {

@@ -2,14 +2,15 @@ import Foundation
 import Playbook
 import QMP
 
-/// The steps of one run and everything they share: the open targets, the
+/// The steps of one run and everything they share: the targets (``TargetRegistry``), the
 /// variables (with registered values), when each step sent its command, and
 /// the report entry of every step. One task drives it at a time; signals
 /// cancel that task.
 actor RunSession {
     let playbook: Playbook
     let options: RunOptions
-    let targets: [String: TargetSession]
+    /// The targets by name, as `start` and `stop` steps change them.
+    let registry: TargetRegistry
     let observer: any RunObserver
     private(set) var variables: Variables
     private(set) var steps: [StepReport]
@@ -18,12 +19,12 @@ actor RunSession {
     private lazy var guestPreflight: GuestPreflight? = options.preflight ? GuestPreflight(playbook) : nil
 
     init(
-        playbook: Playbook, options: RunOptions, targets: [String: TargetSession], variables: Variables,
+        playbook: Playbook, options: RunOptions, registry: TargetRegistry, variables: Variables,
         observer: any RunObserver
     ) {
         self.playbook = playbook
         self.options = options
-        self.targets = targets
+        self.registry = registry
         self.variables = variables
         self.observer = observer
         self.steps = playbook.allSteps.map(RunSession.pending)
@@ -192,7 +193,7 @@ actor RunSession {
                 return StepResult(.failed, message: "when: \(error.message)")
             }
         }
-        let target: TargetSession?
+        var target: TargetSession?
         if var name = step.target {
             if Template.hasExpressions(name) {
                 // `target: "${side}"`: the name of one of the playbook's targets, now.
@@ -207,19 +208,28 @@ actor RunSession {
                     return StepResult(.failed, message: "target: \(error.message)")
                 }
             }
-            target = targets[name]
-            if target == nil, step.kind.needsTarget {
+            switch step.kind.needsTarget ? await registry.lookup(name) : nil {
+            case nil:
+                break
+            case .open(let session)? where session.quitBy == nil || step.kind == .waitEvent:
+                target = session
+            case .open(let session)?:
+                return StepResult(.failed, message: Self.notStarted(name, .quit(by: session.quitBy ?? "a step")))
+            case .closed(.unreachable, _)?:
                 // Only after the target failed to open, which already made the run an error.
                 return StepResult(.skipped, message: "not run: target \(name) is not connected")
+            case .closed(_, let last?)? where step.kind == .waitEvent:
+                // A wait still reads the last instance's log (an event that came before a quit or stop counts).
+                target = last
+            case .closed(let why, _)?:
+                return StepResult(.failed, message: Self.notStarted(name, why))
             }
-        } else {
-            target = nil
         }
         let action: any PreparedAction
         do throws(StepPreparationError) {
             action = try step.action.prepared(in: ActionContext(
                 step: step, target: target, budget: budget, variables: variables,
-                playbookDirectory: playbook.directory, sendTimes: sendTimes, observer: observer,
+                playbookDirectory: playbook.directory, sendTimes: sendTimes, observer: observer, registry: registry,
                 guestPreflight: guestPreflight))
         } catch {
             return StepResult(.failed, message: error.message)
@@ -240,4 +250,22 @@ actor RunSession {
         }
         return result
     }
+
+    /// `target vm is not started: …`: the message of a step addressing a target with no open instance.
+    static func notStarted(_ name: String, _ why: TargetRegistry.Closed) -> String {
+        let detail: String
+        switch why {
+        case .neverStarted: detail = "it has autostart: false and no start step has opened it yet"
+        case .unreachable: detail = "it could not be opened"
+        case .stopped(let step): detail = "\(step) stopped it"
+        case .startFailed(let step): detail = "\(step) did not bring it up"
+        case .quit(let step): detail = "\(step) told its QEMU to quit"
+        }
+        return "target \(name) is not started: \(detail); a start step opens it"
+    }
+}
+
+extension Step {
+    /// `step 'NAME' (line N)`: how messages about other steps name this one.
+    var reference: String { "step '\(name)' (line \(location.line))" }
 }

@@ -23,6 +23,7 @@ final class TargetSession: Sendable {
     private let exitNoticeWait: Duration
     private let pump: Mutex<Task<Void, Never>?> = Mutex(nil)
     private let subscription: Mutex<EventSubscription?> = Mutex(nil)
+    private let quitStep: Mutex<String?> = Mutex(nil)
     /// Why the target was lost before the run closed it (QEMU exited, the connection closed), if it was.
     private let lost: Mutex<String?> = Mutex(nil)
 
@@ -54,6 +55,8 @@ final class TargetSession: Sendable {
         var report: TargetReport
         /// A QEMU that was started even though the target could not be opened (to be stopped).
         var process: LaunchedProcess?
+        /// When the opening began (set by the runner's opening).
+        var started: Date?
     }
 
     /// Reaches the target within `timeout` (connect retried until then; for a
@@ -277,6 +280,24 @@ final class TargetSession: Sendable {
         return "the QMP connection closed: \(monitor.closeReason?.message ?? "closed")"
     }
 
+    /// The step that told this QEMU to `quit` (its ``Step/reference``), or nil.
+    /// From then on its exit is expected: the target is closed, not lost (SPEC.md §7.2).
+    var quitBy: String? { quitStep.withLock { $0 } }
+
+    /// Records that `step` told this QEMU to `quit` (the first such step counts).
+    func markQuit(by step: String) {
+        quitStep.withLock { $0 = $0 ?? step }
+    }
+
+    /// Waits up to `timeout` for the connection to end on its own (the peer
+    /// closed it, or its QEMU exited) and the event log to be complete.
+    func waitUntilDisconnected(timeout: Duration) async -> Bool {
+        let task = pump.withLock { $0 }
+        guard let task else { return true }
+        if case .finished = await race(timeout: timeout, { await task.value }) { return true }
+        return false
+    }
+
     /// The report entry for this target now.
     func report(base: TargetReport) async -> TargetReport {
         var report = base
@@ -293,9 +314,13 @@ final class TargetSession: Sendable {
     /// Ends the target: a launched QEMU is stopped (`quit`, `grace`, SIGTERM,
     /// `grace`, SIGKILL); then the connection is closed and the event log is
     /// fully recorded.
-    func close(grace: Duration) async {
-        channels.noteLoss()
-        if monitor.closeReason != nil {
+    ///
+    /// - Parameter expectingExit: the caller ends the instance on purpose (a
+    ///   `stop` step), so a QEMU that has exited already was not lost; nor is
+    ///   one a step told to `quit`.
+    func close(grace: Duration, expectingExit: Bool = false) async {
+        if !expectingExit, quitBy == nil { channels.noteLoss() }
+        if monitor.closeReason != nil, !expectingExit, quitBy == nil {
             let reason = await lossReason()
             lost.withLock { $0 = reason }
         }

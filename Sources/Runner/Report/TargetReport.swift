@@ -1,3 +1,4 @@
+public import Foundation
 public import Playbook
 import QMP
 
@@ -13,6 +14,11 @@ public struct TargetReport: Sendable {
             self.minor = minor
             self.micro = micro
             self.package = package
+        }
+
+        public var jsonValue: JSONValue {
+            ["major": .int(Int64(major)), "minor": .int(Int64(minor)), "micro": .int(Int64(micro)),
+             "package": .string(package)]
         }
     }
 
@@ -66,6 +72,40 @@ public struct TargetReport: Sendable {
         }
     }
 
+    /// One start of the target (SPEC.md §7.2): at the run's start, or by a `start` step.
+    public struct Instance: Sendable {
+        /// The launched QEMU's pid; nil for a `connect`/`listen` target.
+        public var pid: Int32?
+        public var started: Date
+        /// When it was stopped, or found exited; nil when it ran to the end of the run.
+        public var stopped: Date?
+        public var exit: ProcessExit?
+        public var stderrTail: String?
+        public var qemu: QEMU?
+
+        public init(pid: Int32? = nil, started: Date, stopped: Date? = nil, exit: ProcessExit? = nil,
+                    stderrTail: String? = nil, qemu: QEMU? = nil) {
+            self.pid = pid
+            self.started = started
+            self.stopped = stopped
+            self.exit = exit
+            self.stderrTail = stderrTail
+            self.qemu = qemu
+        }
+
+        public var jsonValue: JSONValue {
+            [
+                "pid": pid.map { .int(Int64($0)) } ?? .null,
+                "started": .string(Timestamp.string(started)),
+                "stopped": stopped.map { .string(Timestamp.string($0)) } ?? .null,
+                "exit_status": exit?.status.map { .int(Int64($0)) } ?? .null,
+                "signal": exit?.signalName.map(JSONValue.string) ?? .null,
+                "stderr_tail": stderrTail.map(JSONValue.string) ?? .null,
+                "qemu": qemu.map(\.jsonValue) ?? .null,
+            ]
+        }
+    }
+
     /// For a `libvirt:` target: the connection and the domain.
     public struct Libvirt: Sendable, Equatable {
         public var uri: String
@@ -104,6 +144,8 @@ public struct TargetReport: Sendable {
     public var console: Console?
     /// The guest agent channel, when the target has one.
     public var agent: Agent?
+    /// Every start of the target, in order; the fields above describe the last one.
+    public var instances: [Instance] = []
 
     public init(name: String, mode: TargetKind, address: String? = nil) {
         self.name = name
@@ -118,10 +160,7 @@ public struct TargetReport: Sendable {
             "name": .string(name),
             "mode": .string(mode.rawValue),
             "address": address.map(JSONValue.string) ?? .null,
-            "qemu": qemu.map {
-                ["major": .int(Int64($0.major)), "minor": .int(Int64($0.minor)), "micro": .int(Int64($0.micro)),
-                 "package": .string($0.package)]
-            } ?? .null,
+            "qemu": qemu.map(\.jsonValue) ?? .null,
             "capabilities": capabilities.map { .array($0.map(JSONValue.string)) } ?? .null,
             "enabled": enabled.map { .array($0.map(JSONValue.string)) } ?? .null,
             "protocol_errors": .int(Int64(protocolErrors)),
@@ -139,6 +178,7 @@ public struct TargetReport: Sendable {
             "opened_ms": openedIn.map { .double(Timestamp.milliseconds($0)) } ?? .null,
             "console": console?.jsonValue ?? .null,
             "agent": agent?.jsonValue ?? .null,
+            "instances": .array(instances.map(\.jsonValue)),
         ])
     }
 }
