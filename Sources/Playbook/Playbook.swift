@@ -259,12 +259,8 @@ public enum Expectation: Sendable {
 
 /// `fd:` — a file to open and pass with the command by SCM_RIGHTS.
 public struct FileDescriptorSpec: Sendable {
-    public enum Mode: String, Sendable, CaseIterable {
-        case read
-        case write
-        case readWrite = "read-write"
-        case append
-    }
+    /// The engine's modes, the same for `qmpbook exec --fd` and `fd:` (`write` truncates).
+    public typealias Mode = OpenedFile.Mode
 
     /// As written (may hold `${…}`); relative paths are relative to the playbook's folder.
     public var path: JSONValue

@@ -15,18 +15,11 @@ import Testing
     }()
 
     private func value(_ source: String) throws -> JSONValue {
-        try Evaluator(variables: variables).evaluate(Expression(parsing: source))
+        try variables.evaluate(source)
     }
 
     private func failure(_ source: String) -> String? {
-        do {
-            _ = try value(source)
-            return nil
-        } catch let error as ExpressionError {
-            return error.message
-        } catch {
-            return "\(error)"
-        }
+        variables.evaluationFailure(source)
     }
 
     @Test func arithmeticFollowsPrecedence() throws {

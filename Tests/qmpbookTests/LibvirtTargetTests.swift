@@ -264,7 +264,14 @@ struct LibvirtTargetTests {
         let start = "bash '\(script)' start '\(folder.path)' >'\(folder.file("start.log"))' 2>&1"
         let started = await onOwnThread { system(start) }
         try #require(started == 0, "\((try? String(contentsOfFile: folder.file("start.log"), encoding: .utf8)) ?? "")")
-        defer { _ = system("bash '\(script)' stop '\(folder.path)' >/dev/null 2>&1") }
+        let domain = LibvirtHosts.uniqueName("killed")
+        defer {
+            _ = system("bash '\(script)' stop '\(folder.path)' >/dev/null 2>&1")
+            // The killed daemon's QEMU is no longer reachable through libvirt, and the
+            // script's sweep does not find it: end it by its unique name, so no QEMU outlives the test.
+            _ = system("pkill -KILL -f 'guest=\(domain),' >/dev/null 2>&1")
+            withExtendedLifetime(folder) {}
+        }
         let uri = "qemu+unix:///system?socket=\(folder.file("host1/run/libvirt-sock"))"
         let fixture = try RunFixture("""
             name: daemon killed
@@ -277,7 +284,7 @@ struct LibvirtTargetTests {
                 wait-event: BLOCK_JOB_COMPLETED
                 timeout: 60s
             """)
-        try LibvirtHosts.domainXML(name: LibvirtHosts.uniqueName("killed")).write(
+        try LibvirtHosts.domainXML(name: domain).write(
             toFile: fixture.folder.file("domain.xml"), atomically: false, encoding: .utf8)
         let background = try BackgroundRun(fixture, [])
         try await background.waitForStep(0, timeout: .seconds(60))

@@ -184,10 +184,11 @@ import Testing
     @Test func thePlaybookDeadlineFailsTheRun() async throws {
         let fixture = try RunFixture("""
             name: deadline
-            timeout: 400ms
+            timeout: 3s
             targets:
               vm: {launch: \(RunFixture.qemu)}
             steps:
+              # The deadline also bounds launching QEMU: 3s leaves room for a slow launch on a loaded machine.
               - {name: long wait, wait-event: SHUTDOWN, timeout: 30s}
               - log: never
             always:

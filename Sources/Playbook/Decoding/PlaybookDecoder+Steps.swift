@@ -78,7 +78,7 @@ extension PlaybookDecoder {
                   + " so until could try only once; shorten interval or raise timeout", at: at)
         }
         // A register is defined for the steps after this one, not for this one's own values.
-        if let name = action?.register { defined.insert(name) }
+        if let name = action?.register { define(name) }
 
         guard let action else { return nil }
         return Step(index: index, id: id, name: explicitName ?? action.defaultName, target: target, timeout: timeout,

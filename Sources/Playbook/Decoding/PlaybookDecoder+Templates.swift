@@ -44,6 +44,13 @@ extension PlaybookDecoder {
         }
     }
 
+    /// Makes `name` defined for the steps after this one (`register`, `set`):
+    /// from then on its value is what the run gives it.
+    func define(_ name: String) {
+        defined.insert(name)
+        scalarVars[name] = nil
+    }
+
     /// Walks one expression for what can be known before the run: names,
     /// built-ins, functions and their argument counts. `offset` is where the
     /// expression's source starts in the scalar's value.
@@ -64,6 +71,10 @@ extension PlaybookDecoder {
             if let problem = Variables.builtinProblem([name, key], environment: environment) {
                 error(problem, at: node, offset: offset + at)
             }
+        case .member(.name(let name, let at), let key) where scalarVars[name] != nil:
+            let value = scalarVars[name] ?? .null
+            error("\(reference): '\(name)' is \(value.typeName.withArticle) (\(String(value.jsonText.prefix(40)))) in vars, which has no '\(key)': only maps and lists have members",
+                  at: node, offset: offset + at)
         case .member(let base, _):
             checkExpression(base, source: source, at: node, offset: offset)
         case .index(let base, let index):

@@ -25,6 +25,9 @@ final class PlaybookDecoder {
     var defaultIgnoreErrors = false
     var defaultRedact = false
     var defined: Set<String> = []
+    /// `vars` that are plain scalars (no `${…}`, not replaced by `--var`, not
+    /// yet registered or set by a step): `${name.key}` into one can never work.
+    var scalarVars: [String: JSONValue] = [:]
     var allStepIDs: Set<String> = []
     var stepIDs: [String: SourceLocation] = [:]
 
@@ -67,8 +70,16 @@ final class PlaybookDecoder {
                 }
                 vars[key] = pair.value.jsonValue
             }
+            checkVarCycles(pairs)
         }
         defined = Set(vars.keys).union(overrides.keys).union(Variables.builtinNames)
+        for key in vars.keys where overrides[key] == nil {
+            switch vars[key] ?? .null {
+            case .string(let text) where !text.contains("${"): scalarVars[key] = vars[key]
+            case .int, .uint, .double, .bool, .null: scalarVars[key] = vars[key]
+            default: break
+            }
+        }
         if let node = top.unlessNull("vars"), case .mapping(let pairs) = node.content {
             for pair in pairs { checkTemplates(pair.value) }
         }

@@ -81,30 +81,29 @@ extension SchemaInfo {
         guard let array = object[key]?.arrayValue else {
             throw SchemaError("schema entry '\(entry)': '\(key)' is missing or not an array")
         }
-        var strings: [String] = []
-        strings.reserveCapacity(array.count)
-        for element in array {
-            guard let string = element.stringValue else {
-                throw SchemaError("schema entry '\(entry)': '\(key)' holds \(element.typeName), not a string")
-            }
-            strings.append(string)
-        }
-        return strings
+        return try elements(array, key: key, of: entry, kind: "a string", \.stringValue)
     }
 
     private static func objects(_ value: JSONValue, key: String, of entry: String) throws(SchemaError) -> [JSONObject] {
         guard let array = value.arrayValue else {
             throw SchemaError("schema entry '\(entry)': '\(key)' is not an array")
         }
-        var objects: [JSONObject] = []
-        objects.reserveCapacity(array.count)
+        return try elements(array, key: key, of: entry, kind: "an object", \.objectValue)
+    }
+
+    /// Every element of `array` as `T`; the first that is not one is an error naming `kind`.
+    private static func elements<T>(
+        _ array: [JSONValue], key: String, of entry: String, kind: String, _ transform: (JSONValue) -> T?
+    ) throws(SchemaError) -> [T] {
+        var elements: [T] = []
+        elements.reserveCapacity(array.count)
         for element in array {
-            guard let object = element.objectValue else {
-                throw SchemaError("schema entry '\(entry)': '\(key)' holds \(element.typeName), not an object")
+            guard let value = transform(element) else {
+                throw SchemaError("schema entry '\(entry)': '\(key)' holds \(element.typeName), not \(kind)")
             }
-            objects.append(object)
+            elements.append(value)
         }
-        return objects
+        return elements
     }
 
     private static func features(in object: JSONObject, of entry: String) throws(SchemaError) -> [String] {

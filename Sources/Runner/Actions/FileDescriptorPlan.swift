@@ -13,7 +13,7 @@ struct FileDescriptorPlan: Sendable {
     /// Opens the file with the engine's opener (the one `qmpbook exec --fd`
     /// uses: `write` truncates); the caller closes it.
     func open() -> Result<OpenedFile, SystemError> {
-        OpenedFile.open(path: path, mode: mode.openedFileMode, create: create, permissions: permissions)
+        OpenedFile.open(path: path, mode: mode, create: create, permissions: permissions)
     }
 
     /// How ``open(within:)`` went.
@@ -98,16 +98,4 @@ struct FileDescriptorPlan: Sendable {
     }
 
     var json: JSONValue { ["path": .string(path), "mode": .string(mode.rawValue)] }
-}
-
-extension FileDescriptorSpec.Mode {
-    /// The engine's mode of the same name.
-    var openedFileMode: OpenedFile.Mode {
-        switch self {
-        case .read: return .read
-        case .write: return .write
-        case .readWrite: return .readWrite
-        case .append: return .append
-        }
-    }
 }

@@ -9,16 +9,16 @@ extension PlaybookRunner {
     /// playbook's folder), and the steps on it checked against what libvirt cannot do.
     /// - Throws: ``RunnerError`` (invalid input, nothing sent).
     func libvirtPlan(_ libvirt: LibvirtTarget, target: TargetSpec, variables: Variables) throws(RunnerError) -> TargetSession.Plan {
-        let uri = LibvirtURI(try Self.resolvedText(libvirt.uri, "libvirt.uri", target: target, variables: variables))
+        let uri = LibvirtURI(try Self.resolvedText(.string(libvirt.uri), "libvirt.uri", target: target, variables: variables))
         guard !uri.text.isEmpty else { throw RunnerError(.invalidInput, "target \(target.name): libvirt.uri is empty") }
         let domain: LibvirtDomain
         switch libvirt.domain {
         case .existing(let name):
-            let resolved = try Self.resolvedText(name, "libvirt.domain", target: target, variables: variables)
+            let resolved = try Self.resolvedText(.string(name), "libvirt.domain", target: target, variables: variables)
             guard !resolved.isEmpty else { throw RunnerError(.invalidInput, "target \(target.name): libvirt.domain is empty") }
             domain = .existing(resolved)
         case .create(let xml, let paused):
-            let resolved = try Self.resolvedText(xml, "libvirt.create.xml", target: target, variables: variables)
+            let resolved = try Self.resolvedText(.string(xml), "libvirt.create.xml", target: target, variables: variables)
             domain = .create(xml: try domainXML(resolved, target: target), paused: paused)
         }
         try Self.checkLibvirtSteps(of: target, uri: uri, in: playbook)
@@ -75,12 +75,13 @@ extension PlaybookRunner {
         return text
     }
 
-    private static func resolvedText(
-        _ text: String, _ what: String, target: TargetSpec, variables: Variables
+    /// A value of a target's definition with its `${…}` resolved, as text (numbers and booleans as JSON).
+    static func resolvedText(
+        _ value: JSONValue, _ what: String, target: TargetSpec, variables: Variables
     ) throws(RunnerError) -> String {
         let resolved: JSONValue
         do {
-            resolved = try Template.resolve(string: text, with: variables)
+            resolved = try Template.resolve(value, with: variables)
         } catch {
             throw RunnerError(.invalidInput, "target \(target.name): \(what): \(error.message)")
         }

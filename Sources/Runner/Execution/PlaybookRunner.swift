@@ -245,17 +245,7 @@ public final class PlaybookRunner: Sendable {
         for target: TargetSpec, variables: Variables, folder: RunDirectory
     ) throws(RunnerError) -> TargetSession.Plan {
         func text(_ value: JSONValue, _ what: String) throws(RunnerError) -> String {
-            let resolved: JSONValue
-            do {
-                resolved = try Template.resolve(value, with: variables)
-            } catch {
-                throw RunnerError(.invalidInput, "target \(target.name): \(what): \(error.message)")
-            }
-            switch resolved {
-            case .string(let string): return string
-            case .int, .uint, .double, .bool: return resolved.jsonText
-            default: throw RunnerError(.invalidInput, "target \(target.name): \(what) must be a string, not \(resolved.typeName)")
-            }
+            try Self.resolvedText(value, what, target: target, variables: variables)
         }
         func address(_ value: String) throws(RunnerError) -> MonitorAddress {
             let resolved = try text(.string(value), "address")

@@ -320,7 +320,8 @@ final class TargetSession: Sendable {
     ///   one a step told to `quit`.
     func close(grace: Duration, expectingExit: Bool = false) async {
         if !expectingExit, quitBy == nil { channels.noteLoss() }
-        if monitor.closeReason != nil, !expectingExit, quitBy == nil {
+        // Gone before the run ended it: the connection closed, or the QEMU exited (its monitor may not be closed yet).
+        if monitor.closeReason != nil || process?.exit != nil, !expectingExit, quitBy == nil {
             let reason = await lossReason()
             lost.withLock { $0 = reason }
         }

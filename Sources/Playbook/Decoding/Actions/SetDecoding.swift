@@ -17,7 +17,7 @@ extension PlaybookDecoder {
             checkTemplates(pair.value)
             guard let name = registerName(pair.key, what: "set") else { continue }
             assignments.append((name, pair.value.jsonValue))
-            defined.insert(name)
+            define(name)
         }
         return .set(assignments)
     }
