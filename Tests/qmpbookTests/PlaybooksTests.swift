@@ -12,6 +12,7 @@ import Testing
     static let required = [
         "lifecycle.yaml", "usb-hotplug.yaml", "migrate-via-file.yaml", "live-migrate-tcp.yaml",
         "block-hotplug-fdset.yaml", "expected-errors.yaml", "runbook-snapshot-status.yaml",
+        "guest-disk-hotplug.yaml", "guest-shutdown.yaml",
     ]
 
     @Test func theFolderHoldsEveryRequiredPlaybook() throws {
@@ -120,6 +121,10 @@ struct PlaybookSetup {
             setup.arguments = ["--target", "vm=unix:\(qemu.socketPath)"]
         case "live-migrate-tcp.yaml":
             setup.arguments = ["--var", "port=\(try freeLoopbackPort())"]
+        case let name where name.hasPrefix("guest-"):
+            // The playbooks that boot qmpbook's test guest take its kernel and initramfs as variables.
+            let guest = try await TestGuest.kit()
+            setup.arguments = ["--var", "kernel=\(guest.kernel)", "--var", "initrd=\(guest.initrd)"]
         default:
             break
         }
