@@ -14,6 +14,8 @@ import Testing
         "block-hotplug-fdset.yaml", "expected-errors.yaml", "runbook-snapshot-status.yaml",
         // Issue 11: host commands and target lifecycle.
         "blockdev-mirror-compare.yaml", "persistent-bitmap-restart.yaml", "qemu-must-fail.yaml",
+        // Issue 13: inside the guest.
+        "guest-disk-hotplug.yaml", "guest-shutdown.yaml",
     ]
 
     @Test func theFolderHoldsEveryRequiredPlaybook() throws {
@@ -122,6 +124,10 @@ struct PlaybookSetup {
             setup.arguments = ["--target", "vm=unix:\(qemu.socketPath)"]
         case "live-migrate-tcp.yaml":
             setup.arguments = ["--var", "port=\(try freeLoopbackPort())"]
+        case let name where name.hasPrefix("guest-"):
+            // The playbooks that boot qmpbook's test guest take its kernel and initramfs as variables.
+            let guest = try await TestGuest.kit()
+            setup.arguments = ["--var", "kernel=\(guest.kernel)", "--var", "initrd=\(guest.initrd)"]
         default:
             break
         }

@@ -29,6 +29,9 @@ struct ExecuteAction: StepActionRunner {
     /// Who answers, for messages: `vm`, or `the guest agent of vm`.
     var peer: String { agent == nil ? target.name : "the guest agent of \(target.name)" }
 
+    /// Guest agent commands without a reply on success (`'success-response': false` in qemu-ga's schema).
+    static let silentAgentCommands: Set<String> = ["guest-shutdown", "guest-suspend-disk", "guest-suspend-ram", "guest-suspend-hybrid"]
+
     init(_ definition: ExecuteStep, in context: ActionContext) throws(StepPreparationError) {
         target = try context.requireTarget()
         command = try context.name(definition.command, "execute")
@@ -123,13 +126,20 @@ struct ExecuteAction: StepActionRunner {
             var shown = request
             if redact, shown["arguments"] != nil { shown["arguments"] = StepReport.redacted }
             observer.requestSent(.object(shown), target: target.name)
-            let remaining = max(deadline - ContinuousClock.now, .milliseconds(1))
+            var remaining = max(deadline - ContinuousClock.now, .milliseconds(1))
+            let silent = agent != nil && Self.silentAgentCommands.contains(command)
+            // A command the agent does not answer on success: only an error comes back, at once.
+            if silent { remaining = min(remaining, .seconds(1)) }
             do {
                 reply = try await monitor.request(
                     command, arguments: arguments, passing: file?.descriptor, timeout: remaining)
                 file?.close()
             } catch {
                 file?.close()
+                if silent, error.code == .timeout {
+                    result.message = "\(command) sends no reply when it succeeds; none came within \(describe(remaining))"
+                    return result
+                }
                 if until != nil, error.code == .timeout {
                     // The poll ran out of time while waiting for a reply.
                     result.status = .timeout
