@@ -140,6 +140,11 @@ struct ExecuteAction: StepActionRunner {
                     result.message = "\(command) sends no reply when it succeeds; none came within \(describe(remaining))"
                     return result
                 }
+                if silent, error.code == .connectionClosed || error.code == .peerExited {
+                    // The guest went down (or QEMU exited) before the wait for an error ended: what was asked.
+                    result.message = "\(command) sends no reply when it succeeds; the agent's channel closed instead"
+                    return result
+                }
                 if until != nil, error.code == .timeout {
                     // The poll ran out of time while waiting for a reply.
                     result.status = .timeout
