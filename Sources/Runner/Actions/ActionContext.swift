@@ -22,6 +22,17 @@ struct ActionContext: Sendable {
     /// The playbook's guest agent commands, checked once an agent answers; nil with `--no-preflight`.
     var guestPreflight: GuestPreflight? = nil
 
+    /// What the action keeps of its step.
+    var frame: StepFrame {
+        StepFrame(reference: step.reference, index: step.index, budget: budget, redact: step.redact)
+    }
+
+    /// The run's targets, for an action that starts or stops one.
+    func requireRegistry() throws(StepPreparationError) -> TargetRegistry {
+        guard let registry else { throw StepPreparationError(message: "the step needs the run's targets") }
+        return registry
+    }
+
     /// The step's target; a step that needs one has one once its target is open.
     func requireTarget() throws(StepPreparationError) -> TargetSession {
         guard let target else { throw StepPreparationError(message: "the step has no target") }

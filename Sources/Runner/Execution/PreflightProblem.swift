@@ -28,14 +28,6 @@ public struct PreflightProblem: Sendable, Hashable {
     /// `did you mean 'NAME'?` when a valid name is near enough to be a likely typo.
     public var hint: String?
 
-    public init(location: SourceLocation, target: String, path: SchemaPath, message: String, hint: String? = nil) {
-        self.location = location
-        self.target = target
-        self.path = path
-        self.message = message
-        self.hint = hint
-    }
-
     /// The problem as a playbook diagnostic: `target NAME: PATH: MESSAGE` at ``location``.
     public var diagnostic: Diagnostic {
         Diagnostic("target \(target): \(path): \(message)", at: location)

@@ -24,8 +24,8 @@ public struct StepReport: Sendable {
     public var name: String
     public var target: String?
     public var action: StepKind
-    public var phase: Phase
-    public var status: StepStatus
+    public var phase: Phase = .main
+    public var status: StepStatus = .skipped
     public var started: Date?
     public var duration: Duration?
     /// How many times the command was sent (nil for steps that send none).
@@ -37,24 +37,10 @@ public struct StepReport: Sendable {
     /// The event a wait took, `{event, data, timestamp}`.
     public var event: JSONValue?
     public var message: String?
-    public var tags: [String]
+    public var tags: [String] = []
     /// Where the step is written: the playbook (or included file) and its line.
     public var file: String?
     public var line: Int?
-
-    public init(
-        index: Int, id: String? = nil, name: String, target: String?, action: StepKind, phase: Phase = .main,
-        status: StepStatus = .skipped, tags: [String] = []
-    ) {
-        self.index = index
-        self.id = id
-        self.name = name
-        self.target = target
-        self.action = action
-        self.phase = phase
-        self.status = status
-        self.tags = tags
-    }
 
     /// The same step with arguments (a command's argv), response and event data replaced by `"<redacted>"`.
     public var redacted: StepReport {

@@ -9,13 +9,6 @@ public struct TargetReport: Sendable {
         public var major: Int, minor: Int, micro: Int
         public var package: String
 
-        public init(major: Int, minor: Int, micro: Int, package: String) {
-            self.major = major
-            self.minor = minor
-            self.micro = micro
-            self.package = package
-        }
-
         public var jsonValue: JSONValue {
             ["major": .int(Int64(major)), "minor": .int(Int64(minor)), "micro": .int(Int64(micro)),
              "package": .string(package)]
@@ -27,11 +20,6 @@ public struct TargetReport: Sendable {
         public var exit: ProcessExit?
         public var stderrTail: String?
 
-        public init(pid: Int32, exit: ProcessExit? = nil, stderrTail: String? = nil) {
-            self.pid = pid
-            self.exit = exit
-            self.stderrTail = stderrTail
-        }
     }
 
     /// The serial console (SPEC.md §9): how much it printed and its end.
@@ -83,16 +71,6 @@ public struct TargetReport: Sendable {
         public var stderrTail: String?
         public var qemu: QEMU?
 
-        public init(pid: Int32? = nil, started: Date, stopped: Date? = nil, exit: ProcessExit? = nil,
-                    stderrTail: String? = nil, qemu: QEMU? = nil) {
-            self.pid = pid
-            self.started = started
-            self.stopped = stopped
-            self.exit = exit
-            self.stderrTail = stderrTail
-            self.qemu = qemu
-        }
-
         public var jsonValue: JSONValue {
             [
                 "pid": pid.map { .int(Int64($0)) } ?? .null,
@@ -114,11 +92,6 @@ public struct TargetReport: Sendable {
         /// Whether qmpbook created the (transient) domain for this run and destroyed it at the end.
         public var created: Bool
 
-        public init(uri: String, domain: String, created: Bool) {
-            self.uri = uri
-            self.domain = domain
-            self.created = created
-        }
     }
 
     public var name: String
@@ -129,9 +102,9 @@ public struct TargetReport: Sendable {
     public var capabilities: [String]?
     /// Capabilities enabled by the handshake.
     public var enabled: [String]?
-    public var protocolErrors: Int
+    public var protocolErrors = 0
     /// Events the engine dropped because the log's buffer was full (see ``MonitorOptions``).
-    public var eventsDropped: Int
+    public var eventsDropped = 0
     public var process: Process?
     /// For a libvirt target once its domain was found or created; nil for the others.
     public var libvirt: Libvirt?
@@ -146,14 +119,6 @@ public struct TargetReport: Sendable {
     public var agent: Agent?
     /// Every start of the target, in order; the fields above describe the last one.
     public var instances: [Instance] = []
-
-    public init(name: String, mode: TargetKind, address: String? = nil) {
-        self.name = name
-        self.mode = mode
-        self.address = address
-        self.protocolErrors = 0
-        self.eventsDropped = 0
-    }
 
     public var jsonValue: JSONValue {
         .object([
