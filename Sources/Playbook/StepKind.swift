@@ -13,12 +13,14 @@ public enum StepKind: String, Sendable, CaseIterable {
     case guestExec = "guest-exec"
     case waitConsole = "wait-console"
     case sendConsole = "send-console"
+    /// `block:` (with `rescue` and `always`) and `include:` (SPEC.md §8.3): steps that hold steps.
+    case block, include
 
     /// Whether a step of this kind talks to a target (and so needs one).
     public var needsTarget: Bool {
         switch self {
         case .execute, .waitEvent, .hmp, .agent, .guestExec, .waitConsole, .sendConsole: return true
-        case .sleep, .log, .command, .set, .assert, .fail, .start, .stop: return false
+        case .sleep, .log, .command, .set, .assert, .fail, .start, .stop, .block, .include: return false
         }
     }
 
@@ -28,7 +30,8 @@ public enum StepKind: String, Sendable, CaseIterable {
     public var takesTarget: Bool {
         switch self {
         case .command, .set, .assert, .fail, .start, .stop: return false
-        case .execute, .waitEvent, .sleep, .hmp, .log, .agent, .guestExec, .waitConsole, .sendConsole: return true
+        // A block's or an include's `target` is the default of the steps inside.
+        case .execute, .waitEvent, .sleep, .hmp, .log, .agent, .guestExec, .waitConsole, .sendConsole, .block, .include: return true
         }
     }
 
@@ -40,4 +43,9 @@ public enum StepKind: String, Sendable, CaseIterable {
         default: return nil
         }
     }
+}
+
+extension StepKind {
+    /// Whether a step of this kind holds other steps (a block or an include) rather than acting itself.
+    public var isGroup: Bool { self == .block || self == .include }
 }

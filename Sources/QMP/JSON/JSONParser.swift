@@ -10,7 +10,7 @@ extension JSONValue {
     /// Parses one JSON text (RFC 8259) from UTF-8 bytes.
     ///
     /// Surrounding white space is allowed; anything else after the value is
-    /// an error. Nesting is limited to ``JSONParser/maximumDepth`` levels so
+    /// an error. Nesting is limited to 512 levels so
     /// that hostile input cannot exhaust the stack.
     /// - Throws: ``JSONParseError``.
     public init<Bytes: Collection>(parsing bytes: Bytes) throws where Bytes.Element == UInt8 {

@@ -21,10 +21,12 @@ struct ActionContext: Sendable {
     var registry: TargetRegistry?
     /// The playbook's guest agent commands, checked once an agent answers; nil with `--no-preflight`.
     var guestPreflight: GuestPreflight? = nil
+    /// The index of the step's entry in the report (a step in a loop has one per iteration); nil: ``Step/index``.
+    var entry: Int? = nil
 
     /// What the action keeps of its step.
     var frame: StepFrame {
-        StepFrame(reference: step.reference, index: step.index, budget: budget, redact: step.redact)
+        StepFrame(reference: step.reference, index: entry ?? step.index, budget: budget, redact: step.redact)
     }
 
     /// The run's targets, for an action that starts or stops one.

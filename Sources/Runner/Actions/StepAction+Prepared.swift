@@ -20,6 +20,9 @@ extension StepAction {
         case .guestExec(let definition): return try GuestExecAction(definition, in: context)
         case .waitConsole(let definition): return try WaitConsoleAction(definition, in: context)
         case .sendConsole(let text): return try SendConsoleAction(text, in: context)
+        case .block, .include:
+            // RunSession runs the steps a block or an include holds; they are never prepared as one action.
+            throw StepPreparationError(message: "a \(kind.rawValue) is run by its steps")
         }
     }
 }

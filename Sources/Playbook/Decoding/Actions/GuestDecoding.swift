@@ -108,7 +108,7 @@ extension PlaybookDecoder {
     /// `since: ID`: an earlier step's id.
     func sinceStep(_ node: YAMLNode) -> String? {
         guard let id = text(node, what: "since") else { return nil }
-        if stepIDs[id] == nil {
+        if stepIDs[id] == nil, !earlierIDs.contains(id) {
             if allStepIDs.contains(id) {
                 error("since names step '\(id)', which comes after this one; it must name an earlier step", at: node)
             } else {
