@@ -493,6 +493,11 @@ struct ControlFlowTests {
               kbd: {driver: usb-kbd, id: k1}
               strict: false
             steps:
+              - set: {odd: {text: "$${not resolved}"}}
+              - log: "${odd}"
+              - execute: qom-list
+                arguments: "${ {'path': '/machine/peripheral', 'extra': odd.text} }"
+                expect: {error: {desc: {$regex: "extra"}}}
               - sleep: "${pause}"
               - execute: device_add
                 arguments: "${kbd}"
@@ -507,8 +512,11 @@ struct ControlFlowTests {
             """)
         let outcome = try await fixture.run()
         #expect(outcome.status == 1, "\(outcome.standardError)")
-        #expect(outcome.report.statuses == ["passed", "passed", "passed", "ignored", "failed"])
-        let steps = outcome.report["steps"]?.arrayValue ?? []
+        #expect(outcome.report.statuses == ["passed", "passed", "passed", "passed", "passed", "passed", "ignored", "failed"])
+        let all = outcome.report["steps"]?.arrayValue ?? []
+        // A value given by the run is sent as it is, never resolved a second time.
+        #expect(all[2]["request"]?["arguments"] == ["path": "/machine/peripheral", "extra": "${not resolved}"])
+        let steps = Array(all.dropFirst(3))
         #expect(steps[0]["name"] == "sleep 50ms")
         #expect((steps[0]["duration_ms"]?.doubleValue ?? 0) >= 50)
         #expect(steps[1]["request"]?["arguments"] == ["driver": "usb-kbd", "id": "k1"])
