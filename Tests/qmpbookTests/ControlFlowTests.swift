@@ -584,4 +584,34 @@ struct ControlFlowTests {
             #expect(output.standardError.contains(line), "missing: \(line)\n\(output.standardError)")
         }
     }
+
+    /// The YAML examples of Docs/playbooks.md's "Control flow" and "Expressions" sections are copyable: each, made
+    /// into a playbook (a list of steps, or the top-level keys it shows), passes `qmpbook check`.
+    @Test func theControlFlowExamplesInTheDocsPassCheck() async throws {
+        let page = try MarkdownPage("Docs/playbooks.md")
+        let text = try String(contentsOfFile: Repository.path("Docs/playbooks.md"), encoding: .utf8)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let start = try #require(lines.firstIndex(of: "## Control flow")) + 1
+        let end = try #require(lines.firstIndex(of: "## YAML")) + 1
+        let blocks = page.blocks.filter { $0.language == "yaml" && (start..<end).contains($0.line) }
+        #expect(blocks.count >= 5)
+        let folder = try TemporaryDirectory()
+        try FileManager.default.createDirectory(atPath: folder.file("common"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: Repository.path("Playbooks/common/block-nodes.yaml"), toPath: folder.file("common/block-nodes.yaml"))
+        for block in blocks {
+            let body = block.lines.joined(separator: "\n")
+            let topLevel = block.lines.first.map { !$0.hasPrefix(" ") } ?? false
+            var yaml = "name: docs example\ntargets: {vm: {connect: /nonexistent/qmp.sock}}\n"
+            if topLevel, !body.hasPrefix("- ") {
+                yaml += body + "\n"
+                if !body.contains("steps:") { continue }   // the included file's own form, checked through the include example
+            } else {
+                yaml += "vars: {drivers: [usb-kbd], disk: {node-name: d, size: 1}}\nsteps:\n" + body + "\n"
+            }
+            let path = folder.file("example\(block.line).yaml")
+            try yaml.write(toFile: path, atomically: false, encoding: .utf8)
+            let output = try await runProgram(try Executables.qmpbook, ["check", path])
+            #expect(output.status == 0, "Docs/playbooks.md:\(block.line): \(output.standardError)")
+        }
+    }
 }
