@@ -614,4 +614,45 @@ struct ControlFlowTests {
             #expect(output.status == 0, "Docs/playbooks.md:\(block.line): \(output.standardError)")
         }
     }
+
+    @Test func everyBadIncludeIsAProblemAtItsPlace() async throws {
+        let folder = try TemporaryDirectory()
+        let path = folder.file("main.yaml")
+        try """
+            name: bad includes
+            targets: {vm: {connect: /nonexistent/qmp.sock}}
+            steps:
+              - include: scalar.yaml
+              - include: nosteps.yaml
+              - include: syntax.yaml
+              - include: .
+              - include: ok.yaml
+                vars: [1, 2]
+              - include: ok.yaml
+                vars: {run: 1}
+              - include: ok.yaml
+                timeout: 1s
+              - include: empty.yaml
+            """.write(toFile: path, atomically: false, encoding: .utf8)
+        let files = ["scalar.yaml": "just text\n", "nosteps.yaml": "vars: {a: 1}\nstep: []\n", "syntax.yaml": "- log: [unclosed\n",
+                     "ok.yaml": "- log: fine\n", "empty.yaml": ""]
+        for (name, text) in files { try text.write(toFile: folder.file(name), atomically: false, encoding: .utf8) }
+        let output = try await runProgram(try Executables.qmpbook, ["check", path])
+        #expect(output.status == 2)
+        let expected = [
+            "main.yaml:7:14: include: \(folder.file(".")): is a folder, not a playbook file",
+            "main.yaml:9:11: vars must be a map, not a list",
+            "main.yaml:11:12: 'run' is a built-in name; choose another vars name",
+            "main.yaml:13:5: 'timeout' does not apply to an include step",
+            "main.yaml:14:14: include \(folder.file("empty.yaml")): the file holds no YAML document",
+            "nosteps.yaml:1:1: an included file needs 'steps'",
+            "nosteps.yaml:2:1: unknown key 'step' in an included file (did you mean 'steps'?)",
+            "scalar.yaml:1:1: an included file is a list of steps or a map with steps, not a string",
+            "syntax.yaml:2:1: did not find expected ',' or ']'",
+            "qmpbook: 9 problems",
+        ]
+        for line in expected {
+            #expect(output.standardError.contains(line), "missing: \(line)\n\(output.standardError)")
+        }
+    }
 }
