@@ -117,6 +117,30 @@ struct ShellCommandTests {
         #expect(terminal.isInCookedMode)
     }
 
+    @Test func aLineLongerThanTheTerminalScrollsSideways() async throws {
+        let qemu = try await QEMUProcess.start()
+        defer { qemu.stop() }
+        let state = try TemporaryDirectory()
+        let terminal = try PseudoTerminal(
+            try Executables.qmpbook, ["shell", "unix:\(qemu.socketPath)"], environment: ["XDG_STATE_HOME": state.path], columns: 40)
+        defer { terminal.close() }
+        try await prompt(terminal)
+        let line = "qom-get path=/machine/unattached/device[0] property=type"
+        terminal.type(line)
+        try await terminal.waitFor("the line's end in view") { screen in
+            screen.currentLine == "qmp> " + String(line.suffix(33)) && screen.column == 38
+        }
+        terminal.type("\u{01}")
+        try await terminal.waitFor("the line's start in view") { screen in
+            screen.currentLine == "qmp> " + String(line.prefix(34)) && screen.column == 5
+        }
+        terminal.type("\r")
+        try await terminal.waitFor("x86_64-cpu")
+        try await prompt(terminal)
+        terminal.type("\u{04}")
+        #expect(await terminal.waitForExit() == 0)
+    }
+
     @Test func historyIsKeptAcrossTwoShells() async throws {
         let qemu = try await QEMUProcess.start()
         defer { qemu.stop() }
@@ -235,6 +259,18 @@ struct ShellCommandTests {
         let report = try JSONValue(parsing: try String(contentsOfFile: folder.file("report.json"), encoding: .utf8))
         #expect(report["summary"]?["passed"]?.intValue == 7)
         #expect(report["outcome"] == "passed")
+    }
+
+    @Test func aQuitEndsAPipedShellAndItsLaunchedQEMU() async throws {
+        let folder = try TemporaryDirectory()
+        let output = try await piped(
+            "quit\nquery-status\n", ["--launch", "--", try Executables.qemu] + QEMUProcess.baseArguments, in: folder)
+        #expect(output.status == 0, "\(output.standardError)")
+        let lines = output.standardOutput.split(separator: "\n").map { try? JSONValue(parsing: String($0)) }
+        #expect(lines.count == 2, "nothing runs after quit: \(output.standardOutput)")
+        #expect(lines.contains { $0 == ["return": [:]] })
+        #expect(lines.contains { $0?["event"] == "SHUTDOWN" }, "QEMU's own last words are shown")
+        #expect(output.standardError.isEmpty)
     }
 
     @Test func badLinesGetTheirMessagesAndTheShellGoesOn() async throws {
