@@ -108,7 +108,6 @@ struct ShellCommandTests {
         kill(terminal.pid, SIGINT)
         try await terminal.waitFor("error: :wait DEVICE_DELETED: cancelled")
         try await prompt(terminal)
-        kill(terminal.pid, SIGINT)  // at the prompt: nothing happens
         terminal.type("query-version\r")
         try await terminal.waitFor(#""qemu""#)
         try await prompt(terminal)
@@ -324,5 +323,9 @@ struct ShellCommandTests {
         let badRecord = try await runProgram(qmpbook, ["shell", "unix:/x", "--record", "session.txt"])
         #expect(badRecord.status == 2)
         #expect(badRecord.standardError.contains("--record writes a playbook"))
+        let unwritable = try await runProgram(
+            qmpbook, ["shell", "--record", folder.file("no/such/folder.yaml"), "--launch", "--", try Executables.qemu] + QEMUProcess.baseArguments)
+        #expect(unwritable.status == 2)
+        #expect(unwritable.standardError.hasPrefix("qmpbook: --record: cannot write \(folder.file("no/such/folder.yaml")): open "), "\(unwritable.standardError)")
     }
 }
