@@ -21,6 +21,8 @@ actor RunSession {
     private var sendTimes: [String: Date] = [:]
     /// The top-level step of the phase going on (1-based) and how many the phase has, for progress.
     private var topLevel = (position: 0, count: 0)
+    /// The playbook's guest agent commands, for the agent preflight (nil with `--no-preflight`).
+    private lazy var guestPreflight: GuestPreflight? = options.preflight ? GuestPreflight(playbook) : nil
     /// Whether the step `--start-at` names has been reached (true without `--start-at`).
     private var startReached: Bool
     private let startStep: Step?
@@ -286,20 +288,22 @@ actor RunSession {
             let first = steps.count
             let body = await runList(block.steps, scope: inner, bounds: bounds, goOnAfterFailure: false)
             end.deadlinePassed = body.deadlinePassed
-            if body.failure != nil, !block.rescue.isEmpty, !Task.isCancelled, !body.deadlinePassed {
+            // Once a block is entered, its rescue and always run as needed, whatever --tag or --start-at chose.
+            var fallback = inner
+            fallback.selectable = false
+            if let failure = body.failure, !block.rescue.isEmpty, !Task.isCancelled, !body.deadlinePassed {
                 for entry in first..<steps.count where !steps[entry].status.isSuccess {
                     steps[entry].status = .rescued
                 }
-                let rescue = await runList(block.rescue, scope: inner, bounds: bounds, goOnAfterFailure: false)
+                observer.note("\(failure.stepDescription) failed: running the rescue steps of \(step.reference)", evenWhenQuiet: false)
+                let rescue = await runList(block.rescue, scope: fallback, bounds: bounds, goOnAfterFailure: false)
                 if rescue.deadlinePassed { end.deadlinePassed = true }
                 end.failure = rescue.failure
             } else {
                 end.failure = body.failure
                 skipChildren(block.rescue, body.failure == nil ? "not run: no step of the block failed" : "not run: \(Task.isCancelled ? "the run was interrupted" : "the playbook's deadline passed")")
             }
-            var alwaysScope = inner
-            alwaysScope.selectable = false
-            let always = await runList(block.always, scope: alwaysScope, bounds: bounds, goOnAfterFailure: true)
+            let always = await runList(block.always, scope: fallback, bounds: bounds, goOnAfterFailure: true)
             if always.deadlinePassed { end.deadlinePassed = true }
             if end.failure == nil { end.failure = always.failure }
         case .include(let include):
@@ -459,7 +463,7 @@ actor RunSession {
             action = try step.action.prepared(in: ActionContext(
                 step: step, target: target, budget: budget, variables: variables,
                 playbookDirectory: playbook.directory, sendTimes: sendTimes, observer: observer, registry: registry,
-                entry: entry))
+                guestPreflight: guestPreflight, entry: entry))
         } catch {
             return StepResult(.failed, message: error.message)
         }
