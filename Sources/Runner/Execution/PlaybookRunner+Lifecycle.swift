@@ -70,7 +70,7 @@ extension PlaybookRunner {
         await registry.closeAll(grace: grace)
         reports = await registry.reports
         let sessions = await registry.allSessions
-        HostCommand.killAllRunning()
+        if options.killsLeftoverCommands { HostCommand.killAllRunning() }
         if let folder = setup.folder {
             if options.keepRunDirectory {
                 observer.note("run directory kept: \(folder.path)", evenWhenQuiet: true)
