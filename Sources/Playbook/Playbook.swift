@@ -29,8 +29,13 @@ public struct Playbook: Sendable {
         targets.first { $0.name == name }
     }
 
-    /// The main steps, then the `always` steps.
-    public var allSteps: [Step] { steps + always }
+    /// Every step of the playbook, nested ones too (inside blocks and
+    /// includes, in the order they are written): the main steps, then the
+    /// `always` steps. ``Step/index`` is the position in this list.
+    public var allSteps: [Step] { (steps + always).flatMap(\.withDescendants) }
+
+    /// The main steps with the steps nested in them (not the `always` steps).
+    public var allMainSteps: [Step] { steps.flatMap(\.withDescendants) }
 }
 
 /// A QEMU to drive: where its QMP socket is, or how to start it.
@@ -86,7 +91,9 @@ public struct Step: Sendable {
         case always
     }
 
-    /// Position in the report's `steps`: main steps first, then `always`.
+    /// Position in ``Playbook/allSteps``: main steps first (each followed by
+    /// the steps nested in it), then `always`. The report numbers its entries
+    /// on its own: a step in a loop has one entry per iteration.
     public var index: Int
     public var id: String?
     /// The step's `name`, or a description of its action.
@@ -99,6 +106,13 @@ public struct Step: Sendable {
     public var ignoreErrors: Bool
     /// `when:` as written (`true`, `false` or `${…}`): the step runs only when it is true; nil runs always.
     public var when: JSONValue? = nil
+    /// `loop:`: run the step (or block) once per element; nil runs it once.
+    public var loop: StepLoop? = nil
+    /// Values written as one `${…}` that the run resolves just before the
+    /// step (SPEC.md §8.1), by key: `timeout`, `sleep`, `interval`,
+    /// `ignore-errors`, `arguments`. Until then the model holds the default
+    /// (`sleep` 0, no `arguments`).
+    public var late: [String: String] = [:]
     public var tags: [String]
     public var redact: Bool
     public var action: StepAction
@@ -111,6 +125,20 @@ public struct Step: Sendable {
 
     /// The action's kind, as the report writes it.
     public var kind: StepKind { action.kind }
+
+    /// The steps a block or an include holds (its steps, then `rescue`, then `always`); empty for the other actions.
+    public var children: [Step] {
+        switch action {
+        case .block(let block): return block.steps + block.rescue + block.always
+        case .include(let include): return include.steps
+        default: return []
+        }
+    }
+
+    /// This step and every step nested in it, in the order written.
+    public var withDescendants: [Step] {
+        [self] + children.flatMap(\.withDescendants)
+    }
 
     /// Where `path` (e.g. `arguments.driver`) was written, or the nearest
     /// enclosing part that has a location, or the step itself.
@@ -145,6 +173,10 @@ public enum StepAction: Sendable {
     case start(StartStep)
     /// End a target's current instance.
     case stop(StopStep)
+    /// A group of steps with their `rescue` and `always` steps (SPEC.md §8.3).
+    case block(BlockStep)
+    /// The steps of another file, in place.
+    case include(IncludeStep)
 
     public var kind: StepKind {
         switch self {
@@ -159,6 +191,8 @@ public enum StepAction: Sendable {
         case .fail: return .fail
         case .start: return .start
         case .stop: return .stop
+        case .block: return .block
+        case .include: return .include
         }
     }
 
@@ -168,7 +202,7 @@ public enum StepAction: Sendable {
         case .execute(let execute): return execute.register
         case .waitEvent(let wait): return wait.register
         case .command(let command): return command.register
-        case .sleep, .hmp, .log, .set, .assert, .fail, .start, .stop: return nil
+        case .sleep, .hmp, .log, .set, .assert, .fail, .start, .stop, .block, .include: return nil
         }
     }
 
@@ -177,7 +211,7 @@ public enum StepAction: Sendable {
         switch self {
         case .execute(let execute): return execute.until == nil ? nil : execute.interval
         case .command(let command): return command.until == nil ? nil : command.interval
-        case .waitEvent, .sleep, .hmp, .log, .set, .assert, .fail, .start, .stop: return nil
+        case .waitEvent, .sleep, .hmp, .log, .set, .assert, .fail, .start, .stop, .block, .include: return nil
         }
     }
 
@@ -196,6 +230,8 @@ public enum StepAction: Sendable {
             return command.argv.map { $0.stringValue ?? $0.jsonText }.joined(separator: " ")
         case .start(let start): return "start \(start.target)"
         case .stop(let stop): return stop.how == .quit ? "stop \(stop.target)" : "stop \(stop.target) (\(stop.how.rawValue))"
+        case .block(let block): return "block of \(block.steps.count) step\(block.steps.count == 1 ? "" : "s")"
+        case .include(let include): return "include \(include.path)"
         }
     }
 
@@ -253,4 +289,43 @@ public struct WaitEventStep: Sendable {
     /// Only events received after the step with this id was sent.
     public var since: String?
     public var register: String?
+}
+
+/// `loop:` — what a step or block repeats over, and the name each element gets.
+public struct StepLoop: Sendable {
+    public enum Source: Sendable {
+        /// `loop: [a, b]`: the elements as written (each may hold `${…}`).
+        case list([JSONValue])
+        /// `loop: "${expr}"`: an expression that must give a list when the step runs.
+        case expression(String)
+        /// `loop: {range: [a, b]}`: a, a+1, …, b-1 (each bound an integer or `${…}`).
+        case range(JSONValue, JSONValue)
+    }
+
+    public var source: Source
+    /// `loop-var:`; `item` unless given.
+    public var variable: String
+
+    public init(source: Source, variable: String = "item") {
+        self.source = source
+        self.variable = variable
+    }
+}
+
+/// A `block:` step: its steps, the steps that run when one of them failed, and the steps that run after it whatever happened.
+public struct BlockStep: Sendable {
+    public var steps: [Step]
+    public var rescue: [Step]
+    public var always: [Step]
+}
+
+/// An `include:` step: the steps of another file, decoded in place (each inclusion its own steps).
+public struct IncludeStep: Sendable {
+    /// The path as written, relative to the including file.
+    public var path: String
+    /// The included file's path, as its locations name it.
+    public var file: String
+    /// The included file's `vars` defaults and the step's `vars`, as written (may hold `${…}`): visible inside it only.
+    public var vars: [(name: String, value: JSONValue)]
+    public var steps: [Step]
 }

@@ -55,7 +55,12 @@ public enum PlaybookLoader {
         let placed = Set(decoder.diagnostics.compactMap(\.location))
         let problems = readingProblems + decoder.diagnostics + NonFiniteNumbers.diagnostics(in: root, file: path).filter { $0.location.map { !placed.contains($0) } ?? true }
         guard let playbook = decoded, problems.isEmpty else {
-            return .failure(Diagnostics(problems.sorted { ($0.location?.line ?? 0, $0.location?.column ?? 0) < ($1.location?.line ?? 0, $1.location?.column ?? 0) }))
+            // The playbook's own problems first, then each included file's, each by position.
+            func key(_ problem: Diagnostic) -> (Int, String, Int, Int) {
+                let file = problem.location?.file ?? path
+                return (file == path ? 0 : 1, file, problem.location?.line ?? 0, problem.location?.column ?? 0)
+            }
+            return .failure(Diagnostics(problems.sorted { key($0) < key($1) }))
         }
         return .success(playbook)
     }

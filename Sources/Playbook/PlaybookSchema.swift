@@ -98,10 +98,11 @@ public enum PlaybookSchema {
           "oneOf": [{"required": ["execute"]}, {"required": ["wait-event"]}, {"required": ["sleep"]},
                     {"required": ["hmp"]}, {"required": ["log"]}, {"required": ["command"]},
                     {"required": ["set"]}, {"required": ["assert"]}, {"required": ["fail"]},
-                    {"required": ["start"]}, {"required": ["stop"]}],
+                    {"required": ["start"]}, {"required": ["stop"]}, {"required": ["block"]}, {"required": ["include"]}],
           "dependentRequired": {
             "arguments": ["execute"], "fd": ["execute"],
-            "interval": ["until"], "match": ["wait-event"], "since": ["wait-event"], "message": ["assert"], "how": ["stop"]
+            "interval": ["until"], "match": ["wait-event"], "since": ["wait-event"], "message": ["assert"], "how": ["stop"],
+            "rescue": ["block"], "always": ["block"], "vars": ["include"], "loop-var": ["loop"]
           },
           "properties": {
             "name": {"$ref": "#/$defs/scalar"},
@@ -111,7 +112,24 @@ public enum PlaybookSchema {
             "ignore-errors": {"type": "boolean"},
             "tags": {"type": ["array", "null"], "items": {"type": "string"}},
             "redact": {"type": "boolean"},
-            "when": {"$ref": "#/$defs/condition", "description": "Run the step only when this is true."},
+            "when": {"$ref": "#/$defs/condition", "description": "Run the step (or block) only when this is true; in a loop, asked for each element."},
+            "loop": {
+              "description": "Repeat the step or block once per element: a list, a ${…} text giving a list, or {range: [FIRST, END]} (FIRST … END-1).",
+              "oneOf": [
+                {"type": "array"},
+                {"type": "string", "pattern": "[$][{]"},
+                {"type": "object", "additionalProperties": false, "required": ["range"],
+                 "properties": {"range": {"type": "array", "minItems": 2, "maxItems": 2,
+                                          "items": {"oneOf": [{"type": "integer"}, {"type": "string", "pattern": "[$][{]"}]}}}}
+              ]
+            },
+            "loop-var": {"$ref": "#/$defs/name", "description": "The name of the loop's element (default item); ${loop.index} is its 0-based number."},
+            "block": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/step"}, "description": "A group of steps."},
+            "rescue": {"type": ["array", "null"], "items": {"$ref": "#/$defs/step"}, "description": "Runs when a step of the block failed; the block then passes or fails as these do."},
+            "always": {"type": ["array", "null"], "items": {"$ref": "#/$defs/step"}, "description": "Runs after the block and its rescue, whatever happened."},
+            "include": {"type": "string", "minLength": 1, "description": "A file of steps (a list, or a map with steps and vars), relative to this file."},
+            "vars": {"type": ["object", "null"], "description": "include: variables visible inside the included file only.",
+                     "propertyNames": {"pattern": "^[A-Za-z0-9_-]+$", "not": {"enum": ["env", "playbook", "run"]}}},
             "execute": {"type": "string", "minLength": 1, "description": "A QMP command."},
             "arguments": {"type": ["object", "null"]},
             "fd": {

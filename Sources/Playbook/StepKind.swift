@@ -9,12 +9,14 @@ public enum StepKind: String, Sendable, CaseIterable {
     case set, assert, fail
     /// `start: TARGET` and `stop: TARGET` (SPEC.md §7.2): the target is the action's value.
     case start, stop
+    /// `block:` (with `rescue` and `always`) and `include:` (SPEC.md §8.3): steps that hold steps.
+    case block, include
 
     /// Whether a step of this kind talks to a target (and so needs one).
     public var needsTarget: Bool {
         switch self {
         case .execute, .waitEvent, .hmp: return true
-        case .sleep, .log, .command, .set, .assert, .fail, .start, .stop: return false
+        case .sleep, .log, .command, .set, .assert, .fail, .start, .stop, .block, .include: return false
         }
     }
 
@@ -24,7 +26,13 @@ public enum StepKind: String, Sendable, CaseIterable {
     public var takesTarget: Bool {
         switch self {
         case .command, .set, .assert, .fail, .start, .stop: return false
-        case .execute, .waitEvent, .sleep, .hmp, .log: return true
+        // A block's or an include's `target` is the default of the steps inside.
+        case .execute, .waitEvent, .sleep, .hmp, .log, .block, .include: return true
         }
     }
+}
+
+extension StepKind {
+    /// Whether a step of this kind holds other steps (a block or an include) rather than acting itself.
+    public var isGroup: Bool { self == .block || self == .include }
 }

@@ -37,7 +37,7 @@ public final class EventSubscription: AsyncSequence, Sendable {
 
     /// A subscription keeping at most `bufferLimit` events, timing its
     /// waits on `clock`; `onCancel` runs once it is cancelled or released
-    /// (an ``EventPublisher`` forgets it there).
+    /// (an `EventPublisher` forgets it there).
     package init(bufferLimit: Int, clock: any DeadlineClock = DeadlineTimer.shared,
                  onCancel: @escaping @Sendable (ObjectIdentifier) -> Void) {
         self.bufferLimit = Swift.max(1, bufferLimit)
@@ -114,7 +114,7 @@ public final class EventSubscription: AsyncSequence, Sendable {
         continuation?.resume(returning: result)
     }
 
-    /// Buffers `event` or hands it to a waiting reader (called by an ``EventPublisher``).
+    /// Buffers `event` or hands it to a waiting reader (called by an `EventPublisher`).
     package func deliver(_ event: Event) {
         let waiter = state.withLock { state -> CheckedContinuation<Result<Event?, QMPError>, Never>? in
             guard state.end == nil else { return nil }

@@ -13,7 +13,7 @@ import Synchronization
 ///
 /// The agent speaks QMP's JSON without a greeting, so this engine shares
 /// the socket monitor's framing, id routing, deadlines and reader thread
-/// (``MonitorDialect/guestAgent``). A serial line keeps no conversation
+/// (`MonitorDialect.guestAgent`). A serial line keeps no conversation
 /// state: a previous client may have left half a command in the agent's
 /// parser, or the agent may still be booting. So before its first command,
 /// and again after any command that timed out, the engine resynchronises

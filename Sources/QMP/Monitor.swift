@@ -10,7 +10,7 @@
 /// ``SocketMonitor`` is the engine over a unix or TCP socket; other engines
 /// of this package (a guest agent, libvirt) build their replies and events
 /// with the package initialisers of ``Reply`` and ``Event`` and feed
-/// subscriptions through ``EventPublisher``.
+/// subscriptions through `EventPublisher`.
 ///
 /// Infrastructure failures (timeouts, a closed connection, bytes that are
 /// not a command) throw ``QMPError``. A QMP error reply is a *result* of

@@ -66,7 +66,7 @@ extension Qmpbook {
                 for path in playbooks {
                     switch PlaybookLoader.load(path: path, variables: overrides) {
                     case .success(let playbook):
-                        steps += playbook.steps.count + playbook.always.count
+                        steps += playbook.allSteps.count
                         targetCount += playbook.targets.count
                         loaded.append(playbook)
                     case .failure(let failure):

@@ -255,10 +255,22 @@ import Testing
         #expect(playbook.always.map(\.index) == [1, 2])
     }
 
-    @Test func mergeKeysAreNotYAML12() {
-        let found = problems("name: a\nbase: &b {timeout: 1s}\ntargets: {vm: {connect: /s}}\nsteps:\n  - {<<: *b, log: x}\n")
-        #expect(found.contains { $0.message.hasPrefix("unknown key 'base'") })
-        #expect(found.contains { $0.message.hasPrefix("unknown key '<<'") && $0.location?.line == 5 })
+    @Test func mergeKeysMergeAMapWithItsOwnKeysWinning() throws {
+        let loaded = try playbook("""
+            name: a
+            targets: {vm: {connect: /s}}
+            steps:
+              - &base {execute: query-status, timeout: 1s, name: first}
+              - {<<: *base, name: second}
+              - <<: [{log: one, name: left}, {log: two, tags: [t]}]
+            """)
+        #expect(loaded.steps.map(\.name) == ["first", "second", "left"])
+        #expect(loaded.steps[1].timeout == .seconds(1))
+        #expect(loaded.steps[2].tags == ["t"])
+        guard case .log(let text) = loaded.steps[2].action else { Issue.record("not log"); return }
+        #expect(text == "one")
+        let found = problems("name: a\ntargets: {vm: {connect: /s}}\nsteps:\n  - {<<: [1], log: x}\n")
+        #expect(found.contains { $0.message == "<< merges a map or a list of maps (<<: *anchor), not a list" && $0.location?.line == 4 })
     }
 
     @Test func emptyOptionalCollectionsAreAbsent() throws {

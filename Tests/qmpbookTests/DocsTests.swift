@@ -49,6 +49,15 @@ import Testing
         #expect(block.lines == Array(lines[(begin + 1)..<end]))
     }
 
+    @Test func doccLandingPageShowsTheWholeTestedExample() throws {
+        let source = try String(contentsOfFile: Repository.path("Tests/QMPTests/LibraryExampleTests.swift"), encoding: .utf8)
+        let lines = Self.lines(source)
+        let begin = try #require(lines.firstIndex(of: "// library-example:begin"))
+        let end = try #require(lines.firstIndex(of: "// library-example:end"))
+        let block = try #require(try MarkdownPage("Sources/QMP/QMP.docc/QMP.md").blocks.first { $0.language == "swift" })
+        #expect(block.lines == Array(lines[(begin + 1)..<end]))
+    }
+
     @Test func manifestExampleNamesThisPackagesLibraryProduct() throws {
         let manifest = try String(contentsOfFile: Repository.path("Package.swift"), encoding: .utf8)
         let blocks = try MarkdownPage("Docs/library.md").blocks.filter { $0.marker == "manifest" }

@@ -14,6 +14,8 @@ import Testing
         "block-hotplug-fdset.yaml", "expected-errors.yaml", "runbook-snapshot-status.yaml",
         // Issue 11: host commands and target lifecycle.
         "blockdev-mirror-compare.yaml", "persistent-bitmap-restart.yaml", "qemu-must-fail.yaml",
+        // Issue 12: loops, blocks, includes, expressions (both of the last two include common/block-nodes.yaml).
+        "loop-hotplug.yaml", "block-rescue-job.yaml", "runbook-grow-disk.yaml",
     ]
 
     @Test func theFolderHoldsEveryRequiredPlaybook() throws {

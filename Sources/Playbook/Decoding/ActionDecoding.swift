@@ -13,10 +13,13 @@ struct ActionDecoding: Sendable {
     let decode: @Sendable (PlaybookDecoder, PlaybookDecoder.Fields) -> StepAction?
 
     /// The keys every step may hold (`target` only where ``StepKind/takesTarget``).
-    static let commonKeys = ["name", "id", "target", "timeout", "ignore-errors", "tags", "redact", "when"]
+    static let commonKeys = ["name", "id", "target", "timeout", "ignore-errors", "tags", "redact", "when", "loop", "loop-var"]
+
+    /// The common keys a block or an include takes (no timeout or redact of its own).
+    static let groupKeys = ["name", "id", "target", "ignore-errors", "tags", "when", "loop", "loop-var"]
 
     /// Every action, in the order messages list them.
-    static let all: [ActionDecoding] = [.execute, .waitEvent, .sleep, .hmp, .log, .command, .set, .assert, .fail, .start, .stop]
+    static let all: [ActionDecoding] = [.execute, .waitEvent, .sleep, .hmp, .log, .command, .set, .assert, .fail, .start, .stop, .block, .include]
 
     /// The action keys (`execute`, `wait-event`, …).
     static let actionKeys = all.map(\.kind.rawValue)
@@ -35,7 +38,8 @@ struct ActionDecoding: Sendable {
 
     /// The keys a step of this action may hold.
     var allowedKeys: [String] {
-        Self.commonKeys.filter { kind.takesTarget || $0 != "target" } + Self.actionKeys + keys
+        if kind.isGroup { return Self.groupKeys + Self.actionKeys + keys }
+        return Self.commonKeys.filter { kind.takesTarget || $0 != "target" } + Self.actionKeys + keys
     }
 
     /// `execute, wait-event, sleep, hmp, log, command, start or stop`.

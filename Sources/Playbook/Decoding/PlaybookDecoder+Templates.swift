@@ -62,6 +62,9 @@ extension PlaybookDecoder {
         case .name(let name, let at):
             if Variables.builtinNames.contains(name) {
                 error(Variables.builtinProblem([name], environment: environment) ?? "'\(name)' is a built-in", at: node, offset: offset + at)
+            } else if !defined.contains(name), name == "item" || name == "loop" {
+                error("'\(name)' in \(reference) is defined only inside a loop (a step or block with loop:)\(name == "item" ? " that has no loop-var" : "")",
+                      at: node, offset: offset + at)
             } else if !defined.contains(name) {
                 let hint = NameSuggestion.hint(for: name, among: defined.subtracting(Variables.builtinNames))
                 error("undefined variable '\(name)' in \(reference)\(hint): define it in vars, with --var, or register it in an earlier step",

@@ -106,6 +106,21 @@ extension PlaybookDecoder {
         return value
     }
 
+    /// A step's value written as `${…}`: checked now, resolved by the run
+    /// just before the step (``Step/late``); nil when it is written out.
+    func late(_ node: YAMLNode, key: String) -> String? {
+        guard case .scalar(let text, _, _) = node.content, Template.hasExpressions(text) else { return nil }
+        checkTemplates(node)
+        lateValues[key] = text
+        return text
+    }
+
+    /// A duration, or nil when it is `${…}` (left to the run under `key`) or wrong (reported).
+    func duration(_ node: YAMLNode, what: String, late key: String) -> Duration? {
+        if late(node, key: key) != nil { return nil }
+        return duration(node, what: what)
+    }
+
     func duration(_ node: YAMLNode, what: String) -> Duration? {
         if case .scalar(let text, _, _) = node.content {
             let value = node.jsonValue

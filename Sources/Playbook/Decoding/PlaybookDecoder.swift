@@ -30,6 +30,16 @@ final class PlaybookDecoder {
     var scalarVars: [String: JSONValue] = [:]
     var allStepIDs: Set<String> = []
     var stepIDs: [String: SourceLocation] = [:]
+    /// The next step's ``Step/index`` (pre-order over every step, nested ones too, of every included file).
+    var nextIndex = 0
+    /// The files being decoded, outermost first, as `include` follows them (for cycles).
+    var includeChain: [(path: String, canonical: String)] = []
+    /// Ids of steps of the including files written before the include (a `since` may name them).
+    var earlierIDs: Set<String> = []
+    /// An included file's `vars` names: defined inside it only.
+    var scopedNames: Set<String> = []
+    /// The current step's values left to the run (``Step/late``).
+    var lateValues: [String: String] = [:]
 
     /// The environment `${env.NAME}` is checked against.
     let environment: [String: String]
@@ -102,17 +112,17 @@ final class PlaybookDecoder {
         if let node = top.required("steps"), let elements = sequence(node, what: "steps") {
             if elements.isEmpty { error("'steps' needs at least one step", at: node) }
             for element in elements {
-                if let step = decodeStep(element, index: steps.count, phase: .main) { steps.append(step) }
+                if let step = decodeStep(element, phase: .main) { steps.append(step) }
             }
         }
         var always: [Step] = []
         if let node = top.unlessNull("always"), let elements = sequence(node, what: "always") {
             for element in elements {
-                if let step = decodeStep(element, index: steps.count + always.count, phase: .always) { always.append(step) }
+                if let step = decodeStep(element, phase: .always) { always.append(step) }
             }
         }
 
-        checkLibvirtSteps(steps + always)
+        checkLibvirtSteps((steps + always).flatMap(\.withDescendants))
 
         guard let name, diagnostics.isEmpty else { return nil }
         return Playbook(name: name, description: description, path: file, directory: directory, sha256: sha256,

@@ -121,7 +121,10 @@ final class YAMLParser {
                 stack.append(Frame(node: YAMLNode(content: content, line: line, column: column),
                                    anchor: anchorPointer.map { String(cString: $0) }, weight: 1, keys: []))
             case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
-                let frame = stack.removeLast()
+                var frame = stack.removeLast()
+                if case .mapping(let pairs) = frame.node.content, pairs.contains(where: { Self.isMergeKey($0.key) }) {
+                    frame.node.content = .mapping(merged(pairs))
+                }
                 if let anchor = frame.anchor { anchors[anchor] = (frame.node, frame.weight) }
                 completed = (frame.node, frame.weight)
             default:
@@ -135,6 +138,39 @@ final class YAMLParser {
             }
             try add(node, weight: weight, to: &stack[stack.count - 1])
         }
+    }
+
+    /// `<<` as a plain key: YAML's merge key.
+    static func isMergeKey(_ key: YAMLNode) -> Bool {
+        if case .scalar("<<", .plain, _) = key.content { return true }
+        return false
+    }
+
+    /// A map's pairs with its merge keys (`<<: *anchor`, `<<: [*a, *b]`)
+    /// replaced by the merged maps' pairs: keys written in the map win, then
+    /// the earlier of the merged maps.
+    private func merged(_ pairs: [YAMLPair]) -> [YAMLPair] {
+        var result = pairs.filter { !Self.isMergeKey($0.key) }
+        var seen = Set(result.compactMap(\.key.scalarText))
+        for pair in pairs where Self.isMergeKey(pair.key) {
+            let sources: [YAMLNode]
+            switch pair.value.content {
+            case .mapping: sources = [pair.value]
+            case .sequence(let elements) where elements.allSatisfy({ if case .mapping = $0.content { true } else { false } }):
+                sources = elements
+            default:
+                problems.append(Diagnostic("<< merges a map or a list of maps (<<: *anchor), not \(pair.value.kindName.withArticle)",
+                                           at: location(pair.value.line, pair.value.column)))
+                continue
+            }
+            for source in sources {
+                guard case .mapping(let merging) = source.content else { continue }
+                for merge in merging where seen.insert(merge.key.scalarText ?? "").inserted {
+                    result.append(merge)
+                }
+            }
+        }
+        return result
     }
 
     private func add(_ node: YAMLNode, weight: Int, to frame: inout Frame) throws(Diagnostic) {

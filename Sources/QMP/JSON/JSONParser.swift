@@ -10,7 +10,7 @@ extension JSONValue {
     /// Parses one JSON text (RFC 8259) from UTF-8 bytes.
     ///
     /// Surrounding white space is allowed; anything else after the value is
-    /// an error. Nesting is limited to ``JSONParser/maximumDepth`` levels so
+    /// an error. Nesting is limited to 512 levels so
     /// that hostile input cannot exhaust the stack.
     /// - Throws: ``JSONParseError``.
     public init<Bytes: Collection>(parsing bytes: Bytes) throws where Bytes.Element == UInt8 {
@@ -136,16 +136,23 @@ struct JSONParser {
                 keys.append(key)
                 values.append(value)
             }
-            skipWhitespace()
-            guard position < bytes.count else { throw failure("unexpected end of input in an object") }
-            switch bytes[position] {
-            case UInt8(ascii: ","): position += 1
-            case UInt8(ascii: "}"):
-                position += 1
+            if try closes(UInt8(ascii: "}"), "an object") {
                 return .object(JSONObject(uniqueKeys: keys, values: values))
-            default: throw failure("expected ',' or '}' in an object")
             }
         }
+    }
+
+    /// After a member of a container: consumes the `,` before the next one
+    /// (false) or the container's `closing` bracket (true).
+    private mutating func closes(_ closing: UInt8, _ container: String) throws(JSONParseError) -> Bool {
+        skipWhitespace()
+        guard position < bytes.count else { throw failure("unexpected end of input in \(container)") }
+        let byte = bytes[position]
+        position += 1
+        if byte == UInt8(ascii: ",") { return false }
+        if byte == closing { return true }
+        position -= 1
+        throw failure("expected ',' or '\(Character(Unicode.Scalar(closing)))' in \(container)")
     }
 
     private mutating func parseArray() throws(JSONParseError) -> JSONValue {
@@ -162,15 +169,7 @@ struct JSONParser {
         while true {
             skipWhitespace()
             elements.append(try parseValue())
-            skipWhitespace()
-            guard position < bytes.count else { throw failure("unexpected end of input in an array") }
-            switch bytes[position] {
-            case UInt8(ascii: ","): position += 1
-            case UInt8(ascii: "]"):
-                position += 1
-                return .array(elements)
-            default: throw failure("expected ',' or ']' in an array")
-            }
+            if try closes(UInt8(ascii: "]"), "an array") { return .array(elements) }
         }
     }
 

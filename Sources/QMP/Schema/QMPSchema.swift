@@ -8,7 +8,7 @@
 /// ```
 ///
 /// Build it once per connection from the `return` of `query-qmp-schema`
-/// (or from a cached copy, see ``SchemaCache``); it is immutable and
+/// (or from a cached copy, such as qmpbook's schema cache); it is immutable and
 /// `Sendable`. Building reads every entry and indexes them by name, linear
 /// in the size of the schema; lookups are hash-table lookups.
 public struct QMPSchema: Sendable {

@@ -19,6 +19,19 @@ struct ActionContext: Sendable {
     var observer: any RunObserver
     /// The run's targets, for the actions that start and stop them.
     var registry: TargetRegistry?
+    /// The index of the step's entry in the report (a step in a loop has one per iteration); nil: ``Step/index``.
+    var entry: Int? = nil
+
+    /// What the action keeps of its step.
+    var frame: StepFrame {
+        StepFrame(reference: step.reference, index: entry ?? step.index, budget: budget, redact: step.redact)
+    }
+
+    /// The run's targets, for an action that starts or stops one.
+    func requireRegistry() throws(StepPreparationError) -> TargetRegistry {
+        guard let registry else { throw StepPreparationError(message: "the step needs the run's targets") }
+        return registry
+    }
 
     /// The step's target; a step that needs one has one once its target is open.
     func requireTarget() throws(StepPreparationError) -> TargetSession {

@@ -4,7 +4,7 @@ import QMP
 
 /// A `command` step (SPEC.md §7.1) with every template resolved: what to run,
 /// and what its result must match. It runs on the host and needs no target.
-struct CommandAction: StepActionRunner {
+struct CommandAction: StepActionRunner, FramedAction {
     var command: HostCommand
     /// What the result must match: the step's `expect`, or `{exit: 0}`.
     var expect: Pattern
@@ -12,8 +12,7 @@ struct CommandAction: StepActionRunner {
     var expectsSuccessOnly: Bool
     var until: Pattern?
     var interval: Duration
-    var redact: Bool
-    var budget: Duration
+    var frame: StepFrame
 
     /// At its deadline a command gets SIGTERM, 2s, SIGKILL: room to report how it ended.
     var slack: Duration { .seconds(4) }
@@ -39,8 +38,7 @@ struct CommandAction: StepActionRunner {
         expectsSuccessOnly = definition.expect == nil
         until = try context.pattern(definition.until, "until")
         interval = definition.interval ?? .seconds(1)
-        redact = context.step.redact
-        budget = context.budget
+        frame = context.frame
     }
 
     /// `{"command": [argv…], "cwd": …}`, the step's `request` in the report.

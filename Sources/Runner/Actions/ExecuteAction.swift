@@ -5,20 +5,23 @@ import QMP
 /// An `execute` step (and an `hmp` step, which is `human-monitor-command`):
 /// sends the command, with a file by SCM_RIGHTS when it has `fd`, polls it
 /// for `until`, and judges the reply against `expect`.
-struct ExecuteAction: StepActionRunner {
+struct ExecuteAction: StepActionRunner, FramedAction {
+    /// What the reply must be: a value matching `expect.return`, or an error matching `expect.error`.
+    enum Expectation: Sendable {
+        case returns(Pattern)
+        case fails(Pattern)
+    }
+
     var command: String
     var arguments: JSONObject?
     var fd: FileDescriptorPlan?
-    var expectReturn: Pattern?
-    var expectError: Pattern?
+    var expect: Expectation?
     var until: Pattern?
     var interval: Duration
-    var redact: Bool
     var target: TargetSession
-    var budget: Duration
     var observer: any RunObserver
-    /// The step as messages name it (the target remembers which step told its QEMU to quit).
-    var step: String
+    /// The step (the target remembers which step told its QEMU to quit).
+    var frame: StepFrame
     /// Whether this command makes QEMU exit (`quit`, or HMP `quit`/`q`): the target is closed after it, not lost.
     var quits: Bool
 
@@ -26,10 +29,8 @@ struct ExecuteAction: StepActionRunner {
         target = try context.requireTarget()
         command = try context.name(definition.command, "execute")
         interval = definition.interval ?? .seconds(1)
-        redact = context.step.redact
-        budget = context.budget
         observer = context.observer
-        step = context.step.reference
+        frame = context.frame
         quits = definition.command == "quit"
         if let written = definition.arguments {
             guard case .object(let object) = try context.resolve(.object(written), "arguments") else {
@@ -42,8 +43,8 @@ struct ExecuteAction: StepActionRunner {
             fd = FileDescriptorPlan(path: path, mode: spec.mode, create: spec.create, permissions: spec.permissions)
         }
         switch definition.expect {
-        case .return(let value)?: expectReturn = try context.pattern(value, "expect.return")
-        case .error(let value)?: expectError = try context.pattern(value, "expect.error")
+        case .return(let value)?: expect = try context.pattern(value, "expect.return").map(Expectation.returns)
+        case .error(let value)?: expect = try context.pattern(value, "expect.error").map(Expectation.fails)
         case nil: break
         }
         until = try context.pattern(definition.until, "until")
@@ -56,10 +57,8 @@ struct ExecuteAction: StepActionRunner {
         let text = try context.text(line, "hmp")
         arguments = ["command-line": .string(text)]
         interval = .seconds(1)
-        redact = context.step.redact
-        budget = context.budget
         observer = context.observer
-        step = context.step.reference
+        frame = context.frame
         quits = ["quit", "q"].contains(text.trimmingCharacters(in: .whitespaces))
     }
 
@@ -118,7 +117,7 @@ struct ExecuteAction: StepActionRunner {
                 return await failure(error, into: result)
             }
             observer.replyReceived(redact ? StepReport.redacted : reply.json, target: target.name)
-            if quits, case .success = reply { target.markQuit(by: step) }
+            if quits, case .success = reply { target.markQuit(by: frame.reference) }
             guard let until = until else { break }
             if case .success(let value) = reply {
                 lastMismatch = until.mismatch(in: value)
@@ -152,12 +151,12 @@ struct ExecuteAction: StepActionRunner {
     private func judge(_ reply: Reply, into result: inout StepResult) {
         switch reply {
         case .success(let value):
-            if let wanted = expectError {
+            if case .fails(let wanted)? = expect {
                 result.status = .failed
                 result.message = redact
                     ? "\(command) succeeded, but an error was expected"
                     : "\(command) succeeded, but expect.error wanted an error matching \(wanted.source.jsonText)"
-            } else if let wanted = expectReturn, let mismatch = wanted.mismatch(in: value) {
+            } else if case .returns(let wanted)? = expect, let mismatch = wanted.mismatch(in: value) {
                 result.status = .failed
                 result.message = redact
                     ? "\(command) returned a value that does not match expect.return"
@@ -167,7 +166,7 @@ struct ExecuteAction: StepActionRunner {
             let errorValue: JSONValue = ["class": .string(error.errorClass), "desc": .string(error.description)]
             // QEMU's error texts often repeat an argument ("… 'hunter2' …"): a redacted step's are scrubbed.
             let description = redact ? StepText.scrub(error.description, removing: arguments.map { .object($0) }) : error.description
-            if let wanted = expectError {
+            if case .fails(let wanted)? = expect {
                 if let mismatch = wanted.mismatch(in: errorValue) {
                     result.status = .failed
                     result.message = "\(command) failed with \(error.errorClass): \(description),"
@@ -189,7 +188,7 @@ struct ExecuteAction: StepActionRunner {
             result.message = "\(command) got no reply from \(target.name) within \(describe(budget))"
         case .connectionClosed where quits, .peerExited where quits:
             // QEMU went before its reply to quit reached us: it did what it was told.
-            target.markQuit(by: step)
+            target.markQuit(by: frame.reference)
             result.status = .passed
             result.message = "\(target.name) closed the connection before replying to \(command)"
         case .connectionClosed, .peerExited, .malformed, .messageTooLarge:

@@ -6,32 +6,27 @@ import QMP
 /// start opens targets; a restart after `stop` or `execute: quit` gets a fresh
 /// event log. With `expect`, QEMU must instead exit before its handshake, and
 /// its exit status, signal and output must match.
-struct StartAction: StepActionRunner {
+struct StartAction: StepActionRunner, FramedAction {
     var name: String
     var expect: Pattern?
     var registry: TargetRegistry
-    var step: String
-    var budget: Duration
-    var redact: Bool
+    var frame: StepFrame
 
     /// A QEMU that fails to start is stopped and its output read before the step reports.
     var slack: Duration { .seconds(6) }
 
     init(_ definition: StartStep, in context: ActionContext) throws(StepPreparationError) {
-        guard let registry = context.registry else { throw StepPreparationError(message: "start needs the run's targets") }
-        self.registry = registry
+        registry = try context.requireRegistry()
         name = try context.text(.string(definition.target), "target")
         expect = try context.pattern(definition.expect?.pattern, "expect")
-        step = context.step.reference
-        budget = context.budget
-        redact = context.step.redact
+        frame = context.frame
     }
 
     func run() async -> StepResult {
         var result = StepResult(.passed)
         result.request = ["start": .string(name)]
         result.sentAt = Date()
-        switch await registry.start(name, step: step, budget: budget) {
+        switch await registry.start(name, step: frame.reference, budget: budget) {
         case .refused(let message):
             result.status = .failed
             result.message = message

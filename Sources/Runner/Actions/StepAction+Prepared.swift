@@ -16,6 +16,9 @@ extension StepAction {
         case .fail(let text): return try FailAction(text, in: context)
         case .start(let definition): return try StartAction(definition, in: context)
         case .stop(let definition): return try StopAction(definition, in: context)
+        case .block, .include:
+            // RunSession runs the steps a block or an include holds; they are never prepared as one action.
+            throw StepPreparationError(message: "a \(kind.rawValue) is run by its steps")
         }
     }
 }

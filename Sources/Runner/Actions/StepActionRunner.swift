@@ -19,6 +19,26 @@ extension PreparedAction {
     var slack: Duration { .seconds(2) }
 }
 
+/// What an action keeps of the step it runs for: how messages name the step,
+/// its index in the run, its time budget, and whether its values are redacted.
+struct StepFrame: Sendable {
+    var reference: String
+    var index: Int
+    var budget: Duration
+    var redact: Bool
+}
+
+/// An action that keeps its step's ``StepFrame``, and reads its budget and
+/// redaction from it.
+protocol FramedAction: PreparedAction {
+    var frame: StepFrame { get }
+}
+
+extension FramedAction {
+    var budget: Duration { frame.budget }
+    var redact: Bool { frame.redact }
+}
+
 /// An action built from its part of the playbook model and the run's state.
 protocol StepActionRunner: PreparedAction {
     /// What the playbook model holds for this action (``ExecuteStep``, ``CommandStep``, …).

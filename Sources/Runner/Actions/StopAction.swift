@@ -8,34 +8,29 @@ import QMP
 /// `connect`/`listen` target's connection is closed and its QEMU left
 /// running (`how: quit` sends it `quit` first). QEMU exiting here is the
 /// point, never a lost target.
-struct StopAction: StepActionRunner {
+struct StopAction: StepActionRunner, FramedAction {
     var name: String
     var how: StopStep.Method
     var expect: Pattern?
     var registry: TargetRegistry
-    var step: String
-    var budget: Duration
-    var redact: Bool
+    var frame: StepFrame
 
     /// `how: quit` may take the whole end-of-run sequence: two grace periods, then SIGKILL.
     var slack: Duration { registry.grace * 2 + .seconds(6) }
 
     init(_ definition: StopStep, in context: ActionContext) throws(StepPreparationError) {
-        guard let registry = context.registry else { throw StepPreparationError(message: "stop needs the run's targets") }
-        self.registry = registry
+        registry = try context.requireRegistry()
         name = try context.text(.string(definition.target), "target")
         how = definition.how
         expect = try context.pattern(definition.expect?.pattern, "expect")
-        step = context.step.reference
-        budget = context.budget
-        redact = context.step.redact
+        frame = context.frame
     }
 
     func run() async -> StepResult {
         var result = StepResult(.passed)
         result.request = ["stop": .string(name), "how": .string(how.rawValue)]
         result.sentAt = Date()
-        switch await registry.stop(name, how: how, step: step, budget: budget) {
+        switch await registry.stop(name, how: how, step: frame.reference, budget: budget) {
         case .notOpen(let why):
             result.status = .failed
             result.message = RunSession.notStarted(name, why)

@@ -5,16 +5,14 @@ import QMP
 /// A `wait-event` step: takes the first event of the target's log that has
 /// one of the names, matches `match`, arrived after `since`, and was not
 /// taken by an earlier wait.
-struct WaitEventAction: StepActionRunner {
+struct WaitEventAction: StepActionRunner, FramedAction {
     var names: [String]
     var match: Pattern?
     /// Only events received after this time (the `since` step's send time).
     var since: Date?
     var target: TargetSession
-    /// The step's index: the log remembers which wait took an event.
-    var step: Int
-    var budget: Duration
-    var redact: Bool
+    /// The step (the log remembers which wait, by index, took an event).
+    var frame: StepFrame
 
     init(_ definition: WaitEventStep, in context: ActionContext) throws(StepPreparationError) {
         target = try context.requireTarget()
@@ -22,9 +20,7 @@ struct WaitEventAction: StepActionRunner {
         for name in definition.events { names.append(try context.name(name, "wait-event")) }
         match = try context.pattern(definition.match, "match")
         since = definition.since.flatMap { context.sendTimes[$0] }
-        step = context.step.index
-        budget = context.budget
-        redact = context.step.redact
+        frame = context.frame
     }
 
     func run() async -> StepResult {
@@ -34,7 +30,7 @@ struct WaitEventAction: StepActionRunner {
         }
         let wanted = names.joined(separator: " or ")
             + (match.map { redact ? " matching the (redacted) pattern" : " matching \($0.source.jsonText)" } ?? "")
-        switch await target.events.wait(for: query, by: step, timeout: budget) {
+        switch await target.events.wait(for: query, by: frame.index, timeout: budget) {
         case .taken(let event):
             var result = StepResult(.passed)
             result.event = event.jsonValue

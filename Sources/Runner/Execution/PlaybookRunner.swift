@@ -92,14 +92,14 @@ public final class PlaybookRunner: Sendable {
                 throw RunnerError(.invalidInput, "--target \(name): \(error)")
             }
         }
-        if let id = options.startAt, !playbook.steps.contains(where: { $0.id == id }) {
-            if playbook.always.contains(where: { $0.id == id }) {
+        if let id = options.startAt, !playbook.allMainSteps.contains(where: { $0.id == id }) {
+            if playbook.allSteps.contains(where: { $0.id == id }) {
                 throw RunnerError(.invalidInput, "--start-at \(id): that is an 'always' step, which runs anyway; name a step of 'steps'")
             }
             throw RunnerError(.invalidInput, "--start-at \(id): no step of the playbook has that id")
         }
         for (option, tags) in [("--tag", options.tags), ("--skip-tag", options.skipTags)] {
-            for tag in tags where !playbook.steps.contains(where: { $0.tags.contains(tag) }) {
+            for tag in tags where !playbook.allMainSteps.contains(where: { $0.tags.contains(tag) }) {
                 throw RunnerError(.invalidInput, "\(option) \(tag): no step has tag '\(tag)'")
             }
         }
@@ -137,11 +137,12 @@ public final class PlaybookRunner: Sendable {
         deadline.withLock { $0 = runDeadline }
         var report = RunReport(
             playbook: .init(path: playbook.path, name: playbook.name, sha256: playbook.sha256), started: started)
-        report.steps = playbook.allSteps.map(RunSession.pending)
+        report.steps = RunSession.planned(playbook)
         report.targets = initialTargetReports
 
         var failure: (outcome: RunReport.Outcome, status: ExitStatus, message: String)?
         var steps = report.steps
+        var redactedEntries: Set<Int> = []
         var preflightDuration: Duration?
         var preflightProblems: [PreflightProblem] = []
         let control = self.control
@@ -186,6 +187,7 @@ public final class PlaybookRunner: Sendable {
                 failure = Self.failure(first)
             }
             steps = await session.steps
+            redactedEntries = await session.redactedEntries
         } recover: { error, setup in
             failure = (error.kind == .deadlinePassed ? .failed : .error, ExitStatus(error.kind), error.message)
             // Targets that are up still get their always steps.
@@ -203,12 +205,13 @@ public final class PlaybookRunner: Sendable {
                 }
             }
             steps = await session.steps
+            redactedEntries = await session.redactedEntries
         }
         report.steps = steps
         report.preflightDuration = preflightDuration
         report.preflightProblems = preflightProblems
         report.events = await Self.events(
-            of: ending.sessions, redactedSteps: Set(playbook.allSteps.filter(\.redact).map(\.index)))
+            of: ending.sessions, redactedSteps: redactedEntries)
 
         if let signal = ending.interruption {
             report.outcome = .interrupted

@@ -67,7 +67,8 @@ enum Preflight {
             case .execute(let execute):
                 if case .error = execute.expect { continue }
                 // A command named by `${…}` is known only when its step runs.
-                if Template.hasExpressions(execute.command) { continue }
+                // So are `arguments: "${…}"`: the whole map comes from the run.
+                if Template.hasExpressions(execute.command) || step.late["arguments"] != nil { continue }
                 outcome.checkedSteps += 1
                 let arguments = execute.arguments.map { resolveKnown(.object($0), with: variables) }
                 let problems = schema.validate(

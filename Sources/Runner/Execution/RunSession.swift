@@ -13,8 +13,15 @@ actor RunSession {
     let registry: TargetRegistry
     let observer: any RunObserver
     private(set) var variables: Variables
-    private(set) var steps: [StepReport]
+    /// The report's entries, in the order the run reached them: a step in a
+    /// loop has one per iteration, a block, include or loop one of its own.
+    private(set) var steps: [StepReport] = []
+    /// The entries of `redact: true` steps (their events' data is hidden too).
+    private(set) var redactedEntries: Set<Int> = []
     private var sendTimes: [String: Date] = [:]
+    /// Whether the step `--start-at` names has been reached (true without `--start-at`).
+    private var startReached: Bool
+    private let startStep: Step?
 
     init(
         playbook: Playbook, options: RunOptions, registry: TargetRegistry, variables: Variables,
@@ -25,97 +32,301 @@ actor RunSession {
         self.registry = registry
         self.variables = variables
         self.observer = observer
-        self.steps = playbook.allSteps.map(RunSession.pending)
+        startStep = options.startAt.flatMap { id in playbook.allMainSteps.first { $0.id == id } }
+        startReached = startStep == nil
     }
 
-    /// The report entry of a step that has not run (yet): `skipped`.
-    static func pending(_ step: Step) -> StepReport {
+    /// The report of a run whose steps never ran: every step once, `skipped`.
+    static func planned(_ playbook: Playbook) -> [StepReport] {
+        var entries: [StepReport] = []
+        func add(_ step: Step, parent: Int?) {
+            var report = entry(for: step, index: entries.count, name: step.name, scope: Scope(parent: parent))
+            report.holdsSteps = step.kind.isGroup
+            entries.append(report)
+            let index = entries.count - 1
+            for child in step.children { add(child, parent: index) }
+        }
+        for step in playbook.steps + playbook.always { add(step, parent: nil) }
+        return entries
+    }
+
+    /// Where a step runs: the names only it sees (a loop's element, an
+    /// include's vars), the entry it belongs to, its iteration, the tags of
+    /// the blocks around it.
+    struct Scope: Sendable {
+        var locals: [(name: String, value: JSONValue)] = []
+        var parent: Int?
+        var iteration: Int?
+        var item: JSONValue?
+        var tags: [String] = []
+        /// Whether `--start-at`, `--tag` and `--skip-tag` apply (not to the playbook's `always` steps).
+        var selectable = true
+    }
+
+    /// The run-wide variables with the scope's own names on top.
+    private func variables(in scope: Scope) -> Variables {
+        guard !scope.locals.isEmpty else { return variables }
+        var visible = variables
+        for (name, value) in scope.locals { visible.register(name, value: value) }
+        return visible
+    }
+
+    private static func entry(for step: Step, index: Int, name: String, scope: Scope) -> StepReport {
         var report = StepReport(
-            index: step.index, id: step.id, name: step.name, target: step.target,
+            index: index, id: step.id, name: name, target: step.target,
             action: step.kind,
             phase: step.phase == .always ? .always : .main, status: .skipped, tags: step.tags)
         report.file = step.location.file
         report.line = step.location.line
+        report.location = step.location.description
+        report.parent = scope.parent
+        report.iteration = scope.iteration
+        report.item = scope.item
         return report
     }
 
-    /// Marks a step as not run, with the reason.
-    func skip(_ step: Step, because reason: String) {
-        steps[step.index].message = reason
+    /// A new entry for `step` in `scope`; its name with `${…}` resolved (as written when that fails).
+    private func open(_ step: Step, scope: Scope, holdsSteps: Bool) -> (index: Int, shown: Step) {
+        var name = step.name
+        // A name written with `${…}` is resolved for each instance; a default name shows the expression as written.
+        if name != step.action.defaultName, Template.hasExpressions(name), case .success(let resolved) = Result(catching: { () throws(TemplateError) in
+            try Template.resolve(.string(step.name), with: variables(in: scope))
+        }) {
+            name = resolved.stringValue ?? resolved.jsonText
+        }
+        var report = Self.entry(for: step, index: steps.count, name: name, scope: scope)
+        report.holdsSteps = holdsSteps
+        if step.redact { redactedEntries.insert(report.index) }
+        steps.append(report)
+        var shown = step
+        shown.index = report.index
+        shown.name = name
+        return (report.index, shown)
     }
 
-    /// Why `step` is left out by `--tag`, `--skip-tag` or `--start-at`, or nil when it runs.
-    static func exclusion(of step: Step, options: RunOptions, startIndex: Int?) -> String? {
-        if let startIndex, step.index < startIndex {
-            return "not run: before --start-at \(options.startAt ?? "")"
+    /// Records `step` (and every step inside it) as not run, with the reason.
+    func skip(_ step: Step, because reason: String) {
+        skip(step, because: reason, scope: Scope(selectable: step.phase == .main))
+    }
+
+    private func skip(_ step: Step, because reason: String, scope: Scope) {
+        let (index, _) = open(step, scope: scope, holdsSteps: step.kind.isGroup)
+        steps[index].message = reason
+        var inner = scope
+        inner.parent = index
+        for child in step.children { skip(child, because: reason, scope: inner) }
+    }
+
+    /// Why `step` is left out by `--tag`, `--skip-tag` or `--start-at`, or nil when it runs (or holds a step that does).
+    private func exclusion(of step: Step, scope: Scope) -> String? {
+        guard scope.selectable else { return nil }
+        if !startReached, let startStep {
+            // A block holding the --start-at step is entered; what comes before that step is not run.
+            if step.index == startStep.index {
+                startReached = true
+            } else if !step.withDescendants.contains(where: { $0.index == startStep.index }) {
+                return "not run: before --start-at \(options.startAt ?? "")"
+            }
         }
-        if !options.tags.isEmpty, !step.tags.contains(where: options.tags.contains) {
+        let tags = scope.tags + step.tags
+        if !options.tags.isEmpty, !tags.contains(where: options.tags.contains),
+           !step.withDescendants.contains(where: { $0.tags.contains(where: options.tags.contains) }) {
             return "not run: no tag selected by --tag"
         }
-        if let tag = step.tags.first(where: options.skipTags.contains) {
+        if let tag = tags.first(where: options.skipTags.contains) {
             return "not run: --skip-tag \(tag)"
         }
         return nil
     }
 
+    /// How a list of steps goes: the playbook's main steps (and a block's
+    /// steps and rescue) stop at the first failure; the `always` steps (the
+    /// playbook's and a block's) all run.
+    struct Bounds {
+        var limit: Limit?
+        /// The playbook's deadline, to check before each step (main steps only).
+        var deadline: ContinuousClock.Instant?
+        var deadlineText: String
+        var isAlways: Bool
+    }
+
     /// Runs the main steps in order until one fails, the deadline passes, or the task is cancelled.
     func runMain(deadline: ContinuousClock.Instant?, deadlineText: String) async -> PhaseEnd {
+        let limit = deadline.map { Limit(end: $0, name: "the playbook's deadline of \(deadlineText)") }
+        let bounds = Bounds(limit: limit, deadline: deadline, deadlineText: deadlineText, isAlways: false)
+        return await runList(playbook.steps, scope: Scope(), bounds: bounds, goOnAfterFailure: false)
+    }
+
+    /// Runs the `always` steps, each bounded by its own timeout and all by `budget`.
+    func runAlways(budget: Duration) async -> PhaseEnd {
+        let deadline = ContinuousClock.now + budget
+        let limit = Limit(end: deadline, name: "the always steps' time limit of \(describe(budget))")
+        let bounds = Bounds(limit: limit, deadline: nil, deadlineText: "", isAlways: true)
+        return await runList(playbook.always, scope: Scope(selectable: false), bounds: bounds, goOnAfterFailure: true)
+    }
+
+    /// Runs `list` in order within `bounds`; the first failure (not ignored) stops it unless `goOnAfterFailure`.
+    private func runList(_ list: [Step], scope: Scope, bounds: Bounds, goOnAfterFailure: Bool) async -> PhaseEnd {
         var end = PhaseEnd()
-        let startIndex = options.startAt.flatMap { id in playbook.steps.first { $0.id == id }?.index }
-        for step in playbook.steps {
+        for step in list {
             if Task.isCancelled {
-                skip(step, because: "not run: the run was interrupted")
+                skip(step, because: bounds.isAlways ? "not run: interrupted a second time" : "not run: the run was interrupted", scope: scope)
                 continue
             }
-            if end.failure != nil {
+            if let limit = bounds.limit, bounds.isAlways, ContinuousClock.now >= limit.end {
+                skip(step, because: "not run: the always steps ran out of time", scope: scope)
+                continue
+            }
+            if end.failure != nil, !goOnAfterFailure {
                 skip(step, because: end.deadlinePassed
-                     ? "not run: the playbook's deadline of \(deadlineText) passed"
-                     : "not run: an earlier step failed")
+                     ? "not run: the playbook's deadline of \(bounds.deadlineText) passed"
+                     : "not run: an earlier step failed", scope: scope)
                 continue
             }
-            if let reason = Self.exclusion(of: step, options: options, startIndex: startIndex) {
-                skip(step, because: reason)
+            if let reason = exclusion(of: step, scope: scope) {
+                skip(step, because: reason, scope: scope)
                 continue
             }
-            var limit: Limit?
-            if let deadline {
-                if deadline <= ContinuousClock.now {
-                    end.deadlinePassed = true
-                    let message = "the playbook's deadline of \(deadlineText) passed before this step"
-                    end.failure = .init(step: step, status: .timeout, message: message)
-                    finish(step, StepResult(.timeout, message: message), started: Date(), duration: .zero)
-                    continue
-                }
-                limit = Limit(end: deadline, name: "the playbook's deadline of \(deadlineText)")
-            }
-            let (report, cut) = await run(step, within: limit)
-            if Task.isCancelled, report.status != .passed {
+            if let deadline = bounds.deadline, deadline <= ContinuousClock.now {
+                end.deadlinePassed = true
+                let message = "the playbook's deadline of \(bounds.deadlineText) passed before this step"
+                if end.failure == nil { end.failure = .init(step: step, status: .timeout, message: message) }
+                let (index, shown) = open(step, scope: scope, holdsSteps: false)
+                observer.stepStarted(shown)
+                finish(index, step, StepResult(.timeout, message: message), started: Date(), duration: .zero)
                 continue
             }
-            if !report.status.isSuccess {
-                if cut, report.status == .timeout { end.deadlinePassed = true }
-                end.failure = .init(step: step, status: report.status, message: report.message ?? report.status.rawValue)
+            let outcome = await runRepeated(step, scope: scope, bounds: bounds)
+            if outcome.deadlinePassed { end.deadlinePassed = true }
+            if end.failure == nil, let failure = outcome.failure, !Task.isCancelled || bounds.isAlways {
+                end.failure = failure
             }
         }
         return end
     }
 
-    /// Runs the `always` steps, each bounded by its own timeout and all by `budget`.
-    func runAlways(budget: Duration) async -> PhaseEnd {
+    /// Runs `step` once, or once per element of its `loop` under an entry of the loop's own.
+    private func runRepeated(_ step: Step, scope: Scope, bounds: Bounds) async -> PhaseEnd {
+        guard let loop = step.loop else { return await runOnce(step, scope: scope, bounds: bounds) }
+        let started = Date()
+        let clockStart = ContinuousClock.now
+        let (index, shown) = open(step, scope: scope, holdsSteps: true)
+        observer.stepStarted(shown)
+        let elements: [JSONValue]
+        switch LoopElements.resolve(loop, with: variables(in: scope)) {
+        case .success(let resolved): elements = resolved
+        case .failure(let problem):
+            finish(index, step, StepResult(.failed, message: problem.message), started: started, duration: ContinuousClock.now - clockStart)
+            return PhaseEnd(failure: .init(step: step, status: .failed, message: problem.message))
+        }
         var end = PhaseEnd()
-        let deadline = ContinuousClock.now + budget
-        let limit = Limit(end: deadline, name: "the always steps' time limit of \(describe(budget))")
-        for step in playbook.always {
-            if Task.isCancelled || ContinuousClock.now >= deadline {
-                skip(step, because: Task.isCancelled
-                     ? "not run: interrupted a second time" : "not run: the always steps ran out of time")
-                continue
+        var inner = scope
+        inner.parent = index
+        for (number, element) in elements.enumerated() {
+            if Task.isCancelled && !bounds.isAlways { break }
+            if let deadline = bounds.deadline, deadline <= ContinuousClock.now {
+                end.deadlinePassed = true
+                end.failure = .init(step: step, status: .timeout, message: "the playbook's deadline of \(bounds.deadlineText) passed before iteration \(number)")
+                break
             }
-            let (report, _) = await run(step, within: limit)
-            if !report.status.isSuccess, end.failure == nil, !Task.isCancelled {
-                end.failure = .init(step: step, status: report.status, message: report.message ?? report.status.rawValue)
+            inner.iteration = number
+            inner.item = element
+            inner.locals = scope.locals + [(loop.variable, element), ("loop", ["index": .int(Int64(number))])]
+            let outcome = await runOnce(step, scope: inner, bounds: bounds)
+            if outcome.deadlinePassed { end.deadlinePassed = true }
+            if let failure = outcome.failure {
+                end.failure = failure
+                break
             }
         }
+        var result: StepResult
+        if let failure = end.failure {
+            result = StepResult(failure.status, message: "iteration \(inner.iteration ?? 0): \(failure.message)")
+            if step.ignoreErrors { result.status = .ignored; end.failure = nil }
+        } else {
+            result = StepResult(.passed, message: elements.isEmpty ? "the loop has no elements" : nil)
+        }
+        finish(index, step, result, started: started, duration: ContinuousClock.now - clockStart)
+        return end
+    }
+
+    /// Runs one instance of `step`: a leaf step, a block or an include.
+    private func runOnce(_ step: Step, scope: Scope, bounds: Bounds) async -> PhaseEnd {
+        guard step.kind.isGroup else {
+            let (report, cut) = await run(step, scope: scope, within: bounds.limit)
+            var end = PhaseEnd()
+            if !report.status.isSuccess {
+                if cut, report.status == .timeout { end.deadlinePassed = true }
+                end.failure = .init(step: step, status: report.status, message: report.message ?? report.status.rawValue)
+            }
+            return end
+        }
+        let started = Date()
+        let clockStart = ContinuousClock.now
+        let (index, shown) = open(step, scope: scope, holdsSteps: true)
+        observer.stepStarted(shown)
+        var inner = scope
+        inner.parent = index
+        inner.tags = scope.tags + step.tags
+        func skipChildren(_ children: [Step], _ reason: String) {
+            for child in children { skip(child, because: reason, scope: inner) }
+        }
+        if let skipped = whenSkips(step, in: scope) {
+            skipChildren(step.children, skipped.message ?? "not run")
+            finish(index, step, skipped, started: started, duration: ContinuousClock.now - clockStart)
+            return skipped.status.isSuccess ? PhaseEnd() : PhaseEnd(failure: .init(step: step, status: skipped.status, message: skipped.message ?? ""))
+        }
+        // Inside a block, --start-at and the tags have chosen already: once entered, its rescue and always run as needed.
+        var end = PhaseEnd()
+        switch step.action {
+        case .block(let block):
+            let first = steps.count
+            let body = await runList(block.steps, scope: inner, bounds: bounds, goOnAfterFailure: false)
+            end.deadlinePassed = body.deadlinePassed
+            if body.failure != nil, !block.rescue.isEmpty, !Task.isCancelled, !body.deadlinePassed {
+                for entry in first..<steps.count where !steps[entry].status.isSuccess {
+                    steps[entry].status = .rescued
+                }
+                let rescue = await runList(block.rescue, scope: inner, bounds: bounds, goOnAfterFailure: false)
+                if rescue.deadlinePassed { end.deadlinePassed = true }
+                end.failure = rescue.failure
+            } else {
+                end.failure = body.failure
+                skipChildren(block.rescue, body.failure == nil ? "not run: no step of the block failed" : "not run: \(Task.isCancelled ? "the run was interrupted" : "the playbook's deadline passed")")
+            }
+            var alwaysScope = inner
+            alwaysScope.selectable = false
+            let always = await runList(block.always, scope: alwaysScope, bounds: bounds, goOnAfterFailure: true)
+            if always.deadlinePassed { end.deadlinePassed = true }
+            if end.failure == nil { end.failure = always.failure }
+        case .include(let include):
+            var locals = scope.locals
+            for (name, value) in include.vars {
+                var visible = variables
+                for (local, localValue) in locals { visible.register(local, value: localValue) }
+                switch Result(catching: { () throws(TemplateError) in try Template.resolve(value, with: visible) }) {
+                case .success(let resolved): locals.append((name, resolved))
+                case .failure(let error):
+                    let message = "vars.\(name): \(error.message)"
+                    skipChildren(include.steps, "not run: \(message)")
+                    finish(index, step, StepResult(.failed, message: message), started: started, duration: ContinuousClock.now - clockStart)
+                    return PhaseEnd(failure: .init(step: step, status: .failed, message: message))
+                }
+            }
+            inner.locals = locals
+            end = await runList(include.steps, scope: inner, bounds: bounds, goOnAfterFailure: false)
+        default:
+            break
+        }
+        var result = StepResult(.passed)
+        if let failure = end.failure {
+            result = StepResult(failure.status, message: "\(failure.stepDescription): \(failure.message)")
+            if step.ignoreErrors, !Task.isCancelled {
+                result.status = .ignored
+                end.failure = nil
+            }
+        }
+        finish(index, step, result, started: started, duration: ContinuousClock.now - clockStart)
         return end
     }
 
@@ -127,11 +338,21 @@ actor RunSession {
 
     /// Runs one step, its timeout cut short by `limit`; records and shows its report.
     /// - Returns: the report, and whether `limit` (not the step's own timeout) bounded it.
-    private func run(_ step: Step, within limit: Limit?) async -> (StepReport, cut: Bool) {
+    private func run(_ written: Step, scope: Scope, within limit: Limit?) async -> (StepReport, cut: Bool) {
         let started = Date()
         let clockStart = ContinuousClock.now
-        observer.stepStarted(step)
-        if let id = step.id { sendTimes[id] = started }
+        let (index, shown) = open(written, scope: scope, holdsSteps: false)
+        observer.stepStarted(shown)
+        if let id = written.id { sendTimes[id] = started }
+        // `when` first: a step that does not run resolves nothing else.
+        var step = written
+        var early = whenSkips(written, in: scope)
+        if early == nil, !written.late.isEmpty {
+            switch LateValues.resolve(written, with: variables(in: scope)) {
+            case .success(let resolved): step = resolved
+            case .failure(let problem): early = StepResult(.failed, message: problem.message)
+            }
+        }
 
         // A sleep is as long as it says: only the playbook deadline (or the
         // always steps' budget) cuts it short, never its own or the default timeout.
@@ -144,7 +365,7 @@ actor RunSession {
                 cutBy = limit.name
             }
         }
-        var result = await perform(step, budget: budget, cutBy: cutBy)
+        var result = if let early { early } else { await perform(step, entry: index, scope: scope, budget: budget, cutBy: cutBy) }
         if Task.isCancelled, result.status != .passed {
             result.status = .error
             result.message = "interrupted"
@@ -156,13 +377,13 @@ actor RunSession {
             variables.register(name, value: value)
         }
         for (name, value) in result.assignments { variables.register(name, value: value) }
-        let report = finish(step, result, started: started, duration: ContinuousClock.now - clockStart)
+        let report = finish(index, step, result, started: started, duration: ContinuousClock.now - clockStart)
         return (report, cutBy != nil)
     }
 
     @discardableResult
-    private func finish(_ step: Step, _ result: StepResult, started: Date, duration: Duration) -> StepReport {
-        var report = steps[step.index]
+    private func finish(_ index: Int, _ step: Step, _ result: StepResult, started: Date, duration: Duration) -> StepReport {
+        var report = steps[index]
         report.status = result.status
         // A step that turned out not to run has no start or duration.
         report.started = result.status == .skipped ? nil : started
@@ -173,24 +394,28 @@ actor RunSession {
         report.event = result.event
         report.message = result.message
         if step.redact { report = report.redacted }
-        steps[step.index] = report
+        steps[index] = report
         observer.stepFinished(report)
         return report
     }
 
-    /// Resolves the step's templates and runs its action within `budget`.
-    private func perform(_ step: Step, budget: Duration, cutBy limitName: String?) async -> StepResult {
-        if let when = step.when {
-            let written = when.stringValue ?? when.jsonText
-            switch Result(catching: { () throws(TemplateError) in try Template.resolve(when, with: variables) }) {
-            case .success(.bool(true)): break
-            case .success(.bool(false)): return StepResult(.skipped, message: "not run: when \(written) is false")
-            case .success(let other):
-                return StepResult(.failed, message: "when \(written) gave \(other.typeName.withArticle) (\(StepText.shorten(other.jsonText, to: 60))), not true or false")
-            case .failure(let error):
-                return StepResult(.failed, message: "when: \(error.message)")
-            }
+    /// The result of a step whose `when` is false (skipped) or not a boolean (failed); nil when it runs.
+    private func whenSkips(_ step: Step, in scope: Scope) -> StepResult? {
+        guard let when = step.when else { return nil }
+        let written = when.stringValue ?? when.jsonText
+        switch Result(catching: { () throws(TemplateError) in try Template.resolve(when, with: variables(in: scope)) }) {
+        case .success(.bool(true)): return nil
+        case .success(.bool(false)): return StepResult(.skipped, message: "not run: when \(written) is false")
+        case .success(let other):
+            return StepResult(.failed, message: "when \(written) gave \(other.typeName.withArticle) (\(StepText.shorten(other.jsonText, to: 60))), not true or false")
+        case .failure(let error):
+            return StepResult(.failed, message: "when: \(error.message)")
         }
+    }
+
+    /// Resolves the step's templates and runs its action within `budget`.
+    private func perform(_ step: Step, entry: Int, scope: Scope, budget: Duration, cutBy limitName: String?) async -> StepResult {
+        let variables = variables(in: scope)
         var target: TargetSession?
         if var name = step.target {
             if Template.hasExpressions(name) {
@@ -227,7 +452,8 @@ actor RunSession {
         do throws(StepPreparationError) {
             action = try step.action.prepared(in: ActionContext(
                 step: step, target: target, budget: budget, variables: variables,
-                playbookDirectory: playbook.directory, sendTimes: sendTimes, observer: observer, registry: registry))
+                playbookDirectory: playbook.directory, sendTimes: sendTimes, observer: observer, registry: registry,
+                entry: entry))
         } catch {
             return StepResult(.failed, message: error.message)
         }

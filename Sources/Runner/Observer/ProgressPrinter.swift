@@ -81,6 +81,7 @@ public final class ProgressPrinter: RunObserver {
         case .error: label = paint("ERROR", .red)
         case .skipped: label = paint("SKIP ", .dim)
         case .ignored: label = paint("IGNOR", .yellow)
+        case .rescued: label = paint("RESCU", .yellow)
         }
         var line = "  \(label)  \(step.phase == .always ? "always: " : "")\(TerminalText.escape(step.name))"
         if let target = step.target { line += "  " + paint(TerminalText.escape(target), .dim) }

@@ -55,7 +55,8 @@ struct JUnitCase {
     /// A testcase per step, named `NN. NAME` (`NN. always: NAME` in the always phase).
     static func stepCases(of report: RunReport) -> [JUnitCase] {
         let width = max(2, String(report.steps.count).count)
-        return report.steps.map { step in
+        // The steps that act: a block's, include's or loop's own entry is not a testcase, its steps are.
+        return report.steps.filter { !$0.holdsSteps }.map { step in
             let number = String(step.index + 1)
             let prefix = String(repeating: "0", count: max(0, width - number.count)) + number + ". "
             let name = prefix + (step.phase == .always ? "always: " : "") + step.name
@@ -82,6 +83,8 @@ struct JUnitCase {
                 result = .skipped(message: message)
             case .ignored:
                 result = .skipped(message: "failure ignored: \(message)")
+            case .rescued:
+                result = .passed
             }
             return JUnitCase(
                 name: name, classname: report.playbook.name + "." + (step.target ?? "-"), time: step.duration,

@@ -9,20 +9,27 @@ enum MarkupText {
         var out = ""
         out.reserveCapacity(text.utf8.count)
         for scalar in text.unicodeScalars {
-            switch scalar {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&apos;"
-            case "\n": out += inAttribute ? "&#10;" : "\n"
-            case "\t": out += inAttribute ? "&#9;" : "\t"
-            case "\r": out += "&#13;"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0xFFFE || scalar.value == 0xFFFF { continue }
+            if let reference = reference(for: scalar, inAttribute: inAttribute) {
+                out += reference
+            } else if scalar == "\n" || scalar == "\t" || (scalar.value >= 0x20 && scalar.value != 0xFFFE && scalar.value != 0xFFFF) {
                 out.unicodeScalars.append(scalar)
             }
         }
         return out
+    }
+
+    /// The entity or character reference that stands for `scalar`, or nil when it stands for itself (or is dropped).
+    private static func reference(for scalar: Unicode.Scalar, inAttribute: Bool) -> String? {
+        switch scalar {
+        case "&": "&amp;"
+        case "<": "&lt;"
+        case ">": "&gt;"
+        case "\"": "&quot;"
+        case "'": "&apos;"
+        case "\r": "&#13;"
+        case "\n" where inAttribute: "&#10;"
+        case "\t" where inAttribute: "&#9;"
+        default: nil
+        }
     }
 }

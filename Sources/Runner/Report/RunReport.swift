@@ -93,11 +93,13 @@ public struct RunReport: Sendable {
 public struct Summary: Sendable, Equatable {
     public var total = 0, passed = 0, failed = 0, timeout = 0, error = 0, skipped = 0, ignored = 0
 
+    /// Counts the steps that act: a block's, an include's or a loop's own entry is not counted, its steps are.
     public init(_ steps: [StepReport]) {
-        total = steps.count
-        for step in steps {
+        let leaves = steps.filter { !$0.holdsSteps }
+        total = leaves.count
+        for step in leaves {
             switch step.status {
-            case .passed: passed += 1
+            case .passed, .rescued: passed += 1
             case .failed: failed += 1
             case .timeout: timeout += 1
             case .error: error += 1

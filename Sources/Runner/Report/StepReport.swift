@@ -5,9 +5,11 @@ import QMP
 /// How a step ended.
 public enum StepStatus: String, Sendable {
     case passed, failed, timeout, error, skipped, ignored
+    /// Failed inside a block whose `rescue` steps then ran (SPEC.md §8.3); counts as passed.
+    case rescued
 
     /// Whether the run can go on after it.
-    public var isSuccess: Bool { self == .passed || self == .skipped || self == .ignored }
+    public var isSuccess: Bool { self == .passed || self == .skipped || self == .ignored || self == .rescued }
 }
 
 /// One step in the report.
@@ -41,6 +43,16 @@ public struct StepReport: Sendable {
     /// Where the step is written: the playbook (or included file) and its line.
     public var file: String?
     public var line: Int?
+    /// `FILE:LINE:COLUMN` of the step in its file.
+    public var location: String?
+    /// The loop iteration this entry belongs to (0-based) and its element; nil outside loops.
+    public var iteration: Int?
+    public var item: JSONValue?
+    /// The index of the entry of the block, include or loop this one is inside; nil at the top.
+    public var parent: Int?
+    /// Whether this entry is a block, an include or a loop, whose steps have entries of their own
+    /// (the summary and the JUnit file count only the steps that act).
+    public var holdsSteps = false
 
     /// The same step with arguments (a command's argv), response and event data replaced by `"<redacted>"`.
     public var redacted: StepReport {
@@ -51,6 +63,7 @@ public struct StepReport: Sendable {
             copy.request = .object(request)
         }
         if copy.response != nil { copy.response = Self.redacted }
+        if copy.item != nil { copy.item = Self.redacted }
         if case .object(var event) = copy.event {
             event["data"] = Self.redacted
             copy.event = .object(event)
@@ -77,6 +90,10 @@ public struct StepReport: Sendable {
             "tags": .array(tags.map(JSONValue.string)),
             "file": file.map(JSONValue.string) ?? .null,
             "line": line.map { .int(Int64($0)) } ?? .null,
+            "location": location.map(JSONValue.string) ?? .null,
+            "iteration": iteration.map { .int(Int64($0)) } ?? .null,
+            "item": item ?? .null,
+            "parent": parent.map { .int(Int64($0)) } ?? .null,
         ])
     }
 }

@@ -17,7 +17,9 @@ extension PlaybookDecoder {
         // `execute: "${cmd}"` is resolved just before the step (SPEC.md §8.1).
         checkTemplates(commandNode)
         var arguments: JSONObject?
-        if let node = step.unlessNull("arguments"), mapping(node, what: "arguments") != nil {
+        if let node = step.unlessNull("arguments"), late(node, key: "arguments") != nil {
+            // `arguments: "${disk}"`: a whole map, given by the run.
+        } else if let node = step.unlessNull("arguments"), mapping(node, what: "arguments") != nil {
             checkTemplates(node)
             arguments = node.jsonValue.objectValue
         }

@@ -4,7 +4,10 @@ import QMP
 
 extension ActionDecoding {
     static let sleep = ActionDecoding(kind: .sleep, keys: []) { decoder, step in
-        step["sleep"].flatMap { decoder.duration($0, what: "sleep") }.map(StepAction.sleep)
+        guard let node = step["sleep"] else { return nil }
+        // `sleep: "${pause}"`: 0 until the run resolves it.
+        if decoder.late(node, key: "sleep") != nil { return .sleep(.zero) }
+        return decoder.duration(node, what: "sleep").map(StepAction.sleep)
     }
 
     static let hmp = ActionDecoding(kind: .hmp, keys: []) { decoder, step in

@@ -22,7 +22,7 @@ extension PlaybookDecoder {
         let match = step["match"].map { checkedPattern($0, path: "match") }
         var since: String?
         if let node = step["since"], let id = text(node, what: "since") {
-            if stepIDs[id] == nil {
+            if stepIDs[id] == nil, !earlierIDs.contains(id) {
                 if allStepIDs.contains(id) {
                     error("since names step '\(id)', which comes after this one; it must name an earlier step", at: node)
                 } else {
