@@ -33,10 +33,11 @@ let package = Package(
         .target(name: "Libvirt", dependencies: ["CLibvirt", "QMP"]),
         .target(name: "Playbook", dependencies: ["CYAML", "QMP", "Libvirt"]),
         .target(name: "Runner", dependencies: ["QMP", "Playbook", "Libvirt"]),
+        .target(name: "Shell", dependencies: ["QMP", "Playbook", "Runner"]),
         .executableTarget(
             name: "qmpbook",
             dependencies: [
-                "QMP", "Libvirt", "Playbook", "Runner",
+                "QMP", "Libvirt", "Playbook", "Runner", "Shell",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -48,6 +49,7 @@ let package = Package(
         .testTarget(name: "PlaybookTests", dependencies: ["Playbook"]),
         .testTarget(name: "LibvirtTests", dependencies: ["Libvirt", "QEMUTestSupport"]),
         .testTarget(name: "RunnerTests", dependencies: ["Runner", "QEMUTestSupport"]),
+        .testTarget(name: "ShellTests", dependencies: ["Shell", "QMP", "Playbook"]),
         .testTarget(name: "qmpbookTests", dependencies: ["qmpbook", "QEMUTestSupport"]),
     ]
 )

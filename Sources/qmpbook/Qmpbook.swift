@@ -9,7 +9,7 @@ struct Qmpbook: AsyncParsableCommand {
         commandName: "qmpbook",
         abstract: "Run declarative QMP playbooks against QEMU.",
         version: "0.1.0",
-        subcommands: [Run.self, Check.self, Exec.self, Events.self, Schema.self]
+        subcommands: [Run.self, Check.self, Exec.self, Events.self, ShellCommand.self, Schema.self]
     )
 
     /// Parses and runs a subcommand, mapping argument-parser's usage errors

@@ -44,6 +44,34 @@ import Testing
         #expect(result.report.targets.first?.process?.exit == .exited(0))
     }
 
+    /// Two runs in one process (a fleet's members): the end of one kills what
+    /// its own commands left running, never a command of the other.
+    @Test func aRunsEndLeavesAnotherRunsCommandsAlone() async throws {
+        let folder = try TemporaryDirectory(prefix: "runner")
+        func playbook(_ name: String, _ script: String) throws -> Playbook {
+            let path = folder.file("\(name).yaml")
+            try """
+                name: \(name)
+                targets:
+                  vm: {launch: [qemu-system-x86_64, -M, none], autostart: false}
+                steps:
+                  - command: [sh, -c, '\(script)']
+                """.write(toFile: path, atomically: false, encoding: .utf8)
+            return try PlaybookLoader.load(path: path).get()
+        }
+        // The long one runs until told the short one has ended; the short one ends once the long one runs.
+        let long = try playbook("long", "touch started; while [ ! -e short-ended ]; do sleep 0.05; done")
+        let short = try playbook("short", "while [ ! -e started ]; do sleep 0.05; done")
+        var longOptions = quietOptions(folder)
+        longOptions.reportPath = folder.file("long.report.json")
+        async let longRun = PlaybookRunner(playbook: long, options: longOptions).run()
+        let shortRun = await PlaybookRunner(playbook: short, options: quietOptions(folder)).run()
+        #expect(shortRun.exitStatus == .passed)
+        try "".write(toFile: folder.file("short-ended"), atomically: false, encoding: .utf8)
+        let result = await longRun
+        #expect(result.exitStatus == .passed, "\(result.report.steps.first?.message ?? "")")
+    }
+
     @Test func validationRejectsUnknownTargetsAndStartIDs() throws {
         let folder = try TemporaryDirectory(prefix: "runner")
         let playbook = try load("""

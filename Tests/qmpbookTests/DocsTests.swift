@@ -146,7 +146,7 @@ import Testing
 
     @Test func cliPageDescribesEveryCommandAndFlag() async throws {
         let page = try String(contentsOfFile: Repository.path("Docs/cli.md"), encoding: .utf8)
-        for command in ["run", "check", "exec", "events", "schema"] {
+        for command in ["run", "check", "exec", "events", "shell", "schema"] {
             #expect(page.contains("\n## qmpbook \(command)\n"), "Docs/cli.md has no section for \(command)")
             let help = try await runProgram(try Executables.qmpbook, [command, "--help"])
             #expect(help.status == 0)

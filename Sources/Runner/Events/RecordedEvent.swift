@@ -29,3 +29,13 @@ public struct RecordedEvent: Sendable, Equatable {
         data.isEmpty ? name : "\(name) \(JSONValue.object(data).jsonText)"
     }
 }
+
+// In an extension, so that the memberwise init stays.
+extension RecordedEvent {
+    /// The event as the engine received it, not yet in a log (its `sequence` is set by ``EventLog``).
+    public init(_ event: Event) {
+        self.init(
+            name: event.name, data: event.data, seconds: event.timestamp.seconds,
+            microseconds: event.timestamp.microseconds, received: event.received)
+    }
+}

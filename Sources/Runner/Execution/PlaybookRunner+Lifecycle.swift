@@ -47,6 +47,7 @@ extension PlaybookRunner {
             targets: playbook.targets, reports: reports, grace: options.shutdownGrace, opener: opener())
         var setup = Setup(variables: variables(runDirectory: nil), registry: registry)
         var failure: RunnerError?
+        let commands = HostCommandGroups()
         do throws(RunnerError) {
             let folder = try RunDirectory()
             setup.folder = folder
@@ -55,7 +56,15 @@ extension PlaybookRunner {
             setup.opened = try await openTargets(variables: setup.variables, folder: folder, control: control)
             setup.opened.update(&reports)
             await registry.adopt(plans: setup.opened.plans, openings: setup.opened.openings, started: started)
-            try await body(setup)
+            let opened = setup
+            let outcome = await HostCommand.$runGroups.withValue(commands) { () async -> Swift.Result<Void, RunnerError> in
+                do throws(RunnerError) {
+                    return .success(try await body(opened))
+                } catch {
+                    return .failure(error)
+                }
+            }
+            try outcome.get()
         } catch {
             failure = error
             await recover(error, setup)
@@ -70,7 +79,7 @@ extension PlaybookRunner {
         await registry.closeAll(grace: grace)
         reports = await registry.reports
         let sessions = await registry.allSessions
-        if options.killsLeftoverCommands { HostCommand.killAllRunning() }
+        commands.killAll()
         if let folder = setup.folder {
             if options.keepRunDirectory {
                 observer.note("run directory kept: \(folder.path)", evenWhenQuiet: true)

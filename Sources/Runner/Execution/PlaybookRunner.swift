@@ -62,7 +62,11 @@ public final class PlaybookRunner: Sendable {
     public init(playbook: Playbook, options: RunOptions, observers: [any RunObserver] = []) {
         self.playbook = playbook
         self.options = options
-        self.observer = MultiplexRunObserver(observers)
+        // The report's other renderings follow the run like any output; the JSON report itself is on disk before them.
+        var outputs = observers
+        if let path = options.junitPath { outputs.append(ReportFileWriter(path: path) { Array(JUnitWriter.render($0).utf8) }) }
+        if let path = options.htmlPath { outputs.append(ReportFileWriter(path: path) { Array(HTMLReport.render($0).utf8) }) }
+        self.observer = MultiplexRunObserver(outputs)
     }
 
     /// Checks the options against the playbook: `--target` names and `--start-at` ids must exist,
@@ -283,10 +287,7 @@ public final class PlaybookRunner: Sendable {
             if folder.file("\(stem).qmp").utf8.count > 100 || stem.contains("/") || stem.contains(",") {
                 stem = "target-\(playbook.targets.firstIndex { $0.name == target.name } ?? 0)"
             }
-            let socket = folder.file("\(stem).qmp")
-            // QEMU's option syntax splits on commas; a comma in the path (from $TMPDIR) is written twice.
-            argv += ["-qmp", "unix:\(socket.replacingOccurrences(of: ",", with: ",,")),server=on,wait=off"]
-            return .launch(command: argv, environment: env, socket: socket, output: folder.file("\(stem).log"))
+            return .launching(argv, environment: env, in: folder, stem: stem)
         }
     }
 
@@ -373,29 +374,14 @@ public final class PlaybookRunner: Sendable {
         return all.sorted { $0.event.received < $1.event.received }
     }
 
-    /// Writes the report, the JUnit file and the HTML page; returns what failed.
+    /// Writes the JSON report; returns what failed.
     private func write(_ report: RunReport) -> [String] {
-        var errors: [String] = []
         let reportPath = options.reportPath ?? Self.defaultReportPath(for: playbook.path)
         do {
             try ReportWriter.write(report.jsonValue, to: reportPath)
+            return []
         } catch {
-            errors.append(error.message)
+            return [error.message]
         }
-        if let path = options.junitPath {
-            do {
-                try ReportWriter.write(Array(JUnitWriter.render(report).utf8), to: path)
-            } catch {
-                errors.append(error.message)
-            }
-        }
-        if let path = options.htmlPath {
-            do {
-                try ReportWriter.write(Array(HTMLReport.render(report).utf8), to: path)
-            } catch {
-                errors.append(error.message)
-            }
-        }
-        return errors
     }
 }

@@ -35,24 +35,13 @@ enum Preflight {
         // Targets running the same QEMU build (a migration's two ends) share one schema.
         var byKey: [SchemaCache.Key: (schema: QMPSchema, fromCache: Bool)] = [:]
         for (name, session) in targets.sorted(by: { $0.key < $1.key }) {
-            let version = session.greeting.version
-            let monitor = session.monitor
-            let fetch: () async throws -> JSONValue = {
-                try await monitor.execute("query-qmp-schema", timeout: .seconds(30))
-            }
-            // Read-only, and the greeting does not say which qemu-system-* answers.
-            let architecture = (try? await monitor.execute("query-target", timeout: .seconds(10)))?["arch"]?.stringValue
-            let key = SchemaCache.Key(
-                major: version.major, minor: version.minor, micro: version.micro, package: version.package,
-                architecture: architecture ?? "")
+            let key = await LiveSchema.key(of: session.monitor, version: session.greeting.version)
             do {
                 let found: (schema: QMPSchema, fromCache: Bool)
                 if let known = byKey[key] {
                     found = known
-                } else if let cache {
-                    found = try await cache.schema(for: key, fetch: fetch)
                 } else {
-                    found = (try QMPSchema(parsing: try await fetch()), false)
+                    found = try await LiveSchema.schema(for: key, from: session.monitor, cache: cache)
                 }
                 byKey[key] = found
                 schemas[name] = found.schema

@@ -22,10 +22,6 @@ public struct RunOptions: Sendable {
     /// `--timeout`: replaces the playbook's `timeout`.
     public var timeout: Duration?
     public var keepRunDirectory = false
-    /// At the end of the run, SIGKILL every host command of the process still
-    /// running. A fleet turns it off for its members (they share the process)
-    /// and does it once, after the last member.
-    public var killsLeftoverCommands = true
     /// Check every step against each target's QMP schema before the first step (off: `--no-preflight`).
     public var preflight = true
     /// The engine's options for every target's monitor: its logger (`--log-level`), its limits.

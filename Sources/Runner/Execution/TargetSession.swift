@@ -240,9 +240,7 @@ final class TargetSession: Sendable {
         let events = self.events
         let task = Task {
             for await event in subscription {
-                await events.record(RecordedEvent(
-                    name: event.name, data: event.data, seconds: event.timestamp.seconds,
-                    microseconds: event.timestamp.microseconds, received: event.received))
+                await events.record(RecordedEvent(event))
             }
             let reason = await self.lossReason()
             await events.close(reason: reason)
@@ -317,6 +315,18 @@ final class TargetSession: Sendable {
 }
 
 extension TargetSession.Plan {
+    /// How to launch `command`: with qmpbook's own QMP socket (`STEM.qmp`)
+    /// and output file (`STEM.log`) in `folder`, the socket added to the
+    /// command as `-qmp unix:…,server=on,wait=off`.
+    static func launching(
+        _ command: [String], environment: [String: String], in folder: RunDirectory, stem: String
+    ) -> TargetSession.Plan {
+        let socket = folder.file("\(stem).qmp")
+        // QEMU's option syntax splits on commas; a comma in the path (from $TMPDIR) is written twice.
+        let argv = command + ["-qmp", "unix:\(socket.replacingOccurrences(of: ",", with: ",,")),server=on,wait=off"]
+        return .launch(command: argv, environment: environment, socket: socket, output: folder.file("\(stem).log"))
+    }
+
     var mode: TargetKind {
         switch self {
         case .connect: return .connect

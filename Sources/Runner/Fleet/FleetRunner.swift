@@ -179,7 +179,6 @@ public final class FleetRunner: Sendable {
             observer.memberFinished(entry, report: nil)
             if wantsJUnit { suites[index] = Self.notStartedSuite(entry) }
         }
-        HostCommand.killAllRunning()
         report.members = entries.compactMap { $0 }
         report.finished = Date()
         report.duration = ContinuousClock.now - clockStart
@@ -210,7 +209,6 @@ public final class FleetRunner: Sendable {
         memberOptions.reportPath = reportPath
         memberOptions.junitPath = nil
         memberOptions.htmlPath = nil
-        memberOptions.killsLeftoverCommands = false
         // The playbook's vars, then the member's, then --var; ${member.…} always the member's.
         var variables: [String: JSONValue] = [:]
         for (name, value) in member.vars.members { variables[name] = value }

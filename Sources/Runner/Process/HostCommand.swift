@@ -43,17 +43,11 @@ public struct HostCommand: Sendable {
         self.arguments = arguments
     }
 
-    /// The process groups of commands still running (their leaders not yet reaped).
-    static let running = Mutex<Set<Int32>>([])
-
-    /// Sends SIGKILL to the process group of every command still running:
-    /// the last thing a run does, so no command outlives qmpbook even if
-    /// its own SIGTERM-grace-SIGKILL sequence has not finished.
-    public static func killAllRunning() {
-        running.withLock { groups in
-            for group in groups { System.killGroup(group, System.signalKill) }
-        }
-    }
+    /// The commands of the run this task belongs to (set by the run around
+    /// its steps), so that the run's end kills what its own commands left
+    /// running and nothing of another run in the same process (a fleet's
+    /// members). Outside a run, a command is tracked only by itself.
+    @TaskLocal static var runGroups: HostCommandGroups?
 
     /// Runs the program to its end and returns how it ended.
     /// - Throws: ``RunnerError`` (`.infrastructure`) when it cannot be
@@ -66,7 +60,7 @@ public struct HostCommand: Sendable {
         }
         let supervisor: HostCommandSupervisor
         do {
-            supervisor = try HostCommandSupervisor(command: self)
+            supervisor = try HostCommandSupervisor(command: self, groups: Self.runGroups ?? HostCommandGroups())
         } catch {
             throw RunnerError(.infrastructure, "cannot start \(program): \(error)")
         }
@@ -83,15 +77,47 @@ public struct HostCommand: Sendable {
     }
 }
 
+/// The process groups of the commands one run started that still run
+/// (their leaders not yet reaped).
+public final class HostCommandGroups: Sendable {
+    private let groups = Mutex<Set<Int32>>([])
+
+    public init() {}
+
+    func insert(_ group: Int32) {
+        groups.withLock { _ = $0.insert(group) }
+    }
+
+    /// Kills what is left of `group` and forgets it, before its leader is reaped:
+    /// until then its id cannot be reused, so ``killAll()`` never hits a stranger.
+    func end(_ group: Int32) {
+        groups.withLock { groups in
+            System.killGroup(group, System.signalKill)
+            groups.remove(group)
+        }
+    }
+
+    /// Sends SIGKILL to the process group of every command still running:
+    /// the last thing a run does, so no command outlives it even if its own
+    /// SIGTERM-grace-SIGKILL sequence has not finished.
+    public func killAll() {
+        groups.withLock { groups in
+            for group in groups { System.killGroup(group, System.signalKill) }
+        }
+    }
+}
+
 /// The state one run of a ``HostCommand`` shares between its thread and a
 /// cancelling task: the wake-up pipe and whether cancellation was asked for.
 private final class HostCommandSupervisor: Sendable {
     let command: HostCommand
+    let groups: HostCommandGroups
     private let wake: (read: Int32, write: Int32)
     private let cancelled = Atomic(false)
 
-    init(command: HostCommand) throws(SystemError) {
+    init(command: HostCommand, groups: HostCommandGroups) throws(SystemError) {
         self.command = command
+        self.groups = groups
         wake = try System.pipe().get()
         System.setNonBlocking(wake.read)
         System.setNonBlocking(wake.write)
@@ -169,7 +195,7 @@ private final class HostCommandSupervisor: Sendable {
             ends.closeAll()
             return .failure(RunnerError(.infrastructure, "cannot start \(program): \(error)"))
         }
-        HostCommand.running.withLock { _ = $0.insert(pid) }
+        groups.insert(pid)
         for fd in childEnds { System.close(fd) }
         childEnds = []
         defer { ends.closeAll() }
@@ -182,10 +208,7 @@ private final class HostCommandSupervisor: Sendable {
             standardErrorTruncated: false, ending: nil)
         drive(pid: pid, ends: &ends, result: &result)
         // The leader is a zombie until reaped, so its group id cannot be reused before this last sweep.
-        HostCommand.running.withLock { groups in
-            System.killGroup(pid, System.signalKill)
-            groups.remove(pid)
-        }
+        groups.end(pid)
         result.exit = (try? System.waitpid(pid).get()).map(ProcessExit.init(waitStatus:)) ?? .exited(-1)
         // The watchdog, the group's last member, is killed with it above; now reaped.
         System.close(watchdog.descriptor)
