@@ -106,6 +106,17 @@ public enum Template {
         }
     }
 
+    /// `value` with every `${` in its texts written `$${`, so that resolving it gives `value` back
+    /// (a value the run computed, put where written values are resolved again).
+    public static func escaped(_ value: JSONValue) -> JSONValue {
+        switch value {
+        case .string(let text) where text.contains("${"): return .string(text.replacingOccurrences(of: "${", with: "$${"))
+        case .array(let elements): return .array(elements.map(escaped))
+        case .object(let members): return .object(JSONObject(members.members.map { ($0, escaped($1)) }))
+        default: return value
+        }
+    }
+
     /// Whether `text` holds at least one `${…}` (well formed or not).
     public static func hasExpressions(_ text: String) -> Bool {
         guard text.utf8.contains(UInt8(ascii: "$")) else { return false }

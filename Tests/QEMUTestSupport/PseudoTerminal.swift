@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import QMP
 import Synchronization
 
 /// A program run on a real pseudo-terminal opened by the test: keys go in
@@ -24,6 +25,10 @@ public final class PseudoTerminal: @unchecked Sendable {
     public let slave: Int32
     private let process: Process
     public let pid: Int32
+    /// A pidfd of the program: readable once it has exited, whoever reaps it
+    /// (Foundation may notice an exit late, or not at all while a child that
+    /// inherited its descriptors lives on).
+    private let exited: Int32
     private let state: Mutex<Output>
 
     private struct Output {
@@ -64,6 +69,7 @@ public final class PseudoTerminal: @unchecked Sendable {
         process.standardError = handle
         try process.run()
         pid = process.processIdentifier
+        exited = (try? System.processDescriptor(pid).get()) ?? -1
     }
 
     deinit { close() }
@@ -96,11 +102,21 @@ public final class PseudoTerminal: @unchecked Sendable {
         try await waitFor("'\(text)'", timeout: timeout) { $0.text.contains(text) }
     }
 
-    /// Waits for the program to exit (reading its output meanwhile); its exit status, or nil after `timeout`.
+    /// Waits for the program to exit (reading its output meanwhile); its exit status
+    /// (the signal's number when a signal ended it), or nil after `timeout`.
     public func waitForExit(timeout: Duration = .seconds(20)) async -> Int32? {
-        let process = self.process
-        let exited = await onOwnThread { self.pump(until: { _ in !process.isRunning }, timeout: timeout) }
-        return exited ? process.terminationStatus : nil
+        let exited = self.exited
+        let done = await onOwnThread {
+            self.pump(until: { _ in System.poll([(exited, false)], timeout: .zero).first?.readable == true }, timeout: timeout)
+        }
+        guard done else { return nil }
+        if !process.isRunning { return process.terminationStatus }
+        // Not reaped by Foundation yet: read the status without reaping it.
+        var info = siginfo_t()
+        guard waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 else {
+            return process.isRunning ? nil : process.terminationStatus
+        }
+        return info._sifields._sigchld.si_status
     }
 
     /// Whether the terminal's echo and line buffering are on (as a shell leaves them).
@@ -112,12 +128,12 @@ public final class PseudoTerminal: @unchecked Sendable {
 
     /// Kills the program if it still runs and closes the terminal.
     public func close() {
-        if process.isRunning {
-            kill(pid, SIGKILL)
-            process.waitUntilExit()
-        }
         state.withLock { state in
             if !state.closed {
+                // Only while it has not exited: a pid that exited stays ours (unreaped or reaped by
+                // Foundation) until then, never another process's.
+                if System.poll([(exited, false)], timeout: .zero).first?.readable != true { kill(pid, SIGKILL) }
+                System.close(exited)
                 Glibc.close(master)
                 Glibc.close(slave)
                 state.closed = true

@@ -493,6 +493,11 @@ struct ControlFlowTests {
               kbd: {driver: usb-kbd, id: k1}
               strict: false
             steps:
+              - set: {odd: {text: "$${not resolved}"}}
+              - log: "${odd}"
+              - execute: qom-list
+                arguments: "${ {'path': '/machine/peripheral', 'extra': odd.text} }"
+                expect: {error: {desc: {$regex: "extra"}}}
               - sleep: "${pause}"
               - execute: device_add
                 arguments: "${kbd}"
@@ -507,8 +512,11 @@ struct ControlFlowTests {
             """)
         let outcome = try await fixture.run()
         #expect(outcome.status == 1, "\(outcome.standardError)")
-        #expect(outcome.report.statuses == ["passed", "passed", "passed", "ignored", "failed"])
-        let steps = outcome.report["steps"]?.arrayValue ?? []
+        #expect(outcome.report.statuses == ["passed", "passed", "passed", "passed", "passed", "passed", "ignored", "failed"])
+        let all = outcome.report["steps"]?.arrayValue ?? []
+        // A value given by the run is sent as it is, never resolved a second time.
+        #expect(all[2]["request"]?["arguments"] == ["path": "/machine/peripheral", "extra": "${not resolved}"])
+        let steps = Array(all.dropFirst(3))
         #expect(steps[0]["name"] == "sleep 50ms")
         #expect((steps[0]["duration_ms"]?.doubleValue ?? 0) >= 50)
         #expect(steps[1]["request"]?["arguments"] == ["driver": "usb-kbd", "id": "k1"])
@@ -573,6 +581,77 @@ struct ControlFlowTests {
             "late.yaml:6:20: in '${1 +}': the expression ends too early",
             "late.yaml:8:19: unknown function 'nothing'",
         ] {
+            #expect(output.standardError.contains(line), "missing: \(line)\n\(output.standardError)")
+        }
+    }
+
+    /// The YAML examples of Docs/playbooks.md's "Control flow" and "Expressions" sections are copyable: each, made
+    /// into a playbook (a list of steps, or the top-level keys it shows), passes `qmpbook check`.
+    @Test func theControlFlowExamplesInTheDocsPassCheck() async throws {
+        let page = try MarkdownPage("Docs/playbooks.md")
+        let text = try String(contentsOfFile: Repository.path("Docs/playbooks.md"), encoding: .utf8)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let start = try #require(lines.firstIndex(of: "## Control flow")) + 1
+        let end = try #require(lines.firstIndex(of: "## YAML")) + 1
+        let blocks = page.blocks.filter { $0.language == "yaml" && (start..<end).contains($0.line) }
+        #expect(blocks.count >= 5)
+        let folder = try TemporaryDirectory()
+        try FileManager.default.createDirectory(atPath: folder.file("common"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: Repository.path("Playbooks/common/block-nodes.yaml"), toPath: folder.file("common/block-nodes.yaml"))
+        for block in blocks {
+            let body = block.lines.joined(separator: "\n")
+            let topLevel = block.lines.first.map { !$0.hasPrefix(" ") } ?? false
+            var yaml = "name: docs example\ntargets: {vm: {connect: /nonexistent/qmp.sock}}\n"
+            if topLevel, !body.hasPrefix("- ") {
+                yaml += body + "\n"
+                if !body.contains("steps:") { continue }   // the included file's own form, checked through the include example
+            } else {
+                yaml += "vars: {drivers: [usb-kbd], disk: {node-name: d, size: 1}}\nsteps:\n" + body + "\n"
+            }
+            let path = folder.file("example\(block.line).yaml")
+            try yaml.write(toFile: path, atomically: false, encoding: .utf8)
+            let output = try await runProgram(try Executables.qmpbook, ["check", path])
+            #expect(output.status == 0, "Docs/playbooks.md:\(block.line): \(output.standardError)")
+        }
+    }
+
+    @Test func everyBadIncludeIsAProblemAtItsPlace() async throws {
+        let folder = try TemporaryDirectory()
+        let path = folder.file("main.yaml")
+        try """
+            name: bad includes
+            targets: {vm: {connect: /nonexistent/qmp.sock}}
+            steps:
+              - include: scalar.yaml
+              - include: nosteps.yaml
+              - include: syntax.yaml
+              - include: .
+              - include: ok.yaml
+                vars: [1, 2]
+              - include: ok.yaml
+                vars: {run: 1}
+              - include: ok.yaml
+                timeout: 1s
+              - include: empty.yaml
+            """.write(toFile: path, atomically: false, encoding: .utf8)
+        let files = ["scalar.yaml": "just text\n", "nosteps.yaml": "vars: {a: 1}\nstep: []\n", "syntax.yaml": "- log: [unclosed\n",
+                     "ok.yaml": "- log: fine\n", "empty.yaml": ""]
+        for (name, text) in files { try text.write(toFile: folder.file(name), atomically: false, encoding: .utf8) }
+        let output = try await runProgram(try Executables.qmpbook, ["check", path])
+        #expect(output.status == 2)
+        let expected = [
+            "main.yaml:7:14: include: \(folder.file(".")): is a folder, not a playbook file",
+            "main.yaml:9:11: vars must be a map, not a list",
+            "main.yaml:11:12: 'run' is a built-in name; choose another vars name",
+            "main.yaml:13:5: 'timeout' does not apply to an include step",
+            "main.yaml:14:14: include \(folder.file("empty.yaml")): the file holds no YAML document",
+            "nosteps.yaml:1:1: an included file needs 'steps'",
+            "nosteps.yaml:2:1: unknown key 'step' in an included file (did you mean 'steps'?)",
+            "scalar.yaml:1:1: an included file is a list of steps or a map with steps, not a string",
+            "syntax.yaml:2:1: did not find expected ',' or ']'",
+            "qmpbook: 9 problems",
+        ]
+        for line in expected {
             #expect(output.standardError.contains(line), "missing: \(line)\n\(output.standardError)")
         }
     }

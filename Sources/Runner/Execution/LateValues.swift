@@ -38,7 +38,8 @@ enum LateValues {
             case "arguments":
                 guard case .object(let arguments) = value else { return wrong("a map of arguments") }
                 if case .execute(var execute) = resolved.action {
-                    execute.arguments = arguments
+                    // The action resolves its arguments again: the values given must come through as they are.
+                    execute.arguments = Template.escaped(.object(arguments)).objectValue
                     resolved.action = .execute(execute)
                 }
             default:

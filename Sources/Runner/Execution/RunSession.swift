@@ -283,20 +283,22 @@ actor RunSession {
             let first = steps.count
             let body = await runList(block.steps, scope: inner, bounds: bounds, goOnAfterFailure: false)
             end.deadlinePassed = body.deadlinePassed
-            if body.failure != nil, !block.rescue.isEmpty, !Task.isCancelled, !body.deadlinePassed {
+            // Once a block is entered, its rescue and always run as needed, whatever --tag or --start-at chose.
+            var fallback = inner
+            fallback.selectable = false
+            if let failure = body.failure, !block.rescue.isEmpty, !Task.isCancelled, !body.deadlinePassed {
                 for entry in first..<steps.count where !steps[entry].status.isSuccess {
                     steps[entry].status = .rescued
                 }
-                let rescue = await runList(block.rescue, scope: inner, bounds: bounds, goOnAfterFailure: false)
+                observer.note("\(failure.stepDescription) failed: running the rescue steps of \(step.reference)", evenWhenQuiet: false)
+                let rescue = await runList(block.rescue, scope: fallback, bounds: bounds, goOnAfterFailure: false)
                 if rescue.deadlinePassed { end.deadlinePassed = true }
                 end.failure = rescue.failure
             } else {
                 end.failure = body.failure
                 skipChildren(block.rescue, body.failure == nil ? "not run: no step of the block failed" : "not run: \(Task.isCancelled ? "the run was interrupted" : "the playbook's deadline passed")")
             }
-            var alwaysScope = inner
-            alwaysScope.selectable = false
-            let always = await runList(block.always, scope: alwaysScope, bounds: bounds, goOnAfterFailure: true)
+            let always = await runList(block.always, scope: fallback, bounds: bounds, goOnAfterFailure: true)
             if always.deadlinePassed { end.deadlinePassed = true }
             if end.failure == nil { end.failure = always.failure }
         case .include(let include):
