@@ -19,6 +19,8 @@ actor RunSession {
     /// The entries of `redact: true` steps (their events' data is hidden too).
     private(set) var redactedEntries: Set<Int> = []
     private var sendTimes: [String: Date] = [:]
+    /// The playbook's guest agent commands, for the agent preflight (nil with `--no-preflight`).
+    private lazy var guestPreflight: GuestPreflight? = options.preflight ? GuestPreflight(playbook) : nil
     /// Whether the step `--start-at` names has been reached (true without `--start-at`).
     private var startReached: Bool
     private let startStep: Step?
@@ -455,7 +457,7 @@ actor RunSession {
             action = try step.action.prepared(in: ActionContext(
                 step: step, target: target, budget: budget, variables: variables,
                 playbookDirectory: playbook.directory, sendTimes: sendTimes, observer: observer, registry: registry,
-                entry: entry))
+                guestPreflight: guestPreflight, entry: entry))
         } catch {
             return StepResult(.failed, message: error.message)
         }
