@@ -238,4 +238,55 @@ import Testing
         #expect(outcome.report["targets"]?[0]?["agent"]?["channel"] == "socket")
         #expect(qemu.isRunning, "a connect target's QEMU is left running")
     }
+
+    @Test func theAgentAnswersOnTheMigrationDestinationWithTheGuestsState() async throws {
+        let guest = try await TestGuest.kit()
+        let launch = """
+            [qemu-system-x86_64, -M, pc, -nodefaults, -display, none, -m, 256, -no-reboot,
+                         -kernel, "\(guest.kernel)", -initrd, "\(guest.initrd)", -append, "console=ttyS0 panic=-1 quiet"
+            """
+        let fixture = try RunFixture("""
+            name: agent after a migration
+            targets:
+              src:
+                launch: \(launch)]
+                console: true
+                agent: isa-serial
+                timeout: 30s
+              dst:
+                launch: \(launch), -incoming, defer]
+                console: true
+                agent: isa-serial
+                timeout: 30s
+            defaults: {timeout: 90s}
+            steps:
+              - {target: src, wait-console: "QMPBOOK-GUEST-READY"}
+              - name: a mark in the guest's memory
+                target: src
+                guest-exec: {argv: [sh, -c, "cat > /tmp/mark"], input: "before the migration"}
+              - set: {port: "${free_port()}"}
+              - {target: dst, execute: migrate-incoming, arguments: {uri: "tcp:127.0.0.1:${port}"}}
+              - {target: src, execute: migrate, arguments: {uri: "tcp:127.0.0.1:${port}"}}
+              - {target: src, execute: query-migrate, until: {status: completed}, interval: 100ms}
+              - {target: dst, execute: query-status, until: {status: running}, interval: 100ms}
+              - name: ping on the destination
+                target: dst
+                agent: guest-ping
+              - name: the mark on the destination
+                target: dst
+                guest-exec: [cat, /tmp/mark]
+                expect: {exit: 0, stdout: "before the migration"}
+            """)
+        let outcome = try await fixture.run(timeout: .seconds(200))
+        #expect(outcome.status == 0, "\(outcome.standardError)")
+        #expect(outcome.report.step("ping on the destination")?["response"] == ["return": [:]])
+        #expect(outcome.report.step("the mark on the destination")?["status"] == "passed")
+        let targets = outcome.report["targets"]?.arrayValue ?? []
+        let dst = try #require(targets.first { $0["name"] == "dst" })
+        #expect(dst["agent"]?["version"]?.stringValue?.isEmpty == false, "\(dst)")
+        #expect((dst["agent"]?["synchronisations"]?.intValue ?? 0) >= 1, "\(dst)")
+        #expect(dst["agent"]?["error"] == .null)
+        let src = try #require(targets.first { $0["name"] == "src" })
+        #expect(src["agent"]?["error"] == .null, "the source's agent channel was not lost: \(src)")
+    }
 }
