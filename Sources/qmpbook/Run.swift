@@ -30,7 +30,7 @@ extension Qmpbook {
         @Option(help: ArgumentHelp("Also write JUnit XML here.", valueName: "PATH"))
         var junit: String?
 
-        @Option(help: ArgumentHelp("Also write the run as one self-contained HTML page (a timeline per target, the steps, the events) here.", valueName: "PATH"))
+        @Option(help: ArgumentHelp("Also write the run as one self-contained HTML page (a timeline per target, the steps, the events) here; with --inventory, a page of the members linking to a page per member (beside its report).", valueName: "PATH"))
         var html: String?
 
         @Option(help: ArgumentHelp("Stream JSON lines (steps, events, then the report) here ('-' for stdout).", valueName: "PATH"))
@@ -90,7 +90,6 @@ extension Qmpbook {
                 if reportDirectory != nil { throw ValidationError("--report-dir needs --inventory") }
             } else {
                 if let parallel, parallel < 1 { throw ValidationError("--parallel \(parallel): run at least 1 member at a time") }
-                if html != nil { throw ValidationError("--html draws one run; with --inventory each member's report is in --report-dir") }
                 if !inputs.targets.isEmpty { throw ValidationError("--target cannot be used with --inventory: give the members their targets in the inventory") }
             }
         }

@@ -31,6 +31,7 @@ extension Qmpbook.Run {
             options.reportPath = report ?? stem + ".fleet-report.json"
             options.reportDirectory = reportDirectory ?? stem + ".reports"
             options.junitPath = junit
+            options.htmlPath = html
             do throws(RunnerError) {
                 try FleetRunner.validate(
                     definition.playbook, members: members, options: options, inventory: inventory,

@@ -90,7 +90,7 @@ import Testing
     @Test(arguments: [
         (["--parallel", "0"], "--parallel 0: run at least 1 member at a time"),
         (["--parallel", "x"], "--parallel"),
-        (["--html", "DIR/page.html"], "--html draws one run; with --inventory each member's report is in --report-dir"),
+        (["--html", "DIR/book.yaml"], "--html"),
         (["--target", "vm=unix:/x.qmp"], "--target cannot be used with --inventory"),
         (["--report", "DIR/lab.yaml"], "--report"),
         (["--inventory", "DIR/missing.yaml"], "missing.yaml"),

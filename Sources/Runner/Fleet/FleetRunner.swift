@@ -18,6 +18,9 @@ public struct FleetOptions: Sendable {
     public var reportPath = "fleet-report.json"
     /// One testsuite per member (`--junit`).
     public var junitPath: String?
+    /// The fleet's HTML page (`--html`), a row per member linking to the
+    /// member's own page (``htmlPath(of:)``, beside its report).
+    public var htmlPath: String?
 
     public init() {}
 
@@ -26,6 +29,11 @@ public struct FleetOptions: Sendable {
         var folder = reportDirectory
         while folder.count > 1, folder.hasSuffix("/") { folder.removeLast() }
         return (folder.isEmpty ? "." : folder) + "/" + name + ".report.json"
+    }
+
+    /// The HTML page of member `name`, beside its report.
+    public func htmlPath(of name: String) -> String {
+        String(reportPath(of: name).dropLast(".report.json".count)) + ".html"
     }
 }
 
@@ -96,6 +104,7 @@ public final class FleetRunner: Sendable {
         guard !members.isEmpty else { throw RunnerError(.invalidInput, "the fleet has no members") }
         var outputs: [(option: String, path: String)] = [("--report", options.reportPath)]
         if let path = options.junitPath { outputs.append(("--junit", path)) }
+        if let path = options.htmlPath { outputs.append(("--html", path)) }
         try OutputPaths.check(outputs + streams, playbook: playbook.path)
         if let inventory {
             try OutputPaths.check(outputs + streams, playbook: inventory)
@@ -195,6 +204,16 @@ public final class FleetRunner: Sendable {
                 outputErrors.append(error.message)
             }
         }
+        if let path = options.htmlPath {
+            let page = HTMLFleetPage.render(report) { member in
+                member.report == nil ? nil : Self.link(from: path, to: options.htmlPath(of: member.name))
+            }
+            do {
+                try ReportWriter.write(Array(page.utf8), to: path)
+            } catch {
+                outputErrors.append(error.message)
+            }
+        }
         observer.fleetFinished(report)
         outputErrors += observer.outputErrors
         var status = report.exitStatus
@@ -208,7 +227,7 @@ public final class FleetRunner: Sendable {
         let reportPath = options.reportPath(of: member.name)
         memberOptions.reportPath = reportPath
         memberOptions.junitPath = nil
-        memberOptions.htmlPath = nil
+        memberOptions.htmlPath = options.htmlPath.map { _ in options.htmlPath(of: member.name) }
         // The playbook's vars, then the member's, then --var; ${member.…} always the member's.
         var variables: [String: JSONValue] = [:]
         for (name, value) in member.vars.members { variables[name] = value }
@@ -233,6 +252,16 @@ public final class FleetRunner: Sendable {
             exitStatus: result.exitStatus, report: written ? reportPath : nil,
             message: result.report.message ?? result.outputErrors.first, duration: result.report.duration)
         return (entry, result.report)
+    }
+
+    /// The link from the page at `page` to the file at `target`: relative when
+    /// the target is in the page's folder or below it, else its absolute path.
+    static func link(from page: String, to target: String) -> String {
+        let base = URL(fileURLWithPath: page).deletingLastPathComponent().standardizedFileURL.path
+        let file = URL(fileURLWithPath: target).standardizedFileURL.path
+        let folder = base.hasSuffix("/") ? base : base + "/"
+        let path = file.hasPrefix(folder) ? String(file.dropFirst(folder.count)) : file
+        return path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path
     }
 
     /// The testsuite of a member that never ran: one `<error>` case.
