@@ -53,7 +53,7 @@ public actor TargetEvents {
         onRecord?(stored)
         for id in waiters.keys.sorted() {
             guard let waiter = waiters[id] else { continue }
-            if let taken = log.take(waiter.query, by: waiter.step) {
+            if let taken = log.takeNewest(waiter.query, by: waiter.step) {
                 waiters[id] = nil
                 waiter.continuation.resume(returning: .taken(taken))
                 break
@@ -92,6 +92,9 @@ public actor TargetEvents {
             await withCheckedContinuation { continuation in
                 if Task.isCancelled {
                     continuation.resume(returning: .cancelled)
+                } else if let taken = log.take(query, by: step) {
+                    // Recorded since the first look: a new event is offered to the pending waits only.
+                    continuation.resume(returning: .taken(taken))
                 } else {
                     waiters[id] = Waiter(query: query, step: step, continuation: continuation)
                 }
