@@ -61,6 +61,11 @@ public actor TargetEvents {
         }
     }
 
+    /// Records events in the order given, one by one.
+    public func record(_ batch: [RecordedEvent]) {
+        for event in batch { record(event) }
+    }
+
     /// Every event recorded so far (the oldest may have been dropped; see ``EventLog``).
     public var events: [RecordedEvent] { log.events }
 
