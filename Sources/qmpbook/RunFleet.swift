@@ -69,16 +69,8 @@ extension Qmpbook.Run {
 extension FleetProgressPrinter {
     /// The fleet's progress printer, deciding colors and the live line as ``ProgressPrinter`` does for a run.
     convenience init(total: Int, quiet: Bool, color choice: ColorChoice, standardError: Bool) {
-        let terminal = System.isTerminal(standardError ? 2 : 1)
-        let environment = ProcessInfo.processInfo.environment
-        let capable = terminal && environment["TERM"] != nil && environment["TERM"] != "dumb"
-        let color: Bool
-        switch choice {
-        case .always: color = true
-        case .never: color = false
-        case .auto: color = capable && environment["NO_COLOR"] == nil
-        }
-        self.init(total: total, quiet: quiet, color: color, liveLine: capable, standardError: standardError)
+        let terminal = TerminalAbilities(choice, standardError: standardError)
+        self.init(total: total, quiet: quiet, color: terminal.color, liveLine: terminal.liveLine, standardError: standardError)
     }
 }
 

@@ -6,19 +6,11 @@ import QMP
 /// and what its result must match. It runs on the host and needs no target.
 struct CommandAction: StepActionRunner, FramedAction {
     var command: HostCommand
-    /// What the result must match: the step's `expect`, or `{exit: 0}`.
-    var expect: Pattern
-    /// Whether `expect` is the default `{exit: 0}` (the step wrote none).
-    var expectsSuccessOnly: Bool
-    var until: Pattern?
-    var interval: Duration
+    var checks: ProgramChecks
     var frame: StepFrame
 
     /// At its deadline a command gets SIGTERM, 2s, SIGKILL: room to report how it ended.
     var slack: Duration { .seconds(4) }
-
-    /// A command passes without `expect` when it exits with status 0.
-    private static let exitZero = try! Pattern(["exit": 0])
 
     /// Resolves argv, env, cwd (relative folders are the playbook's) and stdin.
     init(_ definition: CommandStep, in context: ActionContext) throws(StepPreparationError) {
@@ -34,10 +26,8 @@ struct CommandAction: StepActionRunner, FramedAction {
         if let value = definition.directory { command.directory = context.path(try context.text(value, "command.cwd")) }
         if let value = definition.input { command.input = Array(try context.text(value, "command.stdin").utf8) }
         self.command = command
-        expect = try context.pattern(definition.expect?.pattern, "expect") ?? Self.exitZero
-        expectsSuccessOnly = definition.expect == nil
-        until = try context.pattern(definition.until, "until")
-        interval = definition.interval ?? .seconds(1)
+        checks = try ProgramChecks(
+            expect: definition.expect?.pattern, until: definition.until, interval: definition.interval, in: context)
         frame = context.frame
     }
 
@@ -49,7 +39,7 @@ struct CommandAction: StepActionRunner, FramedAction {
     /// Runs the program (again and again for `until`) within the budget; never throws.
     func run() async -> StepResult {
         let deadline = ContinuousClock.now + budget
-        var schedule = PollSchedule(deadline: deadline, interval: interval)
+        var schedule = PollSchedule(deadline: deadline, interval: checks.interval)
         var result = StepResult(.passed)
         result.request = request
         result.sentAt = Date()
@@ -82,25 +72,9 @@ struct CommandAction: StepActionRunner, FramedAction {
             case nil:
                 break
             }
-            guard let until else {
-                if let mismatch = expect.mismatch(in: ran.value) {
-                    result.status = .failed
-                    if expectsSuccessOnly {
-                        result.message = "the command \(ran.exit)" + detail(ran)
-                    } else {
-                        result.message = redact ? "the command's result did not match expect"
-                            : "the command \(ran.exit), which does not match expect: \(mismatch)" + detail(ran)
-                    }
-                }
-                return result
-            }
-            guard let mismatch = until.mismatch(in: ran.value) else { return result }
-            guard let pause = schedule.pause() else {
-                result.status = .timeout
-                result.message = "the command's result did not match until within \(describe(budget)) (\(attempts.counted("attempt")))"
-                    + (redact ? "" : "; last time: \(mismatch)")
-                return result
-            }
+            guard let pause = checks.judge(
+                ran.value, ended: "the command \(ran.exit)", subject: "the command's result", detail: detail(ran),
+                attempts: attempts, frame: frame, schedule: &schedule, into: &result) else { return result }
             try? await Task.sleep(for: pause)
             if Task.isCancelled {
                 result.status = .error

@@ -5,21 +5,16 @@ import QMP
 /// A `guest-exec` step (SPEC.md §9): a program run in the guest by the agent
 /// (`guest-exec` with captured output, polled with `guest-exec-status` until
 /// it exits), judged like a `command` step: `{exit, signal, stdout, stderr, json}`.
-struct GuestExecAction: StepActionRunner {
+struct GuestExecAction: StepActionRunner, FramedAction {
     var argv: [String]
     var environment: [String]
     var input: String?
-    var expect: Pattern
-    var expectsSuccessOnly: Bool
-    var until: Pattern?
-    var interval: Duration
-    var redact: Bool
-    var budget: Duration
+    var checks: ProgramChecks
+    var frame: StepFrame
     var use: GuestChannelUse
     var target: TargetSession
     var observer: any RunObserver
 
-    private static let exitZero = try! Pattern(["exit": 0])
     /// The first `guest-exec-status` polls come quickly (most programs end at once), then every 100 ms.
     private static let firstPolls: [Duration] = [.milliseconds(5), .milliseconds(10), .milliseconds(20), .milliseconds(50)]
 
@@ -37,12 +32,9 @@ struct GuestExecAction: StepActionRunner {
         }
         self.environment = environment
         input = try definition.input.map { value throws(StepPreparationError) in try context.text(value, "guest-exec.input") }
-        expect = try context.pattern(definition.expect?.pattern, "expect") ?? Self.exitZero
-        expectsSuccessOnly = definition.expect == nil
-        until = try context.pattern(definition.until, "until")
-        interval = definition.interval ?? .seconds(1)
-        redact = context.step.redact
-        budget = context.budget
+        checks = try ProgramChecks(
+            expect: definition.expect?.pattern, until: definition.until, interval: definition.interval, in: context)
+        frame = context.frame
         observer = context.observer
     }
 
@@ -60,7 +52,7 @@ struct GuestExecAction: StepActionRunner {
         var result = StepResult(.passed)
         result.request = ["execute": "guest-exec", "arguments": .object(arguments)]
         if let failed = await use.prepare(until: deadline, budget: budget) { return failed }
-        var schedule = PollSchedule(deadline: deadline, interval: interval)
+        var schedule = PollSchedule(deadline: deadline, interval: checks.interval)
         var attempts = 0
         while true {
             attempts += 1
@@ -76,25 +68,9 @@ struct GuestExecAction: StepActionRunner {
             }
             result.response = ran.report
             result.registered = ran.value
-            guard let until else {
-                if let mismatch = expect.mismatch(in: ran.value) {
-                    result.status = .failed
-                    if expectsSuccessOnly {
-                        result.message = "\(argv[0]) \(ran.exit) in the guest" + detail(ran)
-                    } else {
-                        result.message = redact ? "the guest program's result did not match expect"
-                            : "\(argv[0]) \(ran.exit) in the guest, which does not match expect: \(mismatch)" + detail(ran)
-                    }
-                }
-                return result
-            }
-            guard let mismatch = until.mismatch(in: ran.value) else { return result }
-            guard let pause = schedule.pause() else {
-                result.status = .timeout
-                result.message = "the guest program's result did not match until within \(describe(budget)) (\(attempts.counted("attempt")))"
-                    + (redact ? "" : "; last time: \(mismatch)")
-                return result
-            }
+            guard let pause = checks.judge(
+                ran.value, ended: "\(argv[0]) \(ran.exit) in the guest", subject: "the guest program's result", detail: detail(ran),
+                attempts: attempts, frame: frame, schedule: &schedule, into: &result) else { return result }
             try? await Task.sleep(for: pause)
             if Task.isCancelled {
                 result.status = .error

@@ -28,18 +28,6 @@ public struct FleetReport: Sendable {
         public var message: String?
         public var duration: Duration?
 
-        public init(
-            name: String, outcome: RunReport.Outcome, exitStatus: ExitStatus, report: String?, message: String?,
-            duration: Duration?
-        ) {
-            self.name = name
-            self.outcome = outcome
-            self.exitStatus = exitStatus
-            self.report = report
-            self.message = message
-            self.duration = duration
-        }
-
         public var jsonValue: JSONValue {
             [
                 "name": .string(name), "outcome": .string(outcome.rawValue), "exit_code": .int(Int64(exitStatus.code)),

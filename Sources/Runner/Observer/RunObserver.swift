@@ -56,11 +56,6 @@ public struct StepProgress: Sendable, Equatable {
     public var count: Int
     public var budget: Duration
 
-    public init(position: Int, count: Int, budget: Duration) {
-        self.position = position
-        self.count = count
-        self.budget = budget
-    }
 }
 
 extension RunObserver {

@@ -36,20 +36,25 @@ extension PlaybookDecoder {
             empty: "command needs at least the program to run") else { return nil }
         if argv.first?.stringValue?.isEmpty == true { error("command needs a program name, not an empty string", at: elements[0]) }
 
-        var expect: CommandExpectation?
-        if let node = step["expect"],
-           let fields = fields(node, of: "expect", allowed: Self.commandExpectKeys, context: "in a command's expect") {
-            if fields.pairs.isEmpty { error("expect needs one of exit, signal, stdout, stderr, json", at: node) }
-            expect = CommandExpectation(
-                exit: fields["exit"].map { checkedPattern($0, path: "expect.exit") },
-                signal: fields["signal"].map { checkedPattern($0, path: "expect.signal") },
-                stdout: fields["stdout"].map { checkedPattern($0, path: "expect.stdout") },
-                stderr: fields["stderr"].map { checkedPattern($0, path: "expect.stderr") },
-                json: fields["json"].map { checkedPattern($0, path: "expect.json") })
-        }
+        let expect = programExpectation(step, of: "command")
         let (until, interval) = polling(step, hasExpect: expect != nil)
         let register = step["register"].flatMap { registerName($0) }
         return CommandStep(argv: argv, environment: environment, directory: directory, input: input, expect: expect,
                            until: until, interval: interval, register: register)
+    }
+
+    /// `expect: {exit, signal, stdout, stderr, json}` of a step that runs a program (`command`, `guest-exec`).
+    func programExpectation(_ step: Fields, of action: String) -> CommandExpectation? {
+        guard let node = step["expect"],
+              let fields = fields(node, of: "expect", allowed: Self.commandExpectKeys, context: "in a \(action)'s expect") else {
+            return nil
+        }
+        if fields.pairs.isEmpty { error("expect needs one of exit, signal, stdout, stderr, json", at: node) }
+        return CommandExpectation(
+            exit: fields["exit"].map { checkedPattern($0, path: "expect.exit") },
+            signal: fields["signal"].map { checkedPattern($0, path: "expect.signal") },
+            stdout: fields["stdout"].map { checkedPattern($0, path: "expect.stdout") },
+            stderr: fields["stderr"].map { checkedPattern($0, path: "expect.stderr") },
+            json: fields["json"].map { checkedPattern($0, path: "expect.json") })
     }
 }

@@ -24,22 +24,26 @@ extension PlaybookDecoder {
             arguments = node.jsonValue.objectValue
         }
         let fd = step["fd"].flatMap(decodeFileDescriptor)
-        var expect: Expectation?
-        if let node = step["expect"], let fields = fields(node, of: "expect", allowed: Self.expectKeys, context: "in expect") {
-            if let value = fields["return"], fields["error"] == nil {
-                expect = .return(checkedPattern(value, path: "expect.return"))
-            } else if let value = fields["error"], fields["return"] == nil {
-                expect = .error(checkedPattern(value, path: "expect.error"))
-            } else if fields["return"] != nil {
-                error("expect takes either return or error, not both", at: fields.keyNode("error") ?? node)
-            } else {
-                error("expect needs return: PATTERN or error: PATTERN", at: node)
-            }
-        }
+        let expect = replyExpectation(step)
         let (until, interval) = polling(step, hasExpect: expect != nil)
         let register = step["register"].flatMap { registerName($0) }
         return ExecuteStep(command: command, arguments: arguments, fd: fd, expect: expect, until: until,
                            interval: interval, register: register)
+    }
+
+    /// `expect: {return: PATTERN}` or `{error: PATTERN}` of a step that sends a command (`execute`, `agent`).
+    func replyExpectation(_ step: Fields) -> Expectation? {
+        guard let node = step["expect"], let fields = fields(node, of: "expect", allowed: Self.expectKeys, context: "in expect") else {
+            return nil
+        }
+        if let value = fields["return"], fields["error"] == nil { return .return(checkedPattern(value, path: "expect.return")) }
+        if let value = fields["error"], fields["return"] == nil { return .error(checkedPattern(value, path: "expect.error")) }
+        if fields["return"] != nil {
+            error("expect takes either return or error, not both", at: fields.keyNode("error") ?? node)
+        } else {
+            error("expect needs return: PATTERN or error: PATTERN", at: node)
+        }
+        return nil
     }
 
     func decodeFileDescriptor(_ node: YAMLNode) -> FileDescriptorSpec? {

@@ -38,18 +38,7 @@ extension PlaybookDecoder {
             checkTemplates(node)
             arguments = node.jsonValue.objectValue
         }
-        var expect: Expectation?
-        if let node = step["expect"], let fields = fields(node, of: "expect", allowed: Self.expectKeys, context: "in expect") {
-            if let value = fields["return"], fields["error"] == nil {
-                expect = .return(checkedPattern(value, path: "expect.return"))
-            } else if let value = fields["error"], fields["return"] == nil {
-                expect = .error(checkedPattern(value, path: "expect.error"))
-            } else if fields["return"] != nil {
-                error("expect takes either return or error, not both", at: fields.keyNode("error") ?? node)
-            } else {
-                error("expect needs return: PATTERN or error: PATTERN", at: node)
-            }
-        }
+        let expect = replyExpectation(step)
         let (until, interval) = polling(step, hasExpect: expect != nil)
         let register = step["register"].flatMap { registerName($0) }
         return ExecuteStep(command: command, arguments: arguments, fd: nil, expect: expect, until: until,
@@ -75,17 +64,7 @@ extension PlaybookDecoder {
             notAList: "guest-exec must be a list (the guest program and its arguments) or a map with argv, env and input, not \(article(describe(argvNode)))",
             empty: "guest-exec needs at least the program to run in the guest") else { return nil }
         if argv.first?.stringValue?.isEmpty == true { error("guest-exec needs a program name, not an empty string", at: elements[0]) }
-        var expect: CommandExpectation?
-        if let node = step["expect"],
-           let fields = fields(node, of: "expect", allowed: Self.commandExpectKeys, context: "in a guest-exec's expect") {
-            if fields.pairs.isEmpty { error("expect needs one of exit, signal, stdout, stderr, json", at: node) }
-            expect = CommandExpectation(
-                exit: fields["exit"].map { checkedPattern($0, path: "expect.exit") },
-                signal: fields["signal"].map { checkedPattern($0, path: "expect.signal") },
-                stdout: fields["stdout"].map { checkedPattern($0, path: "expect.stdout") },
-                stderr: fields["stderr"].map { checkedPattern($0, path: "expect.stderr") },
-                json: fields["json"].map { checkedPattern($0, path: "expect.json") })
-        }
+        let expect = programExpectation(step, of: "guest-exec")
         let (until, interval) = polling(step, hasExpect: expect != nil)
         let register = step["register"].flatMap { registerName($0) }
         return GuestExecStep(argv: argv, environment: environment, input: input, expect: expect,
