@@ -60,6 +60,10 @@ public struct TargetSpec: Sendable {
     public var location: SourceLocation
     /// `autostart: false`: not opened before the first step, but by its first `start` step (SPEC.md §7.2).
     public var autostart: Bool
+    /// The serial console channel (SPEC.md §9), if the target has one.
+    public var console: ConsoleChannel?
+    /// The guest agent channel (SPEC.md §9), if the target has one.
+    public var agent: AgentChannel?
 
     public init(
         name: String, mode: Mode, capabilities: [String] = [], timeout: Duration? = nil, location: SourceLocation,
@@ -173,6 +177,14 @@ public enum StepAction: Sendable {
     case start(StartStep)
     /// End a target's current instance.
     case stop(StopStep)
+    /// A QEMU guest agent command (SPEC.md §9): like `execute`, to the target's agent (`fd` does not apply).
+    case agent(ExecuteStep)
+    /// A program in the guest, through the agent.
+    case guestExec(GuestExecStep)
+    /// A regular expression awaited on the target's console.
+    case waitConsole(WaitConsoleStep)
+    /// Text written to the target's console (a string, may hold `${…}`).
+    case sendConsole(JSONValue)
     /// A group of steps with their `rescue` and `always` steps (SPEC.md §8.3).
     case block(BlockStep)
     /// The steps of another file, in place.
@@ -191,6 +203,10 @@ public enum StepAction: Sendable {
         case .fail: return .fail
         case .start: return .start
         case .stop: return .stop
+        case .agent: return .agent
+        case .guestExec: return .guestExec
+        case .waitConsole: return .waitConsole
+        case .sendConsole: return .sendConsole
         case .block: return .block
         case .include: return .include
         }
@@ -202,7 +218,10 @@ public enum StepAction: Sendable {
         case .execute(let execute): return execute.register
         case .waitEvent(let wait): return wait.register
         case .command(let command): return command.register
-        case .sleep, .hmp, .log, .set, .assert, .fail, .start, .stop, .block, .include: return nil
+        case .agent(let agent): return agent.register
+        case .guestExec(let exec): return exec.register
+        case .waitConsole(let wait): return wait.register
+        case .sleep, .hmp, .log, .sendConsole, .set, .assert, .fail, .start, .stop, .block, .include: return nil
         }
     }
 
@@ -211,7 +230,9 @@ public enum StepAction: Sendable {
         switch self {
         case .execute(let execute): return execute.until == nil ? nil : execute.interval
         case .command(let command): return command.until == nil ? nil : command.interval
-        case .waitEvent, .sleep, .hmp, .log, .set, .assert, .fail, .start, .stop, .block, .include: return nil
+        case .agent(let agent): return agent.until == nil ? nil : agent.interval
+        case .guestExec(let exec): return exec.until == nil ? nil : exec.interval
+        case .waitEvent, .sleep, .hmp, .log, .waitConsole, .sendConsole, .set, .assert, .fail, .start, .stop, .block, .include: return nil
         }
     }
 
@@ -228,6 +249,11 @@ public enum StepAction: Sendable {
         case .fail: return "fail"
         case .command(let command):
             return command.argv.map { $0.stringValue ?? $0.jsonText }.joined(separator: " ")
+        case .agent(let agent): return "agent \(agent.command)"
+        case .guestExec(let exec):
+            return "guest-exec " + exec.argv.map { $0.stringValue ?? $0.jsonText }.joined(separator: " ")
+        case .waitConsole(let wait): return "wait for console /\(wait.pattern.stringValue ?? wait.pattern.jsonText)/"
+        case .sendConsole: return "send to the console"
         case .start(let start): return "start \(start.target)"
         case .stop(let stop): return stop.how == .quit ? "stop \(stop.target)" : "stop \(stop.target) (\(stop.how.rawValue))"
         case .block(let block): return "block of \(block.steps.count) step\(block.steps.count == 1 ? "" : "s")"

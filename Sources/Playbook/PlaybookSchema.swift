@@ -71,6 +71,10 @@ public enum PlaybookSchema {
             "libvirt": {"$ref": "#/$defs/libvirt"},
             "capabilities": {"type": ["array", "null"], "items": {"type": "string"}},
             "timeout": {"$ref": "#/$defs/duration"},
+            "console": {"description": "The serial console: true (launch: qmpbook adds the first serial port) or an existing socket, unix:PATH.",
+                        "oneOf": [{"type": "boolean"}, {"type": "string", "pattern": "^(unix:|tcp:|.*/)"}]},
+            "agent": {"description": "The QEMU guest agent: isa-serial or virtio-serial (launch: qmpbook wires it) or an existing socket, unix:PATH.",
+                      "oneOf": [{"enum": ["isa-serial", "virtio-serial"]}, {"type": "string", "pattern": "^(unix:|tcp:|.*/)"}]},
             "autostart": {"type": "boolean", "description": "false: not opened before the first step, but by its first start step."}
           }
         },
@@ -98,10 +102,12 @@ public enum PlaybookSchema {
           "oneOf": [{"required": ["execute"]}, {"required": ["wait-event"]}, {"required": ["sleep"]},
                     {"required": ["hmp"]}, {"required": ["log"]}, {"required": ["command"]},
                     {"required": ["set"]}, {"required": ["assert"]}, {"required": ["fail"]},
-                    {"required": ["start"]}, {"required": ["stop"]}, {"required": ["block"]}, {"required": ["include"]}],
+                    {"required": ["start"]}, {"required": ["stop"]}, {"required": ["block"]}, {"required": ["include"]},
+                    {"required": ["agent"]}, {"required": ["guest-exec"]}, {"required": ["wait-console"]},
+                    {"required": ["send-console"]}],
           "dependentRequired": {
-            "arguments": ["execute"], "fd": ["execute"],
-            "interval": ["until"], "match": ["wait-event"], "since": ["wait-event"], "message": ["assert"], "how": ["stop"],
+            "fd": ["execute"],
+            "interval": ["until"], "match": ["wait-event"], "message": ["assert"], "how": ["stop"],
             "rescue": ["block"], "always": ["block"], "vars": ["include"], "loop-var": ["loop"]
           },
           "properties": {
@@ -181,7 +187,20 @@ public enum PlaybookSchema {
             "start": {"type": "string", "description": "Open this target now (launch, connect or listen): a restart after stop."},
             "stop": {"type": "string", "description": "End this target's current instance."},
             "how": {"enum": ["quit", "kill", "wait"],
-                    "description": "quit: quit, grace, SIGTERM, SIGKILL; kill: SIGKILL at once; wait: for QEMU to exit on its own."}
+                    "description": "quit: quit, grace, SIGTERM, SIGKILL; kill: SIGKILL at once; wait: for QEMU to exit on its own."},
+            "agent": {"type": "string", "minLength": 1, "description": "A QEMU guest agent command (guest-ping, guest-get-osinfo…), sent to the target's agent."},
+            "guest-exec": {
+              "description": "A program in the guest, through the agent: argv, or a map with argv, env, input.",
+              "oneOf": [
+                {"$ref": "#/$defs/argv"},
+                {"type": "object", "additionalProperties": false, "required": ["argv"],
+                 "properties": {"argv": {"$ref": "#/$defs/argv"},
+                                "env": {"type": "object", "additionalProperties": {"$ref": "#/$defs/scalar"}},
+                                "input": {"$ref": "#/$defs/scalar"}}}
+              ]
+            },
+            "wait-console": {"type": "string", "minLength": 1, "description": "A regular expression awaited on the target's console."},
+            "send-console": {"$ref": "#/$defs/scalar", "description": "Text written to the target's console."}
           }
         }
       }

@@ -9,13 +9,17 @@ public enum StepKind: String, Sendable, CaseIterable {
     case set, assert, fail
     /// `start: TARGET` and `stop: TARGET` (SPEC.md §7.2): the target is the action's value.
     case start, stop
+    case agent
+    case guestExec = "guest-exec"
+    case waitConsole = "wait-console"
+    case sendConsole = "send-console"
     /// `block:` (with `rescue` and `always`) and `include:` (SPEC.md §8.3): steps that hold steps.
     case block, include
 
     /// Whether a step of this kind talks to a target (and so needs one).
     public var needsTarget: Bool {
         switch self {
-        case .execute, .waitEvent, .hmp: return true
+        case .execute, .waitEvent, .hmp, .agent, .guestExec, .waitConsole, .sendConsole: return true
         case .sleep, .log, .command, .set, .assert, .fail, .start, .stop, .block, .include: return false
         }
     }
@@ -27,7 +31,16 @@ public enum StepKind: String, Sendable, CaseIterable {
         switch self {
         case .command, .set, .assert, .fail, .start, .stop: return false
         // A block's or an include's `target` is the default of the steps inside.
-        case .execute, .waitEvent, .sleep, .hmp, .log, .block, .include: return true
+        case .execute, .waitEvent, .sleep, .hmp, .log, .agent, .guestExec, .waitConsole, .sendConsole, .block, .include: return true
+        }
+    }
+
+    /// The channel of its target a step of this kind uses besides QMP (SPEC.md §9): `console`, `agent`, or nil.
+    public var channel: String? {
+        switch self {
+        case .agent, .guestExec: return "agent"
+        case .waitConsole, .sendConsole: return "console"
+        default: return nil
         }
     }
 }

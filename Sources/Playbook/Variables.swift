@@ -30,6 +30,8 @@ public struct Variables: Sendable {
 
     /// The namespaces qmpbook provides itself.
     public static let builtinNames: Set<String> = ["env", "playbook", "run"]
+    /// `${member.name}`: the variable a fleet gives each member's run (SPEC.md §11), an object `{"name": …}`.
+    public static let memberName = "member"
 
     public init(vars: JSONObject = [:], overrides: [String: JSONValue] = [:],
                 environment: [String: String] = ProcessInfo.processInfo.environment,

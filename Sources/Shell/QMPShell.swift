@@ -106,7 +106,16 @@ public final class QMPShell: Sendable {
     /// then writes the recording, restores the terminal and closes the target.
     public func run() async -> Ending {
         let pump = Task { await self.pumpEvents() }
-        try? recorder?.write()
+        do throws(ShellInputError) {
+            try recorder?.write()
+        } catch {
+            // Nothing to record into: the session does not start.
+            editor?.close()
+            ended.withLock { $0 = true }
+            await target.close()
+            _ = await pump.value
+            return Ending(status: .invalidInput, message: error.message)
+        }
         await loadSchema()
         if editor == nil {
             startReadingPipe()
@@ -135,10 +144,6 @@ public final class QMPShell: Sendable {
                     break loop
                 }
             case .end:
-                if editor == nil, failures.withLock({ $0 }) > 0 {
-                    let count = failures.withLock { $0 }
-                    ending = Ending(status: .stepFailed, message: count == 1 ? "a line failed" : "\(count) lines failed")
-                }
                 break loop
             case .lost:
                 if quitSent.withLock({ $0 }) {
@@ -151,6 +156,10 @@ public final class QMPShell: Sendable {
                 ending = Ending(status: .interrupted(signal: number), message: "interrupted by \(System.signalName(number))")
                 break loop
             }
+        }
+        let failed = failures.withLock { $0 }
+        if editor == nil, ending.status == .passed, failed > 0 {
+            ending = Ending(status: .stepFailed, message: failed == 1 ? "a line failed" : "\(failed) lines failed")
         }
         editor?.close()
         ended.withLock { $0 = true }

@@ -11,7 +11,8 @@ import Synchronization
 /// events that arrived are comments at the place they arrived. The target
 /// is written as it was reached: the `connect` address, the libvirt domain,
 /// or the `launch` command. The file is rewritten whole (``AtomicFile``)
-/// after every change, so it is complete however the shell ends.
+/// after every step and at the end, so it is complete however the shell
+/// ends (the comments since the last step may be missing after a SIGKILL).
 ///
 /// Values are written as JSON, which YAML reads as flow collections and
 /// quoted scalars; a `${` in a value is written `$${` so that it stays text.
@@ -115,7 +116,8 @@ final class SessionRecorder: Sendable {
     private func add(_ entry: Entry) {
         guard !finished.withLock({ $0 }) else { return }
         entries.withLock { $0.append(entry) }
-        try? write()
+        // Comments wait for the next step (or the end): a chatty QEMU costs no write per event.
+        if entry.isStep { try? write() }
     }
 
     /// A YAML double-quoted scalar (JSON's string syntax), `${` escaped.

@@ -24,6 +24,9 @@ extension Qmpbook {
 
         @OptionGroup var inputs: PlaybookInputOptions
 
+        @Option(help: ArgumentHelp("Check the playbook with this inventory: every member's targets and variables (a fleet; see Docs/fleets.md).", valueName: "FILE"), completion: .file(extensions: ["yaml", "yml"]))
+        var inventory: String?
+
         @Flag(help: "Also launch or connect the targets and check every step against their QMP schemas.")
         var live = false
 
@@ -46,6 +49,12 @@ extension Qmpbook {
             try await reportingFailures {
                 guard !playbooks.isEmpty else {
                     throw CommandFailure(message: "check: give at least one playbook", status: .invalidInput)
+                }
+                if let inventory {
+                    guard playbooks.count == 1 else {
+                        throw CommandFailure(message: "check --inventory: give one playbook, the one the inventory is for", status: .invalidInput)
+                    }
+                    return try await checkFleet(inventory: inventory, output: output)
                 }
                 let overrides = try inputs.parsedVariables()
                 let targetOverrides = try inputs.parsedTargets()
@@ -96,6 +105,61 @@ extension Qmpbook {
                 let checked = live ? ", preflight passed" : ""
                 output.line("\(what): ok (\(steps.counted("step")), \(targetCount.counted("target"))\(checked))")
             }
+        }
+
+        /// `check PLAYBOOK --inventory FILE`: both files, every member's targets against the playbook;
+        /// with `--live`, each member's preflight (`from-libvirt` asked for its members too).
+        private func checkFleet(inventory: String, output: CheckOutput) async throws {
+            let overrides = try inputs.parsedVariables()
+            if !inputs.targets.isEmpty {
+                throw CommandFailure(message: "--target cannot be used with --inventory: give the members their targets in the inventory", status: .invalidInput)
+            }
+            let definition: FleetDefinition
+            switch InventoryLoader.load(inventory: inventory, playbook: playbooks[0], variables: overrides) {
+            case .success(let value):
+                definition = value
+            case .failure(let failure):
+                for diagnostic in failure.diagnostics { output.problem(diagnostic) }
+                let count = failure.diagnostics.count
+                throw CommandFailure(message: "\(count) \(count == 1 ? "problem" : "problems")", status: .invalidInput)
+            }
+            var members = definition.inventory.members
+            if live { members += try await FleetMembers.discover(definition, variables: overrides) }
+            try FleetMembers.checkUnique(members)
+            var options = FleetOptions()
+            options.run.variables = overrides
+            options.reportPath = "/dev/null"
+            do throws(RunnerError) {
+                try FleetRunner.validate(definition.playbook, members: members, options: options)
+            } catch {
+                output.problem(Diagnostic(error.message, at: nil), text: "\(inventory): \(error.message)")
+                throw CommandFailure(message: "1 problem", status: .invalidInput)
+            }
+            var problems = 0
+            var unreachable = 0
+            if live {
+                for member in members {
+                    var variables = overrides
+                    for (name, value) in member.vars.members where overrides[name] == nil { variables[name] = value }
+                    variables[Variables.memberName] = member.builtin
+                    var playbook = member.applied(to: definition.playbook)
+                    playbook.path = "\(playbook.path) [\(member.name)]"
+                    let found = await checkLive(playbook, variables: variables, targets: [:], output: output)
+                    if case .interrupted = found.exitStatus { throw found.exitStatus.exitCode }
+                    if found.exitStatus == .infrastructure { unreachable += 1 }
+                    if found.exitStatus == .invalidInput { problems += max(found.problems.count, 1) }
+                }
+            }
+            if unreachable > 0 {
+                throw CommandFailure(message: "could not reach the targets of \(unreachable.counted("member"))", status: .infrastructure)
+            }
+            if problems > 0 {
+                throw CommandFailure(message: "\(problems) \(problems == 1 ? "problem" : "problems")", status: .invalidInput)
+            }
+            let steps = definition.playbook.steps.count + definition.playbook.always.count
+            let discovered = definition.inventory.discoveries.isEmpty || live
+                ? "" : ", \(definition.inventory.discoveries.count.counted("from-libvirt entry", plural: "from-libvirt entries")) not asked (--live asks)"
+            output.line("\(playbooks[0]) with \(inventory): ok (\(members.count.counted("member")), \(steps.counted("step"))\(discovered)\(live ? ", preflight passed" : ""))")
         }
 
         /// Runs the live preflight of one playbook and prints what it found:

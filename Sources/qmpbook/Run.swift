@@ -14,7 +14,10 @@ extension Qmpbook {
                 'always' steps, stops the QEMUs it launched, and writes the JSON report \
                 (every outcome, also on SIGINT/SIGTERM). Exit status: 0 passed, 1 a step \
                 failed, 2 invalid playbook or invocation (nothing sent), 3 a target could \
-                not be launched, reached or was lost, 130/143 interrupted.
+                not be launched, reached or was lost, 130/143 interrupted. With --inventory, \
+                the playbook runs once per member of the inventory (at most --parallel at \
+                once), each member's report goes to --report-dir, --report is the fleet \
+                report, and the exit status is the most severe of the members'.
                 """
         )
 
@@ -27,13 +30,25 @@ extension Qmpbook {
         @Option(help: ArgumentHelp("Also write JUnit XML here.", valueName: "PATH"))
         var junit: String?
 
-        @Option(help: ArgumentHelp("Also write the run as one self-contained HTML page (a timeline per target, the steps, the events) here.", valueName: "PATH"))
+        @Option(help: ArgumentHelp("Also write the run as one self-contained HTML page (a timeline per target, the steps, the events) here; with --inventory, a page of the members linking to a page per member (beside its report).", valueName: "PATH"))
         var html: String?
 
         @Option(help: ArgumentHelp("Stream JSON lines (steps, events, then the report) here ('-' for stdout).", valueName: "PATH"))
         var jsonl: String?
 
         @OptionGroup var inputs: PlaybookInputOptions
+
+        @Option(help: ArgumentHelp("Run the playbook once per member of this inventory (a fleet; see Docs/fleets.md).", valueName: "FILE"), completion: .file(extensions: ["yaml", "yml"]))
+        var inventory: String?
+
+        @Option(help: ArgumentHelp("With --inventory: run at most N members at once (default 4).", valueName: "N"))
+        var parallel: Int?
+
+        @Option(help: ArgumentHelp("With --inventory: run only the members whose names match GLOB (*, ?, [a-z]; repeatable).", valueName: "GLOB"))
+        var limit: [String] = []
+
+        @Option(name: .customLong("report-dir"), help: ArgumentHelp("With --inventory: the folder of the member reports, MEMBER.report.json (default: PLAYBOOK-STEM.reports).", valueName: "DIR"))
+        var reportDirectory: String?
 
         @Option(name: .customLong("tag"), help: ArgumentHelp("Run only the steps with this tag (repeatable).", valueName: "T"))
         var tags: [String] = []
@@ -69,9 +84,18 @@ extension Qmpbook {
             if report == "-" && jsonl == "-" {
                 throw ValidationError("--report - and --jsonl - cannot both use stdout")
             }
+            if inventory == nil {
+                if parallel != nil { throw ValidationError("--parallel needs --inventory") }
+                if !limit.isEmpty { throw ValidationError("--limit needs --inventory") }
+                if reportDirectory != nil { throw ValidationError("--report-dir needs --inventory") }
+            } else {
+                if let parallel, parallel < 1 { throw ValidationError("--parallel \(parallel): run at least 1 member at a time") }
+                if !inputs.targets.isEmpty { throw ValidationError("--target cannot be used with --inventory: give the members their targets in the inventory") }
+            }
         }
 
         func run() async throws {
+            if inventory != nil { return try await runFleet() }
             try await reportingFailures {
                 let options = try makeOptions()
                 let loaded: Playbook
@@ -124,7 +148,7 @@ extension Qmpbook {
             return observers
         }
 
-        private func makeOptions() throws -> RunOptions {
+        func makeOptions() throws -> RunOptions {
             var options = RunOptions()
             options.reportPath = report
             options.junitPath = junit

@@ -9,8 +9,11 @@ extension Qmpbook {
             abstract: "Print the JSON Schema (draft 2020-12) of the playbook format, for editors."
         )
 
+        @Flag(help: "Print the schema of the inventory format (run --inventory) instead.")
+        var inventory = false
+
         func run() async throws {
-            print(PlaybookSchema.jsonSchema.prettyJSONText)
+            print((inventory ? InventorySchema.jsonSchema : PlaybookSchema.jsonSchema).prettyJSONText)
         }
     }
 }

@@ -74,6 +74,37 @@ import Testing
         #expect(html.contains("<details open><summary>why it failed</summary>"))
     }
 
+    /// A target with a console and an agent gets a lane for each: the steps
+    /// that use the channel, the console's byte count, the agent's first answer.
+    @Test func guestChannelsHaveLanesOfTheirOwn() throws {
+        let start = Date(timeIntervalSince1970: 1_795_000_000)
+        var report = RunReport(playbook: .init(path: "guest.yaml", name: "guest", sha256: nil), started: start)
+        report.duration = .milliseconds(500)
+        var target = TargetReport(name: "vm", mode: .launch)
+        target.openedIn = .milliseconds(40)
+        target.console = .init(address: nil, bytes: 2048, tail: "login:", log: nil, error: nil)
+        target.agent = .init(address: nil, channel: "isa-serial", version: "7.2.0", answeredAfter: .milliseconds(100),
+                             synchronisations: 1, protocolErrors: 0, error: nil)
+        report.targets = [target]
+        for (index, kind) in [StepKind.waitConsole, .agent, .execute].enumerated() {
+            var step = StepReport(index: index, name: kind.rawValue, target: "vm", action: kind, status: .passed)
+            step.started = start.addingTimeInterval(0.1 + Double(index) / 10)
+            step.duration = .milliseconds(50)
+            report.steps.append(step)
+        }
+        let html = HTMLReport.render(report)
+        func lane(_ name: String) throws -> Substring {
+            let begin = try #require(html.range(of: "data-lane=\"\(name)\""))
+            return html[begin.upperBound...].prefix { $0 != "\u{0}" }.split(separator: "</g>", maxSplits: 1)[0]
+        }
+        #expect(try lane("vm console").contains("href=\"#step-0\""))
+        #expect(try lane("vm console").contains("console printed 2,048 bytes") || lane("vm console").contains("console printed 2048 bytes"))
+        #expect(try lane("vm agent").contains("href=\"#step-1\""))
+        #expect(try lane("vm agent").contains("the agent 7.2.0 answered"))
+        #expect(try lane("vm").contains("href=\"#step-2\""))
+        #expect(try !lane("vm").contains("href=\"#step-0\""))
+    }
+
     @Test func overlappingEventNamesAreHiddenAtZoomOne() {
         let html = HTMLReport.render(Self.report(steps: 1000))
         let names = html.matches(of: #/<text class="event-name [^"]*"/#).map { String($0.0) }

@@ -91,7 +91,7 @@ struct CheckCommandTests {
         BadInput(label: "two actions", text: header + "  - execute: x\n    sleep: 1s\n", line: 6, column: 5,
                  message: "a step has exactly one action, but this one has execute and sleep"),
         BadInput(label: "no action", text: header + "  - name: nothing\n", line: 5, column: 5,
-                 message: "a step needs one action: execute, wait-event, sleep, hmp, log, command, set, assert, fail, start, stop, block or include"),
+                 message: "a step needs one action: execute, wait-event, sleep, hmp, log, command, set, assert, fail, start, stop, agent, guest-exec, wait-console, send-console, block or include"),
         BadInput(label: "duplicate id", text: header + "  - {log: a, id: one}\n  - {log: b, id: one}\n", line: 6, column: 18,
                  message: "duplicate step id 'one' (first used at line 5)"),
         BadInput(label: "since unknown step", text: header + "  - wait-event: E\n    since: nowhere\n", line: 6, column: 12,

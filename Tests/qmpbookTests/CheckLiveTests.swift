@@ -265,6 +265,11 @@ enum LiveCheck {
             existing = qemu
             arguments += ["--target", "vm=unix:\(qemu.socketPath)"]
         }
+        // The playbooks that boot qmpbook's test guest take its kernel and initramfs as variables.
+        if name.hasPrefix("guest-") {
+            let guest = try await TestGuest.kit()
+            arguments += ["--var", "kernel=\(guest.kernel)", "--var", "initrd=\(guest.initrd)"]
+        }
         defer { existing?.stop() }
         let output = try await LiveCheck.run(arguments)
         #expect(output.status == 0, "qmpbook check --live Playbooks/\(name): \(output.standardOutput)\(output.standardError)")

@@ -30,6 +30,43 @@ import Testing
         #expect(Array(bytes.prefix(8)) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
     }
 
+    /// `run --inventory … --html`: the fleet's page, a row per member linking to
+    /// the member's own page (beside its report), each opened in Chromium.
+    @Test func aFleetsPageLinksARowPerMemberToItsPage() async throws {
+        let fixture = try FleetFixture(playbook: """
+            name: fleet page
+            targets:
+              vm: {launch: \(FleetFixture.qemu)}
+            steps:
+              - name: status
+                execute: query-status
+                expect: {return: {status: "${want}"}}
+            """, inventory: """
+            members:
+              ok-1: {vars: {want: prelaunch}}
+              ok-2: {vars: {want: prelaunch}}
+              bad: {vars: {want: running}}
+            """)
+        let page = fixture.folder.file("fleet.html")
+        let output = try await fixture.run(["--html", page])
+        #expect(output.status == 1, "\(output.standardError)")
+        let text = try String(contentsOfFile: page, encoding: .utf8)
+        #expect(text.firstMatch(of: #/(?i)\b(?:https?|ftp|wss?|file):|url\(|@import/#) == nil, "the page refers outside the folder")
+        let links = text.matches(of: #/<a href="([^"#]+)">/#).map { String($0.1) }
+        #expect(links == ["reports/ok-1.html", "reports/ok-2.html", "reports/bad.html"])
+        for link in links { #expect(FileManager.default.fileExists(atPath: fixture.folder.file(link)), "no member page \(link)") }
+        let dom = try await HeadlessBrowser.dom(ofFile: page)
+        #expect(dom.contains("data-ready=\"yes\""))
+        #expect(HeadlessBrowser.scriptErrors(in: dom) == nil, "script errors: \(HeadlessBrowser.scriptErrors(in: dom) ?? "")")
+        #expect(dom.matches(of: #/<tr class="member-row /#).count == 3)
+        #expect(dom.contains("id=\"outcome\">failed<"))
+        #expect(dom.contains("data-member=\"bad\""))
+        #expect(dom.contains("expect.return"), "the failing member's reason is on its row")
+        let member = try await Self.open(fixture.folder.file("reports/bad.html"), steps: 1, lanes: ["vm"])
+        #expect(member.contains("id=\"outcome\">failed<"))
+        try Self.expectPNG(try await HeadlessBrowser.screenshot(ofFile: page, named: "fleet"))
+    }
+
     @Test func aPassingRunsPageRendersWithALanePerTarget() async throws {
         let fixture = try RunFixture("""
             name: two VMs, one plug

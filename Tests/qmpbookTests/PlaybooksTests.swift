@@ -8,7 +8,7 @@ import Testing
 /// against real QEMU: each must exit 0, stop the QEMUs it launched, and
 /// validate against `qmpbook check` and `qmpbook schema`.
 @Suite(.serialized, .timeLimit(.minutes(5))) struct PlaybooksTests {
-    /// The playbooks issues 6 and 11 ask for; the folder may hold more.
+    /// The playbooks issues 6, 11, 12 and 13 ask for; the folder may hold more.
     static let required = [
         "lifecycle.yaml", "usb-hotplug.yaml", "migrate-via-file.yaml", "live-migrate-tcp.yaml",
         "block-hotplug-fdset.yaml", "expected-errors.yaml", "runbook-snapshot-status.yaml",
@@ -16,6 +16,8 @@ import Testing
         "blockdev-mirror-compare.yaml", "persistent-bitmap-restart.yaml", "qemu-must-fail.yaml",
         // Issue 12: loops, blocks, includes, expressions (both of the last two include common/block-nodes.yaml).
         "loop-hotplug.yaml", "block-rescue-job.yaml", "runbook-grow-disk.yaml",
+        // Issue 13: inside the guest.
+        "guest-disk-hotplug.yaml", "guest-cpu-hotplug.yaml", "guest-live-migration.yaml", "guest-shutdown.yaml",
     ]
 
     @Test func theFolderHoldsEveryRequiredPlaybook() throws {
@@ -124,6 +126,10 @@ struct PlaybookSetup {
             setup.arguments = ["--target", "vm=unix:\(qemu.socketPath)"]
         case "live-migrate-tcp.yaml":
             setup.arguments = ["--var", "port=\(try freeLoopbackPort())"]
+        case let name where name.hasPrefix("guest-"):
+            // The playbooks that boot qmpbook's test guest take its kernel and initramfs as variables.
+            let guest = try await TestGuest.kit()
+            setup.arguments = ["--var", "kernel=\(guest.kernel)", "--var", "initrd=\(guest.initrd)"]
         default:
             break
         }

@@ -51,6 +51,36 @@ struct SchemaCommandTests {
         #expect(outcome.status == 0, "\(outcome.standardOutput)\(outcome.standardError)")
     }
 
+    @Test func theInventorySchemaAcceptsGoodInventoriesAndRejectsBadOnes() async throws {
+        let folder = try CheckCommandRunner.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let outcome = try await CheckCommandRunner.run(["schema", "--inventory"])
+        #expect(outcome.status == 0)
+        let schema = folder.appendingPathComponent("inventory.json").path
+        try Data(outcome.standardOutput.utf8).write(to: URL(fileURLWithPath: schema))
+        let good = folder.appendingPathComponent("good.yaml").path
+        try """
+            members:
+              web-01: {targets: {vm: {libvirt: {uri: "qemu+tcp://h1/system", domain: web-01}}}, vars: {disk: vda}}
+              web-02: {targets: {vm: {connect: unix:/run/qemu/web-02.qmp}}}
+              local:
+              ci-*: {count: 20, targets: {vm: {launch: [qemu-system-x86_64, -M, pc, -S]}}}
+            from-libvirt:
+              - {uri: "qemu+tcp://h2/system", domains: {$regex: "^db-"}, target: vm, timeout: 5s}
+            """.write(toFile: good, atomically: false, encoding: .utf8)
+        let accepted = try await validate(schema: schema, documents: [good])
+        #expect(accepted.status == 0, "\(accepted.standardOutput)\(accepted.standardError)")
+        for (index, text) in [
+            "members: {a: {colour: red}}\n", "members: {a: {count: 0}}\n", "hosts: {}\n",
+            "from-libvirt: [{uri: x, target: vm}]\n", "members: {a: {targets: {vm: {connectt: /s}}}}\n",
+        ].enumerated() {
+            let path = folder.appendingPathComponent("bad-\(index).yaml").path
+            try text.write(toFile: path, atomically: false, encoding: .utf8)
+            let rejected = try await validate(schema: schema, documents: [path])
+            #expect(rejected.status == 1, "\(text)")
+        }
+    }
+
     @Test func schemaRejectsWhatCheckRejects() async throws {
         let folder = try CheckCommandRunner.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -108,13 +108,36 @@ struct ShellCommandTests {
         kill(terminal.pid, SIGINT)
         try await terminal.waitFor("error: :wait DEVICE_DELETED: cancelled")
         try await prompt(terminal)
-        kill(terminal.pid, SIGINT)  // at the prompt: nothing happens
         terminal.type("query-version\r")
         try await terminal.waitFor(#""qemu""#)
         try await prompt(terminal)
         terminal.type("\u{04}")
         #expect(await terminal.waitForExit() == 0)
         #expect(terminal.isInCookedMode)
+    }
+
+    @Test func aLineLongerThanTheTerminalScrollsSideways() async throws {
+        let qemu = try await QEMUProcess.start()
+        defer { qemu.stop() }
+        let state = try TemporaryDirectory()
+        let terminal = try PseudoTerminal(
+            try Executables.qmpbook, ["shell", "unix:\(qemu.socketPath)"], environment: ["XDG_STATE_HOME": state.path], columns: 40)
+        defer { terminal.close() }
+        try await prompt(terminal)
+        let line = "qom-get path=/machine/unattached/device[0] property=type"
+        terminal.type(line)
+        try await terminal.waitFor("the line's end in view") { screen in
+            screen.currentLine == "qmp> " + String(line.suffix(33)) && screen.column == 38
+        }
+        terminal.type("\u{01}")
+        try await terminal.waitFor("the line's start in view") { screen in
+            screen.currentLine == "qmp> " + String(line.prefix(34)) && screen.column == 5
+        }
+        terminal.type("\r")
+        try await terminal.waitFor("x86_64-cpu")
+        try await prompt(terminal)
+        terminal.type("\u{04}")
+        #expect(await terminal.waitForExit() == 0)
     }
 
     @Test func historyIsKeptAcrossTwoShells() async throws {
@@ -237,6 +260,18 @@ struct ShellCommandTests {
         #expect(report["outcome"] == "passed")
     }
 
+    @Test func aQuitEndsAPipedShellAndItsLaunchedQEMU() async throws {
+        let folder = try TemporaryDirectory()
+        let output = try await piped(
+            "quit\nquery-status\n", ["--launch", "--", try Executables.qemu] + QEMUProcess.baseArguments, in: folder)
+        #expect(output.status == 0, "\(output.standardError)")
+        let lines = output.standardOutput.split(separator: "\n").map { try? JSONValue(parsing: String($0)) }
+        #expect(lines.count == 2, "nothing runs after quit: \(output.standardOutput)")
+        #expect(lines.contains { $0 == ["return": [:]] })
+        #expect(lines.contains { $0?["event"] == "SHUTDOWN" }, "QEMU's own last words are shown")
+        #expect(output.standardError.isEmpty)
+    }
+
     @Test func badLinesGetTheirMessagesAndTheShellGoesOn() async throws {
         let qemu = try await QEMUProcess.start()
         defer { qemu.stop() }
@@ -288,5 +323,9 @@ struct ShellCommandTests {
         let badRecord = try await runProgram(qmpbook, ["shell", "unix:/x", "--record", "session.txt"])
         #expect(badRecord.status == 2)
         #expect(badRecord.standardError.contains("--record writes a playbook"))
+        let unwritable = try await runProgram(
+            qmpbook, ["shell", "--record", folder.file("no/such/folder.yaml"), "--launch", "--", try Executables.qemu] + QEMUProcess.baseArguments)
+        #expect(unwritable.status == 2)
+        #expect(unwritable.standardError.hasPrefix("qmpbook: --record: cannot write \(folder.file("no/such/folder.yaml")): open "), "\(unwritable.standardError)")
     }
 }

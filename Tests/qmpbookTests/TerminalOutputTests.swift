@@ -56,4 +56,41 @@ struct TerminalOutputTests {
         }
         #expect(live.contains { $0.hasSuffix("…") }, "\(live)")
     }
+
+    /// The live line of a running step: its place among the top-level steps,
+    /// the time it has run against its budget (redrawn as it runs), and the
+    /// attempt of a step that polls with `until`.
+    @Test func theLiveLineShowsPlaceElapsedTimeAndAttempts() async throws {
+        let fixture = try RunFixture("""
+            name: progress
+            targets:
+              vm:
+                launch: \(RunFixture.qemu)
+            steps:
+              - log: first
+              - name: poll until running
+                execute: query-status
+                until: {status: running}
+                interval: 200ms
+                timeout: 1s
+                ignore-errors: true
+              - sleep: 700ms
+            """)
+        let command = "stty cols 100; exec '\(try Executables.qmpbook)' run '\(fixture.playbook)'"
+            + " --report '\(fixture.reportPath)' --no-preflight --color never"
+        let output = try await runProgram(
+            "/usr/bin/script", ["-qec", command, "/dev/null"], environment: ["TERM": "xterm"])
+        #expect(output.status == 0, "\(output.standardOutput)")
+        let live = output.standardOutput.components(separatedBy: "\r\u{1B}[K").dropFirst().filter { !$0.contains("\n") }
+        #expect(live.contains { $0.contains("[1/3]  log  vm") }, "\(live)")
+        #expect(live.contains { $0.contains("[2/3]  poll until running  vm") && $0.contains(" / 1s  attempt 3") }, "\(live)")
+        // The sleep's line is redrawn while it runs: some elapsed time past zero against its 700ms.
+        let sleeping = live.filter { $0.contains("[3/3]") && $0.hasSuffix(" / 700ms") }
+        #expect(sleeping.contains { !$0.hasSuffix("  0ms / 700ms") }, "\(sleeping)")
+        for line in live { #expect(line.count < 100, "\(line.debugDescription)") }
+        // Piped, the same run writes finished lines only (no counter, no live line).
+        let piped = try await runProgram(try Executables.qmpbook, [
+            "run", fixture.playbook, "--report", fixture.reportPath, "--no-preflight", "--color", "never"])
+        #expect(!piped.standardOutput.contains("\u{1B}[K") && !piped.standardOutput.contains("[1/3]"), "\(piped.standardOutput)")
+    }
 }

@@ -26,6 +26,7 @@ struct LibvirtAPI: Sendable {
     let connectUnregisterCloseCallback: @convention(c) (Pointer?, virConnectCloseFunc?) -> Int32
     let connectSetKeepAlive: @convention(c) (Pointer?, Int32, UInt32) -> Int32
     let domainLookupByName: @convention(c) (Pointer?, Text?) -> Pointer?
+    let connectListAllDomains: @convention(c) (Pointer?, UnsafeMutablePointer<UnsafeMutablePointer<Pointer?>?>?, UInt32) -> Int32
     let domainLookupByUUIDString: @convention(c) (Pointer?, Text?) -> Pointer?
     let domainCreateXML: @convention(c) (Pointer?, Text?, UInt32) -> Pointer?
     let domainDestroy: @convention(c) (Pointer?) -> Int32
@@ -64,6 +65,7 @@ struct LibvirtAPI: Sendable {
             connectUnregisterCloseCallback: try symbol(core, "virConnectUnregisterCloseCallback"),
             connectSetKeepAlive: try symbol(core, "virConnectSetKeepAlive"),
             domainLookupByName: try symbol(core, "virDomainLookupByName"),
+            connectListAllDomains: try symbol(core, "virConnectListAllDomains"),
             domainLookupByUUIDString: try symbol(core, "virDomainLookupByUUIDString"),
             domainCreateXML: try symbol(core, "virDomainCreateXML"),
             domainDestroy: try symbol(core, "virDomainDestroy"),

@@ -9,6 +9,11 @@ enum LibvirtMemory {
         return String(cString: pointer)
     }
 
+    /// Frees an array libvirt allocated (`virDomainPtr **domains`), after its elements were freed.
+    static func freeArray(_ pointer: UnsafeMutableRawPointer) {
+        free(pointer)
+    }
+
     /// Closes the descriptors libvirt handed back (`int **outfiles`) and frees their array.
     static func closeReturned(_ descriptors: UnsafeMutablePointer<Int32>?, count: UInt32) {
         guard let descriptors else { return }

@@ -19,7 +19,8 @@ struct ActionDecoding: Sendable {
     static let groupKeys = ["name", "id", "target", "ignore-errors", "tags", "when", "loop", "loop-var"]
 
     /// Every action, in the order messages list them.
-    static let all: [ActionDecoding] = [.execute, .waitEvent, .sleep, .hmp, .log, .command, .set, .assert, .fail, .start, .stop, .block, .include]
+    static let all: [ActionDecoding] = [.execute, .waitEvent, .sleep, .hmp, .log, .command, .set, .assert, .fail, .start, .stop,
+                                        .agent, .guestExec, .waitConsole, .sendConsole, .block, .include]
 
     /// The action keys (`execute`, `wait-event`, …).
     static let actionKeys = all.map(\.kind.rawValue)

@@ -40,9 +40,11 @@ extension PlaybookDecoder {
         let timeout = target["timeout"].flatMap { duration($0, what: "timeout") }
         let autostart = target["autostart"].flatMap { bool($0, what: "autostart") } ?? true
         guard let mode else { return nil }
-        return TargetSpec(
+        var spec = TargetSpec(
             name: name, mode: mode, capabilities: capabilities, timeout: timeout, location: location(key),
             autostart: autostart)
+        decodeChannels(target, into: &spec)
+        return spec
     }
 
     func address(_ node: YAMLNode, what: String) -> String? {

@@ -10,7 +10,7 @@ final class PlaybookDecoder {
 
     static let topKeys = ["name", "description", "version", "vars", "timeout", "always-timeout", "defaults", "targets", "steps", "always"]
     static let defaultsKeys = ["target", "timeout", "interval", "ignore-errors", "redact"]
-    static let targetKeys = ["connect", "listen", "launch", "libvirt", "capabilities", "timeout", "autostart"]
+    static let targetKeys = ["connect", "listen", "launch", "libvirt", "capabilities", "timeout", "autostart", "console", "agent"]
     static let launchKeys = ["command", "env"]
     static let libvirtKeys = ["uri", "domain", "create"]
     static let libvirtCreateKeys = ["xml", "paused"]
@@ -123,6 +123,7 @@ final class PlaybookDecoder {
         }
 
         checkLibvirtSteps((steps + always).flatMap(\.withDescendants))
+        checkChannels(of: targets, usedBy: (steps + always).flatMap(\.withDescendants))
 
         guard let name, diagnostics.isEmpty else { return nil }
         return Playbook(name: name, description: description, path: file, directory: directory, sha256: sha256,

@@ -19,6 +19,8 @@ struct ActionContext: Sendable {
     var observer: any RunObserver
     /// The run's targets, for the actions that start and stop them.
     var registry: TargetRegistry?
+    /// The playbook's guest agent commands, checked once an agent answers; nil with `--no-preflight`.
+    var guestPreflight: GuestPreflight? = nil
     /// The index of the step's entry in the report (a step in a loop has one per iteration); nil: ``Step/index``.
     var entry: Int? = nil
 

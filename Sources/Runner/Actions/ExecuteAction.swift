@@ -2,7 +2,8 @@ import Foundation
 import Playbook
 import QMP
 
-/// An `execute` step (and an `hmp` step, which is `human-monitor-command`):
+/// An `execute` step (and an `hmp` step, which is `human-monitor-command`,
+/// and an `agent` step, the same to the target's guest agent):
 /// sends the command, with a file by SCM_RIGHTS when it has `fd`, polls it
 /// for `until`, and judges the reply against `expect`.
 struct ExecuteAction: StepActionRunner, FramedAction {
@@ -24,6 +25,15 @@ struct ExecuteAction: StepActionRunner, FramedAction {
     var frame: StepFrame
     /// Whether this command makes QEMU exit (`quit`, or HMP `quit`/`q`): the target is closed after it, not lost.
     var quits: Bool
+    /// Where the command goes: the target's QMP monitor, or its guest agent.
+    var monitor: any Monitor
+    /// Set for an `agent` step: the first one waits until the agent answers.
+    var agent: GuestChannelUse?
+    /// Who answers, for messages: `vm`, or `the guest agent of vm`.
+    var peer: String { agent == nil ? target.name : "the guest agent of \(target.name)" }
+
+    /// Guest agent commands without a reply on success (`'success-response': false` in qemu-ga's schema).
+    static let silentAgentCommands: Set<String> = ["guest-shutdown", "guest-suspend-disk", "guest-suspend-ram", "guest-suspend-hybrid"]
 
     init(_ definition: ExecuteStep, in context: ActionContext) throws(StepPreparationError) {
         target = try context.requireTarget()
@@ -32,6 +42,7 @@ struct ExecuteAction: StepActionRunner, FramedAction {
         observer = context.observer
         frame = context.frame
         quits = definition.command == "quit"
+        monitor = target.monitor
         if let written = definition.arguments {
             guard case .object(let object) = try context.resolve(.object(written), "arguments") else {
                 throw StepPreparationError(message: "arguments must be a map")
@@ -60,6 +71,16 @@ struct ExecuteAction: StepActionRunner, FramedAction {
         observer = context.observer
         frame = context.frame
         quits = ["quit", "q"].contains(text.trimmingCharacters(in: .whitespaces))
+        monitor = target.monitor
+    }
+
+    /// An `agent` step: `definition` sent to the target's guest agent.
+    init(agent definition: ExecuteStep, in context: ActionContext) throws(StepPreparationError) {
+        try self.init(definition, in: context)
+        let use = try GuestChannelUse(agentOf: target, in: context)
+        agent = use
+        quits = false
+        monitor = use.link.agent
     }
 
     func run() async -> StepResult {
@@ -73,6 +94,11 @@ struct ExecuteAction: StepActionRunner, FramedAction {
         var attempts = 0
         var reply: Reply
         var lastMismatch: String?
+        if let agent, let failed = await agent.prepare(until: deadline, budget: budget) {
+            result.status = failed.status
+            result.message = failed.message
+            return result
+        }
         while true {
             attempts += 1
             result.attempts = attempts
@@ -99,13 +125,25 @@ struct ExecuteAction: StepActionRunner, FramedAction {
             var shown = request
             if redact, shown["arguments"] != nil { shown["arguments"] = StepReport.redacted }
             observer.requestSent(.object(shown), target: target.name)
-            let remaining = max(deadline - ContinuousClock.now, .milliseconds(1))
+            var remaining = max(deadline - ContinuousClock.now, .milliseconds(1))
+            let silent = agent != nil && Self.silentAgentCommands.contains(command)
+            // A command the agent does not answer on success: only an error comes back, at once.
+            if silent { remaining = min(remaining, .seconds(1)) }
             do {
-                reply = try await target.monitor.request(
+                reply = try await monitor.request(
                     command, arguments: arguments, passing: file?.descriptor, timeout: remaining)
                 file?.close()
             } catch {
                 file?.close()
+                if silent, error.code == .timeout {
+                    result.message = "\(command) sends no reply when it succeeds; none came within \(describe(remaining))"
+                    return result
+                }
+                if silent, error.code == .connectionClosed || error.code == .peerExited {
+                    // The guest went down (or QEMU exited) before the wait for an error ended: what was asked.
+                    result.message = "\(command) sends no reply when it succeeds; the agent's channel closed instead"
+                    return result
+                }
                 if until != nil, error.code == .timeout {
                     // The poll ran out of time while waiting for a reply.
                     result.status = .timeout
@@ -182,10 +220,15 @@ struct ExecuteAction: StepActionRunner, FramedAction {
     /// The result of a command that got no reply: a timeout, or a lost target.
     private func failure(_ error: QMPError, into result: StepResult) async -> StepResult {
         var result = result
+        if agent != nil, [.connectionClosed, .peerExited, .malformed, .messageTooLarge].contains(error.code) {
+            result.status = .error
+            result.message = "the guest agent channel of \(target.name) closed during \(command): \(error.message)"
+            return result
+        }
         switch error.code {
         case .timeout:
             result.status = .timeout
-            result.message = "\(command) got no reply from \(target.name) within \(describe(budget))"
+            result.message = "\(command) got no reply from \(peer) within \(describe(budget))"
         case .connectionClosed where quits, .peerExited where quits:
             // QEMU went before its reply to quit reached us: it did what it was told.
             target.markQuit(by: frame.reference)
@@ -199,7 +242,7 @@ struct ExecuteAction: StepActionRunner, FramedAction {
             result.message = "\(command) was cancelled"
         default:
             result.status = .failed
-            result.message = "\(command) could not be sent to \(target.name): \(error.message)"
+            result.message = "\(command) could not be sent to \(peer): \(error.message)"
         }
         return result
     }

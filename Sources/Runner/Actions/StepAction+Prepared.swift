@@ -16,6 +16,10 @@ extension StepAction {
         case .fail(let text): return try FailAction(text, in: context)
         case .start(let definition): return try StartAction(definition, in: context)
         case .stop(let definition): return try StopAction(definition, in: context)
+        case .agent(let definition): return try ExecuteAction(agent: definition, in: context)
+        case .guestExec(let definition): return try GuestExecAction(definition, in: context)
+        case .waitConsole(let definition): return try WaitConsoleAction(definition, in: context)
+        case .sendConsole(let text): return try SendConsoleAction(text, in: context)
         case .block, .include:
             // RunSession runs the steps a block or an include holds; they are never prepared as one action.
             throw StepPreparationError(message: "a \(kind.rawValue) is run by its steps")

@@ -287,6 +287,7 @@ public final class PlaybookRunner: Sendable {
             if folder.file("\(stem).qmp").utf8.count > 100 || stem.contains("/") || stem.contains(",") {
                 stem = "target-\(playbook.targets.firstIndex { $0.name == target.name } ?? 0)"
             }
+            argv.insert(contentsOf: ChannelPlan.launchArguments(spec: target, stem: folder.file(stem)), at: 1)
             return .launching(argv, environment: env, in: folder, stem: stem)
         }
     }
@@ -330,7 +331,7 @@ public final class PlaybookRunner: Sendable {
         var opening = await TargetSession.open(
             name: spec.name, plan: plan, capabilities: spec.capabilities,
             timeout: timeout, exitNoticeWait: options.exitNoticeWait,
-            monitorOptions: options.monitorOptions
+            monitorOptions: options.monitorOptions, channels: ChannelPlan(spec: spec, plan: plan)
         ) { target, event in
             let redacted = redactedEvents.contains("\(target)/\(event.name)")
             observer.eventReceived(EventReport(target: target, event: event, redacted: redacted))

@@ -19,6 +19,10 @@ actor RunSession {
     /// The entries of `redact: true` steps (their events' data is hidden too).
     private(set) var redactedEntries: Set<Int> = []
     private var sendTimes: [String: Date] = [:]
+    /// The top-level step of the phase going on (1-based) and how many the phase has, for progress.
+    private var topLevel = (position: 0, count: 0)
+    /// The playbook's guest agent commands, for the agent preflight (nil with `--no-preflight`).
+    private lazy var guestPreflight: GuestPreflight? = options.preflight ? GuestPreflight(playbook) : nil
     /// Whether the step `--start-at` names has been reached (true without `--start-at`).
     private var startReached: Bool
     private let startStep: Step?
@@ -168,7 +172,8 @@ actor RunSession {
     /// Runs `list` in order within `bounds`; the first failure (not ignored) stops it unless `goOnAfterFailure`.
     private func runList(_ list: [Step], scope: Scope, bounds: Bounds, goOnAfterFailure: Bool) async -> PhaseEnd {
         var end = PhaseEnd()
-        for step in list {
+        for (offset, step) in list.enumerated() {
+            if scope.parent == nil { topLevel = (offset + 1, list.count) }
             if Task.isCancelled {
                 skip(step, because: bounds.isAlways ? "not run: interrupted a second time" : "not run: the run was interrupted", scope: scope)
                 continue
@@ -367,6 +372,9 @@ actor RunSession {
                 cutBy = limit.name
             }
         }
+        if early == nil {
+            observer.stepRunning(shown, progress: StepProgress(position: topLevel.position, count: topLevel.count, budget: budget))
+        }
         var result = if let early { early } else { await perform(step, entry: index, scope: scope, budget: budget, cutBy: cutBy) }
         if Task.isCancelled, result.status != .passed {
             result.status = .error
@@ -455,7 +463,7 @@ actor RunSession {
             action = try step.action.prepared(in: ActionContext(
                 step: step, target: target, budget: budget, variables: variables,
                 playbookDirectory: playbook.directory, sendTimes: sendTimes, observer: observer, registry: registry,
-                entry: entry))
+                guestPreflight: guestPreflight, entry: entry))
         } catch {
             return StepResult(.failed, message: error.message)
         }

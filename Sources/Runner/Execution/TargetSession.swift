@@ -18,6 +18,8 @@ final class TargetSession: Sendable {
     let events: TargetEvents
     let process: LaunchedProcess?
     let greeting: Greeting
+    /// The console and agent channels (SPEC.md §9), opened and closed with the target.
+    let channels: TargetChannels
     private let exitNoticeWait: Duration
     private let pump: Mutex<Task<Void, Never>?> = Mutex(nil)
     private let subscription: Mutex<EventSubscription?> = Mutex(nil)
@@ -27,8 +29,9 @@ final class TargetSession: Sendable {
 
     private init(
         name: String, monitor: any Monitor, events: TargetEvents, process: LaunchedProcess?, greeting: Greeting,
-        exitNoticeWait: Duration
+        channels: TargetChannels, exitNoticeWait: Duration
     ) {
+        self.channels = channels
         self.name = name
         self.monitor = monitor
         self.events = events
@@ -60,12 +63,13 @@ final class TargetSession: Sendable {
     /// launch, QEMU's early exit ends the attempt with its status and output).
     static func open(
         name: String, plan: Plan, capabilities: [String], timeout: Duration, exitNoticeWait: Duration,
-        monitorOptions: MonitorOptions = .init(), onEvent: @escaping @Sendable (String, RecordedEvent) -> Void
+        monitorOptions: MonitorOptions = .init(), channels channelPlan: ChannelPlan = .none, onEvent: @escaping @Sendable (String, RecordedEvent) -> Void
     ) async -> Opening {
         let deadline = ContinuousClock.now + timeout
         var report: TargetReport
         var process: LaunchedProcess?
         let monitor: any Monitor
+        var channels: TargetChannels?
         do throws(RunnerError) {
             switch plan {
             case .connect(let address):
@@ -98,6 +102,8 @@ final class TargetSession: Sendable {
                 let launched = try await LaunchedProcess.launch(command, environment: environment, outputPath: output)
                 process = launched
                 report.process = TargetReport.Process(pid: launched.pid)
+                // Before QMP: QEMU waits for qmpbook on the console it wired, so nothing printed is lost.
+                channels = try await TargetChannels.openConsole(channelPlan, until: deadline, process: launched)
                 monitor = try await dialRetrying(.unix(path: socket), until: deadline, process: launched, timeout: timeout, options: monitorOptions)
             case .libvirt(let uri, let domain):
                 report = TargetReport(name: name, mode: .libvirt, address: plan.address)
@@ -106,7 +112,9 @@ final class TargetSession: Sendable {
                 report.libvirt = TargetReport.Libvirt(uri: uri.text, domain: opened.domainName, created: opened.createdDomain)
                 monitor = opened
             }
+            if channels == nil { channels = try await TargetChannels.openConsole(channelPlan, until: deadline, process: nil) }
         } catch {
+            await channels?.close()
             let failedReport = TargetReport(name: name, mode: plan.mode, address: plan.address)
             var opening = Opening(session: nil, report: failedReport, process: process)
             if let process {
@@ -118,7 +126,7 @@ final class TargetSession: Sendable {
 
         return await attach(
             name: name, monitor: monitor, report: report, process: process, capabilities: capabilities,
-            deadline: deadline, exitNoticeWait: exitNoticeWait, onEvent: onEvent)
+            deadline: deadline, exitNoticeWait: exitNoticeWait, channels: channels ?? .none, onEvent: onEvent)
     }
 
     /// Makes a session of a monitor that is connected but not yet handshaken:
@@ -128,7 +136,7 @@ final class TargetSession: Sendable {
     static func attach(
         name: String, monitor: any Monitor, report: TargetReport, process: LaunchedProcess? = nil,
         capabilities: [String] = [], deadline: ContinuousClock.Instant, exitNoticeWait: Duration = .milliseconds(500),
-        onEvent: @escaping @Sendable (String, RecordedEvent) -> Void = { _, _ in }
+        channels: TargetChannels = .none, onEvent: @escaping @Sendable (String, RecordedEvent) -> Void = { _, _ in }
     ) async -> Opening {
         var report = report
         let events = TargetEvents { event in onEvent(name, event) }
@@ -156,11 +164,22 @@ final class TargetSession: Sendable {
             }
             report.error = reason
             report.process?.exit = process?.exit
+            await channels.close()
+            return Opening(session: nil, report: report, process: process)
+        }
+        do throws(RunnerError) {
+            try await channels.openAgent(until: deadline, process: process, options: MonitorOptions())
+        } catch {
+            subscription.cancel()
+            await monitor.disconnect()
+            await channels.close()
+            report.error = error.message
+            report.process?.exit = process?.exit
             return Opening(session: nil, report: report, process: process)
         }
         let session = TargetSession(
             name: name, monitor: monitor, events: events, process: process, greeting: greeting,
-            exitNoticeWait: exitNoticeWait)
+            channels: channels, exitNoticeWait: exitNoticeWait)
         session.startPump(subscription)
         if let process {
             process.onExit { exit in
@@ -283,6 +302,7 @@ final class TargetSession: Sendable {
         report.protocolErrors = monitor.protocolErrorCount
         report.eventsDropped = subscription.withLock { $0?.droppedCount ?? 0 } + (await events.dropped)
         if let lost = lost.withLock({ $0 }) { report.error = "lost during the run: \(lost)" }
+        channels.report(into: &report)
         if let process {
             report.process = TargetReport.Process(pid: process.pid, exit: process.exit, stderrTail: process.outputTail())
         }
@@ -297,6 +317,7 @@ final class TargetSession: Sendable {
     ///   `stop` step), so a QEMU that has exited already was not lost; nor is
     ///   one a step told to `quit`.
     func close(grace: Duration, expectingExit: Bool = false) async {
+        if !expectingExit, quitBy == nil { channels.noteLoss() }
         // Gone before the run ended it: the connection closed, or the QEMU exited (its monitor may not be closed yet).
         if monitor.closeReason != nil || process?.exit != nil, !expectingExit, quitBy == nil {
             let reason = await lossReason()
@@ -309,6 +330,7 @@ final class TargetSession: Sendable {
                 grace: grace, terminateGrace: grace)
         }
         await monitor.disconnect()
+        await channels.close()
         let task = pump.withLock { $0 }
         _ = await race(timeout: .seconds(2)) { await task?.value }
     }

@@ -54,19 +54,34 @@ public final class JSONLinesWriter: RunObserver {
     }
 
     public func stepStarted(_ step: Step) {
-        write([
-            "type": "step-started", "time": .string(Timestamp.string(Date())), "index": .int(Int64(step.index)),
-            "id": step.id.map(JSONValue.string) ?? .null, "name": .string(step.name),
-            "target": step.target.map(JSONValue.string) ?? .null, "phase": .string(step.phase.rawValue),
-        ])
+        write(.object(Self.stepStartedLine(step)))
     }
 
     public func stepFinished(_ step: StepReport) {
-        write(["type": "step-finished", "step": step.jsonValue])
+        write(.object(Self.stepFinishedLine(step)))
     }
 
     public func eventReceived(_ event: EventReport) {
-        write(["type": "event", "event": event.jsonValue])
+        write(.object(Self.eventLine(event)))
+    }
+
+    /// The `step-started` line of `step` (also a fleet's, with its member added).
+    static func stepStartedLine(_ step: Step) -> JSONObject {
+        [
+            "type": "step-started", "time": .string(Timestamp.string(Date())), "index": .int(Int64(step.index)),
+            "id": step.id.map(JSONValue.string) ?? .null, "name": .string(step.name),
+            "target": step.target.map(JSONValue.string) ?? .null, "phase": .string(step.phase.rawValue),
+        ]
+    }
+
+    /// The `step-finished` line of a step's report entry.
+    static func stepFinishedLine(_ step: StepReport) -> JSONObject {
+        ["type": "step-finished", "step": step.jsonValue]
+    }
+
+    /// The `event` line of an event received.
+    static func eventLine(_ event: EventReport) -> JSONObject {
+        ["type": "event", "event": event.jsonValue]
     }
 
     /// Writes the final line with the whole report, and closes the file.

@@ -20,6 +20,10 @@ public struct MultiplexRunObserver: RunObserver {
         for observer in observers { observer.stepStarted(step) }
     }
 
+    public func stepRunning(_ step: Step, progress: StepProgress) {
+        for observer in observers { observer.stepRunning(step, progress: progress) }
+    }
+
     public func stepFinished(_ step: StepReport) {
         for observer in observers { observer.stepFinished(step) }
     }

@@ -13,8 +13,11 @@ import QMP
 /// ```
 ///
 /// With `liveLine` (a terminal that understands `\r` and `ESC[K`) the step
-/// that is running shows as a line that the finished line replaces;
-/// otherwise only finished lines are written. `quiet` keeps only failures,
+/// that is running shows as a line that the finished line replaces: its
+/// place in the run (`[3/12]`), its name and target, the time it has run
+/// against its budget (`1.2s / 30s`, redrawn five times a second) and, for a
+/// step that polls (`until`), its attempt; otherwise only finished lines are
+/// written. `quiet` keeps only failures,
 /// notes asked for and the summary; `verbose` adds each request, reply and
 /// event. Whether to color and whether the output is a terminal is the
 /// caller's to decide (the command line looks at `--color`, `NO_COLOR`,
@@ -26,7 +29,21 @@ public final class ProgressPrinter: RunObserver {
 
     private struct State {
         var liveLineShown = false
+        var running: Running?
+        /// Redraws the running step's line while there is one (live line only).
+        var ticker: Task<Void, Never>?
     }
+
+    /// The step doing its work now, as the live line shows it.
+    private struct Running {
+        var step: Step
+        var progress: StepProgress
+        var started: ContinuousClock.Instant
+        var attempts = 0
+    }
+
+    /// How often the running step's elapsed time is redrawn.
+    private static let tick: Duration = .milliseconds(200)
 
     private let fd: Int32
     private let verbosity: Verbosity
@@ -69,8 +86,61 @@ public final class ProgressPrinter: RunObserver {
         }
     }
 
+    /// Shows the step doing its work, with its place, elapsed time and budget (with `liveLine` only).
+    public func stepRunning(_ step: Step, progress: StepProgress) {
+        guard live else { return }
+        emit { state in
+            state.running = Running(step: step, progress: progress, started: .now)
+            if state.ticker == nil { state.ticker = Task { [weak self] in await self?.tickWhileRunning() } }
+            state.liveLineShown = true
+            return "\r\u{1B}[K" + runningLine(state.running!, now: .now)
+        }
+    }
+
+    private func tickWhileRunning() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: Self.tick)
+            let goOn = state.withLock { state in
+                guard let running = state.running else {
+                    state.ticker = nil
+                    return false
+                }
+                // Below any line written meanwhile (verbose requests and replies, notes).
+                state.liveLineShown = true
+                _ = System.writeAll(fd, Array(("\r\u{1B}[K" + runningLine(running, now: .now)).utf8))
+                return true
+            }
+            if !goOn { return }
+        }
+    }
+
+    /// `  … [ 3/12]  name  target  1.2s / 30s  attempt 2`, cut to the terminal's width.
+    private func runningLine(_ running: Running, now: ContinuousClock.Instant) -> String {
+        let progress = running.progress
+        let digits = String(progress.count).count
+        let position = String(progress.position)
+        let counter = "[" + String(repeating: " ", count: max(0, digits - position.count)) + position + "/\(progress.count)]"
+        let tenths = Int64(((now - running.started) / .milliseconds(100)).rounded(.down))
+        var timing = describe(.milliseconds(tenths * 100)) + " / " + describe(progress.budget)
+        if running.attempts > 1 { timing += "  attempt \(running.attempts)" }
+        let name = TerminalText.escape(running.step.name)
+        let target = running.step.target.map(TerminalText.escape)
+        let lead = "  " + paint("…", .dim) + " " + counter + "  "
+        let leadWidth = 2 + 1 + 1 + counter.count + 2
+        var middle = name + (target.map { "  " + paint($0, .dim) } ?? "")
+        var tail = "  " + paint(timing, .dim)
+        if let columns {
+            let plain = name + (target.map { "  " + $0 } ?? "")
+            var room = columns - leadWidth - 1
+            if room - (timing.count + 2) >= 8 { room -= timing.count + 2 } else { tail = "" }
+            if plain.count > room { middle = TerminalText.fitting(plain, columns: room) }
+        }
+        return lead + middle + tail
+    }
+
     /// Writes the line of a finished step, and its message when it did not pass.
     public func stepFinished(_ step: StepReport) {
+        if live { state.withLock { $0.running = nil } }
         let failed = !step.status.isSuccess
         if verbosity == .quiet, !failed { return }
         let label: String
@@ -96,8 +166,18 @@ public final class ProgressPrinter: RunObserver {
         writeLine(line)
     }
 
-    /// In verbose mode, the command sent to `target`.
+    /// In verbose mode, the command sent to `target`; on the live line, the attempt of a step that polls.
     public func requestSent(_ request: JSONValue, target: String) {
+        if live {
+            emit { state in
+                guard var running = state.running else { return "" }
+                running.attempts += 1
+                state.running = running
+                guard running.attempts > 1 else { return "" }
+                state.liveLineShown = true
+                return "\r\u{1B}[K" + runningLine(running, now: .now)
+            }
+        }
         guard verbosity == .verbose else { return }
         writeLine("         " + paint("→ \(target) \(request.jsonText)", .dim))
     }
@@ -127,6 +207,11 @@ public final class ProgressPrinter: RunObserver {
 
     /// The last line: the outcome and the counts (the reason of a failure is the caller's to print).
     public func runFinished(_ report: RunReport) {
+        state.withLock { state in
+            state.running = nil
+            state.ticker?.cancel()
+            state.ticker = nil
+        }
         let summary = report.summary
         var counts = ["\(summary.passed) passed"]
         if summary.failed > 0 { counts.append("\(summary.failed) failed") }

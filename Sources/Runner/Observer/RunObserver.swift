@@ -24,6 +24,9 @@ import QMP
 public protocol RunObserver: Sendable {
     /// A step starts now (main and `always` steps; not a step left out or not run).
     func stepStarted(_ step: Step)
+    /// A step that does work (not a block, loop or include) is about to do it:
+    /// where it stands in its phase and the time it has.
+    func stepRunning(_ step: Step, progress: StepProgress)
     /// A step ended: its entry of the report, redacted when the step is (also for steps that did not run).
     func stepFinished(_ step: StepReport)
     /// An event arrived on a target, before any wait takes it (`redacted`: a redacted step waits for it).
@@ -43,8 +46,26 @@ public protocol RunObserver: Sendable {
     var outputErrors: [String] { get }
 }
 
+/// Where a running step stands, for a progress display: its place among the
+/// top-level steps of its phase (main or `always`; a step inside a block,
+/// loop or include counts as the top-level step that holds it), and its
+/// time budget (its timeout, cut short by the playbook's deadline).
+public struct StepProgress: Sendable, Equatable {
+    /// 1-based.
+    public var position: Int
+    public var count: Int
+    public var budget: Duration
+
+    public init(position: Int, count: Int, budget: Duration) {
+        self.position = position
+        self.count = count
+        self.budget = budget
+    }
+}
+
 extension RunObserver {
     public func stepStarted(_ step: Step) {}
+    public func stepRunning(_ step: Step, progress: StepProgress) {}
     public func stepFinished(_ step: StepReport) {}
     public func eventReceived(_ event: EventReport) {}
     public func requestSent(_ request: JSONValue, target: String) {}

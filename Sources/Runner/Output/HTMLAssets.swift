@@ -136,7 +136,8 @@ enum HTMLAssets {
         rect.step { stroke: rgba(0,0,0,.25); stroke-width: .5; }
         rect.status-passed { fill: var(--passed); } rect.status-failed { fill: var(--failed); }
         rect.status-timeout { fill: var(--timeout); } rect.status-error { fill: var(--error); }
-        rect.status-ignored { fill: var(--ignored); } rect.status-skipped { fill: var(--skipped); }
+        rect.status-ignored { fill: var(--ignored); } rect.status-rescued { fill: var(--ignored); stroke-dasharray: 2 1; } rect.status-skipped { fill: var(--skipped); }
+        .lane-console .lane-bg, .lane-agent .lane-bg { fill: #f5f2fc; } text.channel { fill: #6e40c9; font-size: 10px; } text.channel-failed { fill: var(--error); }
         rect.setup { fill: var(--setup); opacity: .55; } rect.setup-failed { fill: var(--error); opacity: .8; }
         line.event { stroke-width: 3; } line.taken { stroke: #1f4e9c; } line.not-taken { stroke: var(--timeout); stroke-dasharray: 3 2; }
         text.event-name { font-size: 10px; } text.not-taken { fill: #b35c00; font-style: italic; } .hidden { display: none; }

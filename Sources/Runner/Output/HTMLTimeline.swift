@@ -1,8 +1,12 @@
 import Foundation
+import Playbook
 import QMP
 
-/// The timeline of the HTML report: an inline SVG with one lane per target
-/// (and a `run` lane for the preflight and the steps without a target).
+/// The timeline of the HTML report: an inline SVG with one lane per target,
+/// a lane under it for each guest channel it has (`vm console`, `vm agent`:
+/// the steps that use that channel, the bytes the console printed, when the
+/// agent first answered), and a `run` lane for the preflight and the steps
+/// without a target.
 ///
 /// Each lane shows the target's setup (launching, connecting and the QMP
 /// handshake, from the start of the run), its steps as bars coloured by
@@ -106,7 +110,17 @@ struct HTMLTimeline {
 
     private func makeLanes() -> [Lane] {
         let scale = Self.plotWidth / total
-        var lanes = report.targets.map { Lane(name: $0.name, kind: "target") }
+        var lanes: [Lane] = []
+        /// The lane of each target, and of each of its guest channels (`console`, `agent`).
+        var laneOf: [String: Int] = [:]
+        for target in report.targets {
+            laneOf[target.name] = lanes.count
+            lanes.append(Lane(name: target.name, kind: "target"))
+            for (channel, present) in [("console", target.console != nil), ("agent", target.agent != nil)] where present {
+                laneOf[target.name + " " + channel] = lanes.count
+                lanes.append(Lane(name: target.name + " " + channel, kind: channel))
+            }
+        }
         var run = Lane(name: "run", kind: "run")
         /// A name inside the bar from `t0` to `t1`, shown only where it fits.
         func caption(_ t0: Double, _ t1: Double, _ text: String) -> String {
@@ -124,8 +138,8 @@ struct HTMLTimeline {
 
         // The setup: each target opening from the start of the run, then the preflight.
         var setupEnd = 0.0
-        for (index, target) in report.targets.enumerated() {
-            guard let opened = target.openedIn.map(Timestamp.milliseconds) else { continue }
+        for target in report.targets {
+            guard let index = laneOf[target.name], let opened = target.openedIn.map(Timestamp.milliseconds) else { continue }
             setupEnd = max(setupEnd, opened)
             let what = target.error == nil ? "opened" : "could not be opened: \(target.error ?? "")"
             lanes[index].elements.append(bar(
@@ -151,7 +165,7 @@ struct HTMLTimeline {
             if let message = step.message, step.status != .passed { title += "\n" + message }
             let element = bar(
                 t0, t1, classes: "step status-\(step.status.rawValue)", y: 8, height: 18, title: title, link: "step-\(step.index)")
-            if let target = step.target, let index = report.targets.firstIndex(where: { $0.name == target }) {
+            if let target = step.target, let index = step.action.channel.flatMap({ laneOf[target + " " + $0] }) ?? laneOf[target] {
                 lanes[index].elements.append(element)
             } else {
                 run.elements.append(element)
@@ -159,7 +173,7 @@ struct HTMLTimeline {
         }
 
         for (position, event) in report.events.enumerated() {
-            guard let index = report.targets.firstIndex(where: { $0.name == event.target }) else { continue }
+            guard let index = laneOf[event.target] else { continue }
             let t = HTMLText.offset(of: event.event.received, from: report.started)
             let x = HTMLText.number(Self.labelWidth + t * scale)
             let taken = event.event.takenBy
@@ -170,6 +184,21 @@ struct HTMLTimeline {
                 "<a href=\"#event-\(position)\"><line class=\"\(classes)\" x1=\"\(x)\" x2=\"\(x)\" y1=\"30\" y2=\"44\" data-t0=\"\(HTMLText.number(t))\">"
                     + "<title>\(HTMLText.escape(title))</title></line></a>")
             lanes[index].labels.append((t, event.event.name, taken == nil ? "not-taken" : "taken"))
+        }
+        // What the channels did besides steps: the console's output, the agent's first answer.
+        for target in report.targets {
+            if let console = target.console, let index = laneOf[target.name + " console"] {
+                let what = console.error.map { "console: \($0)" } ?? "console printed \(console.bytes.counted("byte"))"
+                lanes[index].labels.append((0, what, console.error == nil ? "channel" : "channel channel-failed"))
+            }
+            if let agent = target.agent, let index = laneOf[target.name + " agent"] {
+                if let answered = agent.answeredAfter.map(Timestamp.milliseconds), let opened = target.openedIn.map(Timestamp.milliseconds) {
+                    lanes[index].elements.append(bar(
+                        opened, opened + answered, classes: "setup", y: 30, height: 10,
+                        title: "\(target.name): the agent\(agent.version.map { " \($0)" } ?? "") answered \(HTMLText.milliseconds(answered)) after its channel opened"))
+                }
+                if let error = agent.error { lanes[index].labels.append((0, "agent: \(error)", "channel channel-failed")) }
+            }
         }
         if !run.elements.isEmpty { lanes.append(run) }
         return lanes

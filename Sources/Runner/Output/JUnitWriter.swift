@@ -20,21 +20,43 @@ import QMP
 /// and the common JUnit format: `testsuites` has no `skipped` attribute.
 public enum JUnitWriter {
     public static func render(_ report: RunReport) -> String {
+        document([suite(of: report)], time: report.duration)
+    }
+
+    /// One `<testsuite>`, rendered, with its counts: what a document of several suites (a fleet's) is made of.
+    public struct Suite: Sendable {
+        public var xml: String
+        public var tests: Int
+        public var failures: Int
+        public var errors: Int
+    }
+
+    /// The testsuite of one run, named `name` (default: the playbook's name).
+    public static func suite(of report: RunReport, name: String? = nil) -> Suite {
         let cases = JUnitCase.setupCases(of: report) + JUnitCase.stepCases(of: report)
         let failures = cases.filter { $0.result.element == "failure" }.count
         let errors = cases.filter { $0.result.element == "error" }.count
         let skipped = cases.filter { $0.result.element == "skipped" }.count
-        let seconds = format(report.duration)
-        var xml = #"<?xml version="1.0" encoding="UTF-8"?>"# + "\n"
-        xml += "<testsuites name=\"qmpbook\" tests=\"\(cases.count)\" failures=\"\(failures)\" errors=\"\(errors)\""
-            + " time=\"\(seconds)\">\n"
-        xml += "  <testsuite name=\"\(escape(report.playbook.name))\" tests=\"\(cases.count)\" failures=\"\(failures)\""
-            + " errors=\"\(errors)\" skipped=\"\(skipped)\" time=\"\(seconds)\""
+        var xml = "  <testsuite name=\"\(escape(name ?? report.playbook.name))\" tests=\"\(cases.count)\" failures=\"\(failures)\""
+            + " errors=\"\(errors)\" skipped=\"\(skipped)\" time=\"\(format(report.duration))\""
             + " timestamp=\"\(Timestamp.string(report.started))\" file=\"\(escape(report.playbook.path))\">\n"
         for testcase in cases {
             xml += testcase.xml
         }
-        xml += "  </testsuite>\n</testsuites>\n"
+        xml += "  </testsuite>\n"
+        return Suite(xml: xml, tests: cases.count, failures: failures, errors: errors)
+    }
+
+    /// The whole XML document of these suites, `time` the whole run's.
+    public static func document(_ suites: [Suite], time: Duration?) -> String {
+        let tests = suites.reduce(0) { $0 + $1.tests }
+        let failures = suites.reduce(0) { $0 + $1.failures }
+        let errors = suites.reduce(0) { $0 + $1.errors }
+        var xml = #"<?xml version="1.0" encoding="UTF-8"?>"# + "\n"
+        xml += "<testsuites name=\"qmpbook\" tests=\"\(tests)\" failures=\"\(failures)\" errors=\"\(errors)\""
+            + " time=\"\(format(time))\">\n"
+        for suite in suites { xml += suite.xml }
+        xml += "</testsuites>\n"
         return xml
     }
 

@@ -22,6 +22,44 @@ public struct TargetReport: Sendable {
 
     }
 
+    /// The serial console (SPEC.md §9): how much it printed and its end.
+    public struct Console: Sendable {
+        public var address: String?
+        public var bytes: Int
+        /// The last 4 KiB, CRLF as LF, other control characters as `\xNN`.
+        public var tail: String
+        /// `RUNDIR/TARGET.console.log` (gone with the run folder unless `--keep-run-dir`).
+        public var log: String?
+        public var error: String?
+
+        var jsonValue: JSONValue {
+            ["address": address.map(JSONValue.string) ?? .null, "bytes": .int(Int64(bytes)), "tail": .string(tail),
+             "log": log.map(JSONValue.string) ?? .null, "error": error.map(JSONValue.string) ?? .null]
+        }
+    }
+
+    /// The guest agent channel (SPEC.md §9).
+    public struct Agent: Sendable {
+        public var address: String?
+        /// `isa-serial`, `virtio-serial` or `socket`.
+        public var channel: String?
+        /// The agent's version from `guest-info`, once it answered.
+        public var version: String?
+        /// From opening the channel to the agent's first answer.
+        public var answeredAfter: Duration?
+        public var synchronisations: Int
+        public var protocolErrors: Int
+        public var error: String?
+
+        var jsonValue: JSONValue {
+            ["address": address.map(JSONValue.string) ?? .null, "channel": channel.map(JSONValue.string) ?? .null,
+             "version": version.map(JSONValue.string) ?? .null,
+             "answered_ms": answeredAfter.map { .double(Timestamp.milliseconds($0)) } ?? .null,
+             "synchronisations": .int(Int64(synchronisations)), "protocol_errors": .int(Int64(protocolErrors)),
+             "error": error.map(JSONValue.string) ?? .null]
+        }
+    }
+
     /// One start of the target (SPEC.md §7.2): at the run's start, or by a `start` step.
     public struct Instance: Sendable {
         /// The launched QEMU's pid; nil for a `connect`/`listen` target.
@@ -75,6 +113,10 @@ public struct TargetReport: Sendable {
     /// How long opening it took: launching QEMU, connecting or accepting, and the QMP handshake
     /// (until it failed, when it did); nil when it was not opened.
     public var openedIn: Duration?
+    /// The console channel, when the target has one.
+    public var console: Console?
+    /// The guest agent channel, when the target has one.
+    public var agent: Agent?
     /// Every start of the target, in order; the fields above describe the last one.
     public var instances: [Instance] = []
 
@@ -99,6 +141,8 @@ public struct TargetReport: Sendable {
             "libvirt": libvirt.map { ["uri": .string($0.uri), "domain": .string($0.domain), "created": .bool($0.created)] } ?? .null,
             "error": error.map(JSONValue.string) ?? .null,
             "opened_ms": openedIn.map { .double(Timestamp.milliseconds($0)) } ?? .null,
+            "console": console?.jsonValue ?? .null,
+            "agent": agent?.jsonValue ?? .null,
             "instances": .array(instances.map(\.jsonValue)),
         ])
     }

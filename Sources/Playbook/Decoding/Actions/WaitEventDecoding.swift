@@ -20,18 +20,7 @@ extension PlaybookDecoder {
         // Names may be `${…}`, resolved just before the step (SPEC.md §8.1).
         checkTemplates(node)
         let match = step["match"].map { checkedPattern($0, path: "match") }
-        var since: String?
-        if let node = step["since"], let id = text(node, what: "since") {
-            if stepIDs[id] == nil, !earlierIDs.contains(id) {
-                if allStepIDs.contains(id) {
-                    error("since names step '\(id)', which comes after this one; it must name an earlier step", at: node)
-                } else {
-                    let hint = NameSuggestion.hint(for: id, among: allStepIDs)
-                    error("since names step '\(id)', but no step has that id\(hint)", at: node)
-                }
-            }
-            since = id
-        }
+        let since = step["since"].flatMap { sinceStep($0) }
         let register = step["register"].flatMap { registerName($0) }
         return WaitEventStep(events: events, match: match, since: since, register: register)
     }
