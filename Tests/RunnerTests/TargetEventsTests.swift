@@ -24,6 +24,27 @@ import Testing
         #expect(event.name == "STOP")
     }
 
+    /// A wait pending through a 200,000-event burst takes the marker in its
+    /// middle, and the log stays within its limit: each new event is offered to
+    /// the pending waits alone, never the whole log again (that was quadratic:
+    /// this test did not finish in its minute).
+    @Test func aWaitTakesTheMarkerInTheMiddleOfALongBurst() async {
+        let events = TargetEvents(limit: 10_000, clock: TestClock())
+        async let outcome = events.wait(for: EventQuery(names: ["DEVICE_DELETED"]), by: 7, timeout: .seconds(30))
+        await waitersPending(events)
+        for index in 0..<200_000 {
+            await events.record(RecordedEvent(name: index == 100_000 ? "DEVICE_DELETED" : (index % 2 == 0 ? "STOP" : "RESUME")))
+        }
+        guard case .taken(let event) = await outcome else {
+            Issue.record("the marker was not taken")
+            return
+        }
+        #expect(event.sequence == 100_000)
+        #expect(await events.events.count <= 10_000)
+        #expect(await events.dropped >= 190_000)
+        #expect(await events.waiterCount == 0)
+    }
+
     @Test func waitIsSatisfiedByAnEventArrivingLater() async {
         let events = TargetEvents()
         async let outcome = events.wait(for: EventQuery(names: ["RESUME"]), by: 1, timeout: .seconds(30))

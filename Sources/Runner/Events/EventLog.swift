@@ -56,6 +56,16 @@ public struct EventLog: Sendable {
         return stored
     }
 
+    /// Takes the newest event, when `query` accepts it and no wait took it,
+    /// recording `step` as its taker: what a new event is offered to the
+    /// pending waits (every older one was offered to them when they began),
+    /// so recording an event costs the same however long the log is.
+    public mutating func takeNewest(_ query: EventQuery, by step: Int) -> RecordedEvent? {
+        guard let index = events.indices.last, events[index].takenBy == nil, query.accepts(events[index]) else { return nil }
+        events[index].takenBy = step
+        return events[index]
+    }
+
     /// Takes the first untaken event matching `query`, recording `step` as its taker.
     public mutating func take(_ query: EventQuery, by step: Int) -> RecordedEvent? {
         for index in events.indices where events[index].takenBy == nil {

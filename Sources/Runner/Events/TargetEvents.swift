@@ -53,12 +53,17 @@ public actor TargetEvents {
         onRecord?(stored)
         for id in waiters.keys.sorted() {
             guard let waiter = waiters[id] else { continue }
-            if let taken = log.take(waiter.query, by: waiter.step) {
+            if let taken = log.takeNewest(waiter.query, by: waiter.step) {
                 waiters[id] = nil
                 waiter.continuation.resume(returning: .taken(taken))
                 break
             }
         }
+    }
+
+    /// Records events in the order given, one by one.
+    public func record(_ batch: [RecordedEvent]) {
+        for event in batch { record(event) }
     }
 
     /// Every event recorded so far (the oldest may have been dropped; see ``EventLog``).
@@ -92,6 +97,9 @@ public actor TargetEvents {
             await withCheckedContinuation { continuation in
                 if Task.isCancelled {
                     continuation.resume(returning: .cancelled)
+                } else if let taken = log.take(query, by: step) {
+                    // Recorded since the first look: a new event is offered to the pending waits only.
+                    continuation.resume(returning: .taken(taken))
                 } else {
                     waiters[id] = Waiter(query: query, step: step, continuation: continuation)
                 }

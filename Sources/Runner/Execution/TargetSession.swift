@@ -258,8 +258,9 @@ final class TargetSession: Sendable {
         self.subscription.withLock { $0 = subscription }
         let events = self.events
         let task = Task {
+            // One hop per batch: what arrived while the last batch was recorded goes together.
             for await event in subscription {
-                await events.record(RecordedEvent(event))
+                await events.record([RecordedEvent(event)] + subscription.drain().map(RecordedEvent.init))
             }
             let reason = await self.lossReason()
             await events.close(reason: reason)
