@@ -55,7 +55,8 @@ extension PlaybookDecoder {
     /// built-ins, functions and their argument counts. `offset` is where the
     /// expression's source starts in the scalar's value.
     func checkExpression(_ expression: Expression, source: String, at node: YAMLNode, offset: Int) {
-        let reference = "'${\(source.trimmingCharacters(in: .whitespaces))}'"
+        // Built only for a message: most expressions have nothing wrong, and this runs for every node of each.
+        func reference() -> String { "'${\(source.trimmingCharacters(in: .whitespaces))}'" }
         switch expression {
         case .literal:
             break
@@ -63,11 +64,11 @@ extension PlaybookDecoder {
             if Variables.builtinNames.contains(name) {
                 error(Variables.builtinProblem([name], environment: environment) ?? "'\(name)' is a built-in", at: node, offset: offset + at)
             } else if !defined.contains(name), name == "item" || name == "loop" {
-                error("'\(name)' in \(reference) is defined only inside a loop (a step or block with loop:)\(name == "item" ? " that has no loop-var" : "")",
+                error("'\(name)' in \(reference()) is defined only inside a loop (a step or block with loop:)\(name == "item" ? " that has no loop-var" : "")",
                       at: node, offset: offset + at)
             } else if !defined.contains(name) {
                 let hint = NameSuggestion.hint(for: name, among: defined.subtracting(Variables.builtinNames))
-                error("undefined variable '\(name)' in \(reference)\(hint): define it in vars, with --var, or register it in an earlier step",
+                error("undefined variable '\(name)' in \(reference())\(hint): define it in vars, with --var, or register it in an earlier step",
                       at: node, offset: offset + at)
             }
         case .member(.name(let name, let at), let key) where Variables.builtinNames.contains(name):
@@ -76,7 +77,7 @@ extension PlaybookDecoder {
             }
         case .member(.name(let name, let at), let key) where scalarVars[name] != nil:
             let value = scalarVars[name] ?? .null
-            error("\(reference): '\(name)' is \(value.typeName.withArticle) (\(String(value.jsonText.prefix(40)))) in vars, which has no '\(key)': only maps and lists have members",
+            error("\(reference()): '\(name)' is \(value.typeName.withArticle) (\(String(value.jsonText.prefix(40)))) in vars, which has no '\(key)': only maps and lists have members",
                   at: node, offset: offset + at)
         case .member(let base, _):
             checkExpression(base, source: source, at: node, offset: offset)
@@ -95,12 +96,12 @@ extension PlaybookDecoder {
         case .call(let name, let arguments, let at):
             if let function = ExpressionFunctions.table[name] {
                 if let problem = function.arityProblem(arguments.count) {
-                    error("\(problem) (in \(reference))", at: node, offset: offset + at)
+                    error("\(problem) (in \(reference()))", at: node, offset: offset + at)
                 } else if ExpressionFunctions.takingPatterns.contains(name), arguments[1].isConstant {
-                    checkPatternArgument(arguments[1], of: name, reference: reference, at: node, offset: offset + at)
+                    checkPatternArgument(arguments[1], of: name, reference: reference(), at: node, offset: offset + at)
                 }
             } else {
-                error("\(ExpressionFunctions.unknownMessage(name)) in \(reference)", at: node, offset: offset + at)
+                error("\(ExpressionFunctions.unknownMessage(name)) in \(reference())", at: node, offset: offset + at)
             }
             for argument in arguments { checkExpression(argument, source: source, at: node, offset: offset) }
         }
