@@ -1,0 +1,58 @@
+import Playbook
+import QMP
+
+/// How a step that runs a program — `command` on the host, `guest-exec` in
+/// the guest — judges each run's `{exit, signal, stdout, stderr}`: against
+/// `expect` (by default `{exit: 0}`), then, with `until`, whether to run it
+/// again after `interval` (SPEC.md §7.1).
+struct ProgramChecks: Sendable {
+    /// What the result must match: the step's `expect`, or `{exit: 0}`.
+    var expect: Pattern
+    /// Whether `expect` is the default `{exit: 0}` (the step wrote none).
+    var expectsSuccessOnly: Bool
+    var until: Pattern?
+    var interval: Duration
+
+    /// A program passes without `expect` when it exits with status 0.
+    private static let exitZero = try! Pattern(["exit": 0])
+
+    init(expect: JSONValue?, until: JSONValue?, interval: Duration?, in context: ActionContext) throws(StepPreparationError) {
+        self.expect = try context.pattern(expect, "expect") ?? Self.exitZero
+        expectsSuccessOnly = expect == nil
+        self.until = try context.pattern(until, "until")
+        self.interval = interval ?? .seconds(1)
+    }
+
+    /// Judges one run's `value` into `result`.
+    /// - Parameters:
+    ///   - ended: how the run ended, for messages (`the command exited with status 1`).
+    ///   - subject: what `expect` and `until` look at, for messages (`the command's result`).
+    ///   - detail: what to add to a message about a failed run (its last stderr), or nothing.
+    /// - Returns: the pause before the next attempt while `until` does not match yet;
+    ///   nil when the step is over (`result` says how).
+    func judge(
+        _ value: JSONValue, ended: String, subject: String, detail: String, attempts: Int, frame: StepFrame,
+        schedule: inout PollSchedule, into result: inout StepResult
+    ) -> Duration? {
+        guard let until else {
+            if let mismatch = expect.mismatch(in: value) {
+                result.status = .failed
+                if expectsSuccessOnly {
+                    result.message = ended + detail
+                } else {
+                    result.message = frame.redact ? "\(subject) did not match expect"
+                        : "\(ended), which does not match expect: \(mismatch)" + detail
+                }
+            }
+            return nil
+        }
+        guard let mismatch = until.mismatch(in: value) else { return nil }
+        guard let pause = schedule.pause() else {
+            result.status = .timeout
+            result.message = "\(subject) did not match until within \(describe(frame.budget)) (\(attempts.counted("attempt")))"
+                + (frame.redact ? "" : "; last time: \(mismatch)")
+            return nil
+        }
+        return pause
+    }
+}
