@@ -141,7 +141,10 @@ final class TargetSession: Sendable {
         var report = report
         let events = TargetEvents { event in onEvent(name, event) }
         // Subscribe before the handshake: events from the greeting on are recorded.
-        let subscription = monitor.events()
+        // Unbounded: the target's log (TargetEvents) is what caps what is kept,
+        // so the engine never drops an event a pending wait may be waiting for
+        // while the pump catches up with a burst.
+        let subscription = monitor.events(bufferLimit: .max)
         let greeting: Greeting
         do {
             let remaining = max(deadline - ContinuousClock.now, .milliseconds(1))
