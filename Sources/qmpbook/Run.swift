@@ -65,6 +65,9 @@ extension Qmpbook {
         @Flag(name: .customLong("keep-run-dir"), help: "Keep the run directory (QMP sockets, QEMU output) after the run.")
         var keepRunDirectory = false
 
+        @Option(name: .customLong("report-events"), help: ArgumentHelp("List at most N events in the report (default 10000; past it the oldest events no step took are left out, never one a step took), or 'all'.", valueName: "N|all"))
+        var reportEvents: String?
+
         @Flag(name: .customLong("no-preflight"), help: "Do not check the steps against each target's QMP schema before running them.")
         var noPreflight = false
 
@@ -166,6 +169,16 @@ extension Qmpbook {
                     throw CommandFailure(message: "--timeout '\(timeout)': a run's deadline must be longer than 0", status: .invalidInput)
                 }
                 options.timeout = duration
+            }
+            if let reportEvents {
+                if reportEvents == "all" {
+                    options.reportEventLimit = nil
+                } else if let limit = Int(reportEvents), limit >= 0 {
+                    options.reportEventLimit = limit
+                } else {
+                    throw CommandFailure(
+                        message: "--report-events '\(reportEvents)': give a number of events (0 or more) or 'all'", status: .invalidInput)
+                }
             }
             options.keepRunDirectory = keepRunDirectory
             options.preflight = !noPreflight

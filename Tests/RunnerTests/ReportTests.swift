@@ -142,4 +142,20 @@ import Testing
         #expect(describe(.milliseconds(2000)) == "2s")
         #expect(describe(.seconds(2)) == DurationText.format(.seconds(2)))
     }
+
+    /// The report's cap on events: the oldest untaken first; a taken event is kept even past the cap.
+    @Test func theEventCapKeepsTakenEventsAndTheNewestOthers() {
+        func event(_ name: String, taken: Int? = nil) -> EventReport {
+            EventReport(target: "vm", event: RecordedEvent(name: name, takenBy: taken))
+        }
+        let events = [event("A", taken: 0), event("B"), event("C", taken: 1), event("D"), event("E")]
+        let (kept, leftOut) = EventReport.kept(events, limit: 3)
+        #expect(kept.map(\.event.name) == ["A", "C", "E"])
+        #expect(leftOut == 2)
+        let (tight, tightOut) = EventReport.kept(events, limit: 1)
+        #expect(tight.map(\.event.name) == ["A", "C"], "taken events stay past the cap")
+        #expect(tightOut == 3)
+        #expect(EventReport.kept(events, limit: nil).0.count == 5)
+        #expect(EventReport.kept(events, limit: 5).1 == 0)
+    }
 }

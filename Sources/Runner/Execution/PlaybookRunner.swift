@@ -214,8 +214,8 @@ public final class PlaybookRunner: Sendable {
         report.steps = steps
         report.preflightDuration = preflightDuration
         report.preflightProblems = preflightProblems
-        report.events = await Self.events(
-            of: ending.sessions, redactedSteps: redactedEntries)
+        (report.events, report.eventsLeftOut) = EventReport.kept(
+            await Self.events(of: ending.sessions, redactedSteps: redactedEntries), limit: options.reportEventLimit)
 
         if let signal = ending.interruption {
             report.outcome = .interrupted

@@ -22,6 +22,9 @@ public struct RunOptions: Sendable {
     /// `--timeout`: replaces the playbook's `timeout`.
     public var timeout: Duration?
     public var keepRunDirectory = false
+    /// The most events the report lists (`--report-events`, default 10,000): past it the
+    /// oldest events no step took are left out, never one a step took. Nil: every event.
+    public var reportEventLimit: Int? = 10_000
     /// Check every step against each target's QMP schema before the first step (off: `--no-preflight`).
     public var preflight = true
     /// The engine's options for every target's monitor: its logger (`--log-level`), its limits.

@@ -45,6 +45,8 @@ public struct RunReport: Sendable {
     public var targets: [TargetReport]
     public var steps: [StepReport]
     public var events: [EventReport]
+    /// How many events the report leaves out to keep within ``RunOptions/reportEventLimit``.
+    public var eventsLeftOut = 0
     /// How long the preflight took (reading the schemas and checking the steps); nil when it did not run.
     public var preflightDuration: Duration?
     /// What the preflight found wrong (the run then stopped before its first step).
@@ -82,6 +84,7 @@ public struct RunReport: Sendable {
             "targets": .array(targets.map(\.jsonValue)),
             "steps": .array(steps.map(\.jsonValue)),
             "events": .array(events.map(\.jsonValue)),
+            "events_left_out": .int(Int64(eventsLeftOut)),
             "preflight_ms": preflightDuration.map { .double(Timestamp.milliseconds($0)) } ?? .null,
             "preflight_problems": .array(preflightProblems.map(\.jsonValue)),
             "summary": summary.jsonValue,

@@ -111,6 +111,22 @@ public struct EventReport: Sendable {
         self.redacted = redacted
     }
 
+    /// `events` (in order) within `limit`: every event a step took, then the
+    /// newest of the others; what is left out is the oldest events no step
+    /// took. Nil keeps every event. Returns what is kept and how many were left out.
+    static func kept(_ events: [EventReport], limit: Int?) -> ([EventReport], leftOut: Int) {
+        guard let limit, events.count > limit else { return (events, 0) }
+        let taken = events.filter { $0.event.takenBy != nil }.count
+        var untakenToDrop = min(events.count - limit, events.count - taken)
+        let leftOut = untakenToDrop
+        let kept = events.filter { event in
+            guard event.event.takenBy == nil, untakenToDrop > 0 else { return true }
+            untakenToDrop -= 1
+            return false
+        }
+        return (kept, leftOut)
+    }
+
     public var jsonValue: JSONValue {
         .object([
             "target": .string(target),
