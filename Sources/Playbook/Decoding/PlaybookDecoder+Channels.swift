@@ -51,13 +51,7 @@ extension PlaybookDecoder {
             error("\(what) must be \(wired) or a socket (unix:PATH or tcp:HOST:PORT), not '\(text)'\(hint)", at: node)
             return nil
         }
-        do {
-            _ = try MonitorAddress(parsing: text)
-        } catch {
-            self.error("\(what): \(error.description)", at: node)
-            return nil
-        }
-        return text
+        return isMonitorAddress(text, what: what, at: node) ? text : nil
     }
 
     /// A step that uses a console or an agent needs a target with that channel.

@@ -51,15 +51,21 @@ extension PlaybookDecoder {
         guard let text = string(node, what: what) else { return nil }
         if text.contains("${") {
             checkTemplates(node)
-        } else {
-            do {
-                _ = try MonitorAddress(parsing: text)
-            } catch {
-                self.error("\(what): \(error.description)", at: node)
-                return nil
-            }
+        } else if !isMonitorAddress(text, what: what, at: node) {
+            return nil
         }
         return text
+    }
+
+    /// Whether `text` is a monitor address (`unix:PATH`, `tcp:HOST:PORT`, a path); if not, the problem at `node`.
+    func isMonitorAddress(_ text: String, what: String, at node: YAMLNode) -> Bool {
+        do {
+            _ = try MonitorAddress(parsing: text)
+            return true
+        } catch {
+            self.error("\(what): \(error.description)", at: node)
+            return false
+        }
     }
 
     func decodeLaunch(_ node: YAMLNode) -> TargetSpec.Mode? {

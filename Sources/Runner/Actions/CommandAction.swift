@@ -72,15 +72,9 @@ struct CommandAction: StepActionRunner, FramedAction {
             case nil:
                 break
             }
-            guard let pause = checks.judge(
+            guard await checks.judgeAndWait(
                 ran.value, ended: "the command \(ran.exit)", subject: "the command's result", detail: detail(ran),
                 attempts: attempts, frame: frame, schedule: &schedule, into: &result) else { return result }
-            try? await Task.sleep(for: pause)
-            if Task.isCancelled {
-                result.status = .error
-                result.message = "interrupted"
-                return result
-            }
         }
     }
 

@@ -68,15 +68,9 @@ struct GuestExecAction: StepActionRunner, FramedAction {
             }
             result.response = ran.report
             result.registered = ran.value
-            guard let pause = checks.judge(
+            guard await checks.judgeAndWait(
                 ran.value, ended: "\(argv[0]) \(ran.exit) in the guest", subject: "the guest program's result", detail: detail(ran),
                 attempts: attempts, frame: frame, schedule: &schedule, into: &result) else { return result }
-            try? await Task.sleep(for: pause)
-            if Task.isCancelled {
-                result.status = .error
-                result.message = "interrupted"
-                return result
-            }
         }
     }
 

@@ -30,7 +30,7 @@ struct ProgramChecks: Sendable {
     ///   - detail: what to add to a message about a failed run (its last stderr), or nothing.
     /// - Returns: the pause before the next attempt while `until` does not match yet;
     ///   nil when the step is over (`result` says how).
-    func judge(
+    private func judge(
         _ value: JSONValue, ended: String, subject: String, detail: String, attempts: Int, frame: StepFrame,
         schedule: inout PollSchedule, into result: inout StepResult
     ) -> Duration? {
@@ -54,5 +54,24 @@ struct ProgramChecks: Sendable {
             return nil
         }
         return pause
+    }
+
+    /// ``judge(_:ended:subject:detail:attempts:frame:schedule:into:)``, then the
+    /// pause it asks for. - Returns: whether to run the program again; false
+    /// when the step is over (`result` says how, also when it was interrupted).
+    func judgeAndWait(
+        _ value: JSONValue, ended: String, subject: String, detail: String, attempts: Int, frame: StepFrame,
+        schedule: inout PollSchedule, into result: inout StepResult
+    ) async -> Bool {
+        guard let pause = judge(
+            value, ended: ended, subject: subject, detail: detail, attempts: attempts, frame: frame,
+            schedule: &schedule, into: &result) else { return false }
+        try? await Task.sleep(for: pause)
+        if Task.isCancelled {
+            result.status = .error
+            result.message = "interrupted"
+            return false
+        }
+        return true
     }
 }
