@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Instruction counts for qmpbook, stable on a noisy machine: callgrind on a
+# release build, per `execute` step (the difference between two playbook
+# sizes, so start-up and handshake cancel out) and for `qmpbook --version`.
+#
+#     bash Benchmarks/callgrind/run.sh [STEPS]        # default 2000
+#
+# Two things make valgrind 3.19 run the binary: a preloaded shim that copies
+# the signal mask libdispatch passes to rt_sigsuspend (sigsuspend_shim.c),
+# and `strip --strip-debug` (valgrind cannot read Swift 6.3's DWARF 5).
+# Needs valgrind, qemu-system-x86, gcc. The .out files open in callgrind_annotate.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+steps=${1:-2000}
+out=Benchmarks/.out/callgrind
+mkdir -p "$out"
+gcc -O2 -shared -fPIC -o "$out/sigsuspend_shim.so" Benchmarks/callgrind/sigsuspend_shim.c
+swift build -c release --product qmpbook --scratch-path .build-release
+cp .build-release/release/qmpbook "$out/qmpbook"
+strip --strip-debug "$out/qmpbook"
+
+work=$(mktemp -d /tmp/qmpbook-callgrind.XXXXXX)
+qemu-system-x86_64 -M pc -nodefaults -display none -S -qmp "unix:$work/qmp.sock,server=on,wait=off" &
+qemu=$!
+trap 'kill $qemu 2>/dev/null; rm -rf "$work"' EXIT
+while [ ! -S "$work/qmp.sock" ]; do sleep 0.01; done
+
+playbook() {  # playbook N: N query-status steps on the paused QEMU
+    { echo "name: callgrind"; echo "targets:"; echo "  vm: {connect: \"unix:$work/qmp.sock\"}"; echo "steps:"
+      for _ in $(seq "$1"); do echo "  - execute: query-status"; done; } > "$work/p$1.yaml"
+}
+instructions() {  # instructions NAME COMMAND...: total Ir of one run
+    local name=$1; shift
+    LD_PRELOAD="$PWD/$out/sigsuspend_shim.so" valgrind --tool=callgrind --callgrind-out-file="$out/$name.out" \
+        "$@" >/dev/null 2>"$out/$name.log"
+    callgrind_annotate "$out/$name.out" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1; exit }'
+}
+playbook "$steps"; playbook $((steps * 2))
+version=$(instructions version "$out/qmpbook" --version)
+small=$(instructions run-$steps "$out/qmpbook" run "$work/p$steps.yaml" --quiet --no-preflight --report "$work/r1.json")
+large=$(instructions run-$((steps * 2)) "$out/qmpbook" run "$work/p$((steps * 2)).yaml" --quiet --no-preflight --report "$work/r2.json")
+echo "qmpbook --version: $version instructions"
+echo "qmpbook run, $steps steps: $small; $((steps * 2)) steps: $large"
+echo "per execute step: $(( (large - small) / steps )) instructions"
+echo "profiles: $out/*.out (callgrind_annotate FILE | head -40)"
