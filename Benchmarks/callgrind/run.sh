@@ -33,7 +33,7 @@ instructions() {  # instructions NAME COMMAND...: total Ir of one run
     local name=$1; shift
     LD_PRELOAD="$PWD/$out/sigsuspend_shim.so" valgrind --tool=callgrind --callgrind-out-file="$out/$name.out" \
         "$@" >/dev/null 2>"$out/$name.log"
-    callgrind_annotate "$out/$name.out" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1; exit }'
+    callgrind_annotate "$out/$name.out" 2>/dev/null | awk '/PROGRAM TOTALS/ && !done { gsub(",", "", $1); print $1; done = 1 }'
 }
 playbook "$steps"; playbook $((steps * 2))
 version=$(instructions version "$out/qmpbook" --version)
