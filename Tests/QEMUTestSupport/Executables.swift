@@ -106,12 +106,38 @@ public final class RunningProgram: @unchecked Sendable {
 
     /// Waits for the program to exit (off the cooperative pool).
     public func wait() async -> ProgramOutput {
-        let process = self.process
-        await onOwnThread { process.waitUntilExit() }
+        let status = await exitStatus(of: process, killingAfter: .seconds(3600))
         killer.cancel()
-        return ProgramOutput(status: process.terminationStatus,
+        return ProgramOutput(status: status,
                              standardOutput: standardOutput,
                              standardError: (try? String(contentsOfFile: directory.file("stderr"), encoding: .utf8)) ?? "")
+    }
+}
+
+/// Waits for `process` to exit, killing it (SIGKILL) once `timeout` has
+/// passed, and returns its exit status (the signal's number when a signal
+/// ended it). Never hangs: Foundation's `waitUntilExit` has been seen to miss
+/// a child's exit here (a test waited 300 s for a qmpbook it had killed), so
+/// the exit is read with waitid(2) without reaping, and Foundation's own
+/// view is taken when it has one.
+public func exitStatus(of process: Process, killingAfter timeout: Duration) async -> Int32 {
+    let pid = process.processIdentifier
+    return await onOwnThread {
+        let killAt = ContinuousClock.now + timeout
+        var exitedAt: ContinuousClock.Instant?
+        while true {
+            if !process.isRunning { return process.terminationStatus }
+            var info = siginfo_t()
+            if waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0, info._sifields._sigchld.si_pid == pid {
+                // Exited: give Foundation a moment to reap it, else answer from waitid.
+                let since = exitedAt ?? ContinuousClock.now
+                exitedAt = since
+                if ContinuousClock.now - since > .seconds(2) { return info._sifields._sigchld.si_status }
+            } else if ContinuousClock.now > killAt {
+                kill(pid, SIGKILL)
+            }
+            usleep(10_000)
+        }
     }
 }
 

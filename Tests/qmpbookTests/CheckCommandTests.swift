@@ -36,10 +36,10 @@ enum CheckCommandRunner {
         process.standardError = error
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        await onOwnThread { process.waitUntilExit() }
+        let status = await exitStatus(of: process, killingAfter: .seconds(120))
         try output.close()
         try error.close()
-        return Outcome(status: process.terminationStatus,
+        return Outcome(status: status,
                        standardOutput: try String(contentsOf: outputURL, encoding: .utf8),
                        standardError: try String(contentsOf: errorURL, encoding: .utf8))
     }

@@ -291,8 +291,7 @@ struct FleetTests {
         let qemus = childProcesses(of: pid)
         #expect(qemus.count == 2)
         kill(pid, SIGTERM)
-        await onOwnThread { process.waitUntilExit() }
-        #expect(process.terminationStatus == 143)
+        #expect(await exitStatus(of: process, killingAfter: .seconds(60)) == 143)
         for qemu in qemus { #expect(!processExists(qemu), "QEMU \(qemu) was left running") }
 
         let report = try fixture.fleetReport

@@ -136,15 +136,7 @@ final class BackgroundRun: @unchecked Sendable {
 
     /// Waits for qmpbook to exit (killing it after `timeout`) and returns its exit status.
     func waitForExit(timeout: Duration = .seconds(30)) async -> Int32 {
-        let pid = self.pid
-        let killer = Task {
-            try await Task.sleep(for: timeout)
-            kill(pid, SIGKILL)
-        }
-        let process = self.process
-        await onOwnThread { process.waitUntilExit() }
-        killer.cancel()
-        return process.terminationStatus
+        await exitStatus(of: process, killingAfter: timeout)
     }
 }
 
