@@ -223,3 +223,10 @@ int qmp_has_exited(pid_t pid) {
     }
     return info.si_pid == pid ? 1 : 0;
 }
+
+int qmp_name_current_thread(const char *name) {
+    char truncated[16];
+    strncpy(truncated, name, sizeof truncated - 1);
+    truncated[sizeof truncated - 1] = '\0';
+    return pthread_setname_np(pthread_self(), truncated);
+}

@@ -1,4 +1,6 @@
-import Foundation
+import Dispatch
+import FoundationEssentials
+import QMP
 import Synchronization
 
 /// Threads for libvirt's blocking calls, so that none ever runs on the
@@ -40,9 +42,7 @@ final class BlockingThreads: Sendable {
             worker.hand(job)
         } else {
             let worker = Worker()
-            let thread = Thread { [self] in worker.run(first: job, pool: self) }
-            thread.name = "qmpbook-libvirt-call"
-            thread.start()
+            System.startThread(named: "libvirt-call") { [self] in worker.run(first: job, pool: self) }
         }
     }
 

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import QMP
 import Synchronization
 
@@ -29,11 +29,9 @@ final class LibvirtRuntime: Sendable {
         guard api.eventRegisterDefaultImpl() == 0 else {
             throw LibvirtFailure.last(in: api, call: "virEventRegisterDefaultImpl").qmpError(command: nil)
         }
-        let loop = Thread {
+        System.startThread(named: "libvirt-events") {
             while true { _ = api.eventRunDefaultImpl() }
         }
-        loop.name = "qmpbook-libvirt-events"
-        loop.start()
     }
 
     /// The process's libvirt, loading it on the first call.

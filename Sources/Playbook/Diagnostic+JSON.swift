@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import QMP
 
 extension Diagnostic {
@@ -32,9 +32,9 @@ extension Diagnostic {
     /// The message without its suggestion, and the suggestion's words: every
     /// message carries one as ` (did you mean 'NAME'?)` (``NameSuggestion``).
     static func splitHint(_ message: String) -> (message: String, hint: String?) {
-        guard let start = message.range(of: " (did you mean '", options: .backwards) else { return (message, nil) }
+        guard let start = message.ranges(of: " (did you mean '").last else { return (message, nil) }
         let rest = message[start.upperBound...]
-        guard let end = rest.range(of: "'?)") else { return (message, nil) }
+        guard let end = rest.firstRange(of: "'?)") else { return (message, nil) }
         let hint = "did you mean '" + rest[..<end.lowerBound] + "'?"
         return (String(message[..<start.lowerBound] + rest[end.upperBound...]), hint)
     }

@@ -1,5 +1,5 @@
 public import QMP
-import Foundation
+import FoundationEssentials
 
 /// The match language of `match`, `expect` and `until`.
 ///
@@ -187,20 +187,4 @@ public struct PatternError: Error, Sendable, Equatable, CustomStringConvertible 
     }
 
     public var description: String { message }
-}
-
-/// A compiled regular expression; `$regex` searches (it is not anchored).
-struct RegularExpression: @unchecked Sendable {
-    // @unchecked: NSRegularExpression is immutable after creation and documented
-    // as safe to use from several threads at once.
-    private let expression: NSRegularExpression
-
-    init?(_ source: String) {
-        guard let expression = try? NSRegularExpression(pattern: source) else { return nil }
-        self.expression = expression
-    }
-
-    func matches(_ text: String) -> Bool {
-        expression.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
-    }
 }

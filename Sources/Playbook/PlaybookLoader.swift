@@ -1,5 +1,5 @@
 public import QMP
-import Foundation
+import FoundationEssentials
 
 /// Reads a playbook file into a validated ``Playbook``, or into every problem found.
 ///

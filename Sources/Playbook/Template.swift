@@ -1,5 +1,5 @@
 public import QMP
-import Foundation
+import FoundationEssentials
 import Synchronization
 
 /// `${…}` substitution in playbook values.
@@ -92,7 +92,7 @@ public enum Template {
     /// messages already name their `${…}`).
     static func sentence(for error: ExpressionError, in source: String) -> String {
         if error.message.contains("${") { return error.message }
-        return "'${\(source.trimmingCharacters(in: .whitespaces))}': \(error.message)"
+        return "'${\(source.trimmingWhitespace())}': \(error.message)"
     }
 
     /// The expressions in `text`, in order, each with the scalar offset of its source in `text`.
@@ -110,7 +110,7 @@ public enum Template {
     /// (a value the run computed, put where written values are resolved again).
     public static func escaped(_ value: JSONValue) -> JSONValue {
         switch value {
-        case .string(let text) where text.contains("${"): return .string(text.replacingOccurrences(of: "${", with: "$${"))
+        case .string(let text) where text.contains("${"): return .string(text.replacing("${", with: "$${"))
         case .array(let elements): return .array(elements.map(escaped))
         case .object(let members): return .object(JSONObject(members.members.map { ($0, escaped($1)) }))
         default: return value

@@ -1,5 +1,5 @@
 public import QMP
-import Foundation
+import FoundationEssentials
 
 /// The names `${…}` can refer to during a run.
 ///
@@ -135,10 +135,7 @@ public struct Variables: Sendable {
 
     /// `2026-12-01T10:00:00Z`: UTC, whole seconds.
     static func timestamp(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: date)
+        date.formatted(.iso8601)
     }
 
     private func suggestion(for name: String) -> String {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Synchronization
 
 /// A raw byte stream over a socket: the host end of a chardev that carries
@@ -50,14 +50,10 @@ public final class ByteStream: Sendable {
             return !state.started
         }
         guard first else { return }
-        let thread = Thread { [self] in readLoop(onBytes: onBytes, onEnd: onEnd) }
-        thread.name = "qmp-stream"
-        thread.stackSize = 1 << 20
-        thread.start()
+        System.startThread(named: "qmp-stream") { [self] in readLoop(onBytes: onBytes, onEnd: onEnd) }
     }
 
     private func readLoop(onBytes: @Sendable ([UInt8]) -> Void, onEnd: @Sendable (QMPError?) -> Void) {
-        Thread.current.name = "qmp-stream"
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
         defer { chunk.deallocate() }
         var end: QMPError?

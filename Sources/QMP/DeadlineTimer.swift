@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Runs actions at deadlines, on one thread shared by every monitor: the
 /// real ``DeadlineClock``, on `ContinuousClock`.
@@ -31,7 +31,7 @@ package final class DeadlineTimer: DeadlineClock, @unchecked Sendable {
         }
     }
 
-    private let condition = NSCondition()
+    private let condition = ConditionLock()
     private var heap: [Entry] = []
     private var sequence: UInt64 = 0
     private var started = false
@@ -52,9 +52,7 @@ package final class DeadlineTimer: DeadlineClock, @unchecked Sendable {
         let isEarliest = heap[0].sequence == sequence
         if !started {
             started = true
-            let thread = Thread { [self] in run() }
-            thread.name = "qmp-deadlines"
-            thread.start()
+            System.startThread(named: "qmp-deadlines") { [self] in run() }
         }
         condition.unlock()
         if isEarliest { condition.signal() }
@@ -76,8 +74,7 @@ package final class DeadlineTimer: DeadlineClock, @unchecked Sendable {
             } else {
                 // A little slack lets one wake-up fire a batch of deadlines
                 // instead of one wake-up per command under load.
-                let (seconds, attoseconds) = (first.deadline - now + Self.slack).components
-                _ = condition.wait(until: Date(timeIntervalSinceNow: Double(seconds) + Double(attoseconds) / 1e18))
+                condition.wait(for: first.deadline - now + Self.slack)
             }
         }
     }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// An asynchronous QMP event, such as `STOP` or `DEVICE_DELETED`.
 public struct Event: Sendable, Equatable {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Synchronization
 
 /// A connection to a QEMU guest agent (`qemu-ga`) over the host end of its

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Logging
 import Synchronization
 
@@ -332,10 +332,7 @@ final class MonitorCore: Sendable {
             return true
         }
         guard start else { return }
-        let thread = Thread { [self] in readLoop() }
-        thread.name = "qmp-reader"
-        thread.stackSize = 4 << 20
-        thread.start()
+        System.startThread(named: "qmp-reader", stackSize: 4 << 20) { [self] in readLoop() }
     }
 
     /// The reader thread's identity once it runs (tests check where jobs ran).
@@ -343,9 +340,6 @@ final class MonitorCore: Sendable {
 
     private func readLoop() {
         readerThread.withLock { $0 = System.currentThread() }
-        // Named from inside: on Linux a name set before start() is not
-        // applied, and the thread would carry its creator's name.
-        Thread.current.name = "qmp-reader"
         var framer = LineFramer(maximumMessageSize: options.maximumMessageSize)
         var router = MessageRouter(expectsGreeting: dialect.hasGreeting)
         let chunkSize = 256 << 10

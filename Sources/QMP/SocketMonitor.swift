@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Logging
 import Synchronization
 
@@ -152,8 +152,6 @@ public final class SocketMonitor: Monitor {
 /// Runs a blocking `body` on a new thread, off the cooperative pool.
 func onDedicatedThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
     await withCheckedContinuation { continuation in
-        let thread = Thread { continuation.resume(returning: body()) }
-        thread.name = "qmp-blocking"
-        thread.start()
+        System.startThread(named: "qmp-blocking") { continuation.resume(returning: body()) }
     }
 }

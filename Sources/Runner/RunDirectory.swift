@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import QMP
 
 /// The private temporary folder of one run (`${run.dir}`): QMP sockets and

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import QMP
 
 /// The line being edited: its characters, the cursor, and a walk through
 /// the history (Up and Down), with no terminal in sight.
@@ -105,7 +106,7 @@ struct LineBuffer: Equatable {
 
     /// Adds `line` to the history (not when empty or the same as the last).
     mutating func remember(_ line: String) {
-        guard !line.trimmingCharacters(in: .whitespaces).isEmpty, history.last != line else { return }
+        guard !line.trimmingWhitespace().isEmpty, history.last != line else { return }
         history.append(line)
     }
 }

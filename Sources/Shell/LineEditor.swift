@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import QMP
 import Synchronization
 
@@ -67,9 +67,7 @@ final class LineEditor: Sendable {
 
     /// Reads one line on a thread of its own and hands it to `done` (on that thread).
     func read(prompt: String, _ done: @escaping @Sendable (Outcome) -> Void) {
-        let thread = Thread { done(self.readBlocking(prompt: prompt)) }
-        thread.name = "qmpbook-shell-input"
-        thread.start()
+        System.startThread(named: "qmpbook-shell-input") { done(self.readBlocking(prompt: prompt)) }
     }
 
     /// Adds `line` to the history Up walks through.
@@ -214,7 +212,7 @@ final class LineEditor: Sendable {
         var index = shown.startIndex
         while index < shown.endIndex {
             let row = shown[index..<min(index + perLine, shown.endIndex)]
-            lines.append(row.map { $0.padding(toLength: cell, withPad: " ", startingAt: 0) }.joined().trimmingCharacters(in: .whitespaces))
+            lines.append(row.map { $0.padded(to: cell) }.joined().trimmingWhitespace())
             index += perLine
         }
         if names.count > shown.count { lines.append("… and \(names.count - shown.count) more") }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Playbook
 import QMP
 import Runner
@@ -179,18 +179,16 @@ public final class QMPShell: Sendable {
 
     private func startReadingPipe() {
         let queue = self.queue
-        let thread = Thread {
+        System.startThread(named: "qmpbook-shell-input") {
             while let line = Swift.readLine(strippingNewline: true) { queue.deliver(.line(line)) }
             queue.deliver(.end)
         }
-        thread.name = "qmpbook-shell-input"
-        thread.start()
     }
 
     private func run(_ line: String) async {
         operation.withLock { $0.busy = true }
         defer { operation.withLock { $0 = Operation() } }
-        if editor != nil, !line.trimmingCharacters(in: .whitespaces).isEmpty { history.append(line) }
+        if editor != nil, !line.trimmingWhitespace().isEmpty { history.append(line) }
         let input: ShellInput
         do throws(ShellInputError) {
             input = try ShellInput.parse(line, schema: schema.withLock { $0 })
@@ -255,7 +253,7 @@ public final class QMPShell: Sendable {
             if editor == nil {
                 say(JSONValue.object(["return": output]).jsonText)
             } else if !shown.isEmpty {
-                say(TerminalText.escape(shown.replacingOccurrences(of: "\r\n", with: "\n")))
+                say(TerminalText.escape(shown.replacing("\r\n", with: "\n")))
             }
         } catch {
             recorder?.note("hmp \(text) failed: \(error.message)")
@@ -348,7 +346,7 @@ public final class QMPShell: Sendable {
         var lines = [arguments.isEmpty ? "\(command) takes no arguments" : "\(command) arguments:"]
         let width = arguments.map(\.name.count).max() ?? 0
         for argument in arguments {
-            let name = argument.name.padding(toLength: width, withPad: " ", startingAt: 0)
+            let name = argument.name.padded(to: width)
             lines.append("  \(name)  \(argument.isOptional ? "optional" : "required")  \(schema.describe(type: argument.type))")
         }
         if ShellSchema.takesOpenArguments(command) {
@@ -368,7 +366,7 @@ public final class QMPShell: Sendable {
         if let editor {
             editor.printAbove(text)
         } else {
-            output.withLock { _ in FileHandle.standardOutput.write(Data((text + "\n").utf8)) }
+            output.withLock { _ in System.write(text + "\n", to: 1) }
         }
     }
 
@@ -386,7 +384,7 @@ public final class QMPShell: Sendable {
         if let editor {
             editor.printAbove(plain ? style(text, "2") : style(text, "31"))
         } else {
-            output.withLock { _ in FileHandle.standardError.write(Data((text + "\n").utf8)) }
+            output.withLock { _ in System.write(text + "\n", to: 2) }
         }
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import QMP
 import Synchronization
 
@@ -37,7 +37,7 @@ final class SessionRecorder: Sendable {
 
     init(path: String, target: Target, started: Date = Date()) {
         self.path = path
-        let stamp = ISO8601DateFormatter().string(from: started)
+        let stamp = started.formatted(.iso8601)
         var header = [
             "# Recorded by `qmpbook shell` on \(stamp).",
             "# Comments are the events QEMU sent, where they arrived.",
@@ -88,7 +88,7 @@ final class SessionRecorder: Sendable {
 
     /// Records a remark (a wait that timed out, an HMP line that failed) as a comment.
     func note(_ text: String) {
-        add(Entry(lines: ["  # \(text.replacingOccurrences(of: "\n", with: " "))"], isStep: false))
+        add(Entry(lines: ["  # \(text.replacing("\n", with: " "))"], isStep: false))
     }
 
     /// The playbook text as it stands.
@@ -137,6 +137,6 @@ final class SessionRecorder: Sendable {
 
     /// `text` as a playbook writes it literally: `${` becomes `$${`.
     private static func literal(_ text: String) -> String {
-        text.replacingOccurrences(of: "${", with: "$${")
+        text.replacing("${", with: "$${")
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import QMP
 
 /// The shell's history file: one line per command entered, oldest first,
@@ -30,8 +30,7 @@ struct ShellHistory: Sendable {
     /// Appends `line` to the file, creating its folder (0700) and the file (0600) when missing.
     func append(_ line: String) {
         guard let path, !line.contains("\n") else { return }
-        let folder = (path as NSString).deletingLastPathComponent
-        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        _ = System.makeDirectories(path.pathFolder, permissions: 0o700)
         guard case .success(let fd) = System.open(path, [.writeOnly, .append, .create], permissions: 0o600) else { return }
         _ = System.writeAll(fd, Array((line + "\n").utf8))
         System.close(fd)

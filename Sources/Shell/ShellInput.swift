@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Playbook
 import QMP
 
@@ -30,7 +30,7 @@ enum ShellInput: Equatable {
     /// commands and argument names are checked against it.
     /// - Throws: ``ShellInputError`` saying what is wrong with the line.
     static func parse(_ line: String, schema: ShellSchema?) throws(ShellInputError) -> ShellInput {
-        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        let trimmed = line.trimmingWhitespace()
         if trimmed.isEmpty || trimmed.hasPrefix("#") { return .nothing }
         if trimmed.hasPrefix("{") { return try raw(trimmed) }
         let (words, open) = ShellWords.split(Array(trimmed))

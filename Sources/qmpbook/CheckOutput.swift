@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import Playbook
 import QMP
 
@@ -33,7 +33,7 @@ final class CheckOutput {
     /// A line for people on stdout (text only; the JSON document is the whole of stdout).
     func line(_ line: String) {
         guard format == .text else { return }
-        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        System.write(line + "\n", to: 1)
     }
 
     /// Writes the JSON document (json only), after every problem is in.
@@ -45,7 +45,7 @@ final class CheckOutput {
             "playbooks": .int(Int64(playbooks)),
             "problems": .array(problems.map(\.jsonValue)),
         ]
-        FileHandle.standardOutput.write(Data((document.prettyJSONText + "\n").utf8))
+        System.write(document.prettyJSONText + "\n", to: 1)
     }
 }
 

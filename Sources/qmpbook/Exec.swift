@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import Libvirt
 import Playbook
 import QMP
@@ -46,7 +46,7 @@ extension Qmpbook {
             try await reportingFailures {
                 let address = try MonitorCommandLine.address(address)
                 let timeout = try MonitorCommandLine.duration(timeout, option: "--timeout")
-                guard !command.trimmingCharacters(in: .whitespaces).isEmpty else {
+                guard !command.trimmingWhitespace().isEmpty else {
                     throw CommandFailure(message: "COMMAND is empty: name a QMP command, such as query-status", status: .invalidInput)
                 }
                 let arguments = try arguments.map(MonitorCommandLine.argumentsObject)
@@ -189,6 +189,6 @@ enum MonitorCommandLine {
 
     /// Writes one line to stdout at once (unbuffered, so a reader sees it now).
     static func writeLine(_ line: String) {
-        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        System.write(line + "\n", to: 1)
     }
 }

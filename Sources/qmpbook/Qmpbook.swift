@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import QMP
 import Runner
 
@@ -28,7 +28,7 @@ struct Qmpbook: AsyncParsableCommand {
         } catch {
             if exitCode(for: error) == .validationFailure {
                 StandardError.writeLine(fullMessage(for: error))
-                Foundation.exit(ExitStatus.invalidInput.code)
+                System.exit(ExitStatus.invalidInput.code)
             }
             exit(withError: error)
         }

@@ -85,4 +85,8 @@ int qmp_has_exited(pid_t pid);
 /// write and a SIGPIPE the write raised is consumed before unblocking.
 ssize_t qmp_write_without_sigpipe(int fd, const void *buffer, size_t length);
 
+/// Names the calling thread (the kernel keeps 15 bytes): pthread_setname_np
+/// is declared only under _GNU_SOURCE. Returns 0 or an errno value.
+int qmp_name_current_thread(const char *name);
+
 #endif

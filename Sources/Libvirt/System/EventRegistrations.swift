@@ -1,5 +1,5 @@
 internal import CLibvirt
-import Foundation
+import FoundationEssentials
 import QMP
 
 /// A connection's two libvirt event registrations, for every domain on it:

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import QMP
 
 /// A playbook and the inventory it runs over, loaded and checked together.
@@ -180,7 +180,7 @@ struct InventoryDecoding {
             decoder.error("member template '\(name)' needs count: how many members it makes ('*' becomes 1 … count)", at: pair.key)
             return []
         }
-        let example = name.replacingOccurrences(of: "*", with: "1")
+        let example = name.replacing("*", with: "1")
         guard InventoryMember.isValidName(example) else {
             decoder.error("member name '\(name)' cannot be a file name: use letters, digits, '.', '_' and '-' (not first)", at: pair.key)
             return []
@@ -207,7 +207,7 @@ struct InventoryDecoding {
             return [InventoryMember(name: name, targets: targets, vars: vars, location: location)]
         }
         return (1...count).map { number in
-            InventoryMember(name: name.replacingOccurrences(of: "*", with: String(number)), targets: targets, vars: vars, location: location)
+            InventoryMember(name: name.replacing("*", with: String(number)), targets: targets, vars: vars, location: location)
         }
     }
 

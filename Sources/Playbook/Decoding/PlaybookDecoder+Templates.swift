@@ -1,5 +1,5 @@
 import QMP
-import Foundation
+import FoundationEssentials
 
 extension PlaybookDecoder {
     /// The pattern's value, after checking its operators and templates.
@@ -56,7 +56,7 @@ extension PlaybookDecoder {
     /// expression's source starts in the scalar's value.
     func checkExpression(_ expression: Expression, source: String, at node: YAMLNode, offset: Int) {
         // Built only for a message: most expressions have nothing wrong, and this runs for every node of each.
-        func reference() -> String { "'${\(source.trimmingCharacters(in: .whitespaces))}'" }
+        func reference() -> String { "'${\(source.trimmingWhitespace())}'" }
         switch expression {
         case .literal:
             break

@@ -1,5 +1,5 @@
 import QMP
-import Foundation
+import FoundationEssentials
 
 /// Checks a YAML tree against the playbook format and builds the model,
 /// collecting every problem rather than stopping at the first.

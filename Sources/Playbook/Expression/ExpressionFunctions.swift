@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import QMP
 
 /// One function an expression can call: its name, how many arguments it takes, what it does.
@@ -65,7 +65,7 @@ enum ExpressionFunctions {
             case .bool(let flag):
                 return .int(flag ? 1 : 0)
             case .string(let text):
-                guard let value = Int64(text.trimmingCharacters(in: .whitespaces)) else {
+                guard let value = Int64(text.trimmingWhitespace()) else {
                     throw ExpressionError("int(): '\(text)' is not an integer text (write int(float(x)) to cut off a fraction)")
                 }
                 return .int(value)
@@ -78,7 +78,7 @@ enum ExpressionFunctions {
             case .int, .uint, .double:
                 return .double(arguments[0].doubleValue ?? 0)
             case .string(let text):
-                guard let value = Double(text.trimmingCharacters(in: .whitespaces)), value.isFinite else {
+                guard let value = Double(text.trimmingWhitespace()), value.isFinite else {
                     throw ExpressionError("float(): '\(text)' is not a number text")
                 }
                 return .double(value)

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Sorts each line the peer sends into greeting, reply, event or garbage.
 ///

@@ -36,6 +36,8 @@ package struct Errno: Error, Equatable, CustomStringConvertible {
     package static let permissionDenied = Errno(rawValue: EACCES)
     /// The path is a folder. (EISDIR)
     package static let isDirectory = Errno(rawValue: EISDIR)
+    /// The file exists. (EEXIST)
+    package static let fileExists = Errno(rawValue: EEXIST)
     /// An argument is invalid. (EINVAL)
     package static let invalidArgument = Errno(rawValue: EINVAL)
     /// Too many levels of symbolic links. (ELOOP)

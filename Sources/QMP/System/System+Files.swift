@@ -78,9 +78,33 @@ extension System {
         valueOrErrno("unlink \(path)") { Glibc.unlink(path) }.map { _ in () }
     }
 
+    /// Writes `text` whole to standard output (fd 1) or error (fd 2); a
+    /// failure (a closed pipe) is ignored: there is nowhere left to say it.
+    package static func write(_ text: String, to fd: Int32) {
+        _ = writeAll(fd, Array(text.utf8))
+    }
+
     /// mkdir(2) of one folder.
     package static func mkdir(_ path: String, permissions: UInt32 = 0o755) -> Result<Void, SystemError> {
         valueOrErrno("mkdir \(path)") { Glibc.mkdir(path, permissions) }.map { _ in () }
+    }
+
+    /// `mkdir -p`: `path` and every missing folder above it, each made with
+    /// `permissions`; success when `path` is a folder already.
+    package static func makeDirectories(_ path: String, permissions: UInt32 = 0o755) -> Result<Void, SystemError> {
+        if case .success(.directory) = fileKind(atPath: path) { return .success(()) }
+        if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
+            if case .failure(let error) = makeDirectories(String(path[..<slash]), permissions: permissions) {
+                return .failure(error)
+            }
+        }
+        switch mkdir(path, permissions: permissions) {
+        case .success: return .success(())
+        case .failure(let error) where error.errno == .fileExists:
+            if case .success(.directory) = fileKind(atPath: path) { return .success(()) }
+            return .failure(error)
+        case .failure(let error): return .failure(error)
+        }
     }
 
     /// mkdtemp(3) on `template`, which must end in `XXXXXX`: the folder made.

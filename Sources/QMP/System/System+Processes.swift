@@ -1,6 +1,11 @@
 internal import Glibc
 
 extension System {
+    /// exit(3): ends the process with `status`, flushing C's stdio.
+    package static func exit(_ status: Int32) -> Never {
+        Glibc.exit(status)
+    }
+
     /// SIGINT
     package static let signalInterrupt = SIGINT
     /// SIGTERM

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Playbook
 import QMP
 
@@ -16,7 +16,7 @@ private func targetConsole(of target: TargetSession) throws(StepPreparationError
 /// output printed before the wait began included.
 struct WaitConsoleAction: StepActionRunner {
     var source: String
-    var expression: NSRegularExpression
+    var expression: RegularExpression
     var since: Date?
     var sinceID: String?
     var console: ConsoleRecorder
@@ -28,11 +28,10 @@ struct WaitConsoleAction: StepActionRunner {
         target = try context.requireTarget()
         console = try targetConsole(of: target)
         source = try context.text(definition.pattern, "wait-console")
-        do {
-            expression = try NSRegularExpression(pattern: source)
-        } catch {
+        guard let expression = RegularExpression(source) else {
             throw StepPreparationError(message: "wait-console: '\(source)' is not a valid regular expression")
         }
+        self.expression = expression
         if let id = definition.since {
             guard let sent = context.sendTimes[id] else {
                 throw StepPreparationError(message: "since: step '\(id)' has not run")

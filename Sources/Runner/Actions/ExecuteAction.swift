@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Playbook
 import QMP
 
@@ -70,7 +70,7 @@ struct ExecuteAction: StepActionRunner, FramedAction {
         interval = .seconds(1)
         observer = context.observer
         frame = context.frame
-        quits = ["quit", "q"].contains(text.trimmingCharacters(in: .whitespaces))
+        quits = ["quit", "q"].contains(text.trimmingWhitespace())
         monitor = target.monitor
     }
 

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Playbook
 import QMP
 import Synchronization
@@ -36,7 +36,7 @@ struct FileDescriptorPlan: Sendable {
         return await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Opening, Never>) in
                 race.wait(continuation)
-                let thread = Thread {
+                System.startThread(named: "qmpbook-fd-open") {
                     let opening: Opening
                     switch plan.open() {
                     case .success(let file): opening = .opened(file)
@@ -44,8 +44,6 @@ struct FileDescriptorPlan: Sendable {
                     }
                     if !race.finish(opening), case .opened(let file) = opening { file.close() }
                 }
-                thread.name = "qmpbook-fd-open"
-                thread.start()
                 Task {
                     try? await Task.sleep(for: timeout)
                     if race.finish(.blocked) { plan.releaseBlockedOpen() }

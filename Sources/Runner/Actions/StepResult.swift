@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import QMP
 
 /// What one step did: the fields of its report entry, plus what the run

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import QMP
 
 /// Wording that several actions' messages share.
@@ -34,7 +34,7 @@ enum StepText {
         collect(values)
         var scrubbed = text
         for secret in Set(secrets).filter({ $0.count >= 3 }).sorted(by: { $0.count > $1.count }) {
-            scrubbed = scrubbed.replacingOccurrences(of: secret, with: "<redacted>")
+            scrubbed = scrubbed.replacing(secret, with: "<redacted>")
         }
         return scrubbed
     }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Playbook
 import Synchronization
 import QMP
 
@@ -26,7 +27,8 @@ final class ConsoleRecorder: Sendable {
         var chunks: [(offset: Int, received: Date)] = []
         /// Where the next search starts: after the previous match.
         var cursor = 0
-        var log: FileHandle?
+        /// The console log's descriptor, open for appending.
+        var log: Int32?
         var logError: String?
         /// Set once the stream ended: nil inside means it closed cleanly.
         var ended: QMPError??
@@ -42,12 +44,9 @@ final class ConsoleRecorder: Sendable {
         var state = State()
         if let logPath {
             // A restarted target's console goes on in the same log.
-            let exists = FileManager.default.fileExists(atPath: logPath) || FileManager.default.createFile(atPath: logPath, contents: nil)
-            if exists, let handle = FileHandle(forWritingAtPath: logPath) {
-                _ = try? handle.seekToEnd()
-                state.log = handle
-            } else {
-                state.logError = "cannot create \(logPath)"
+            switch System.open(logPath, [.writeOnly, .append, .create], permissions: 0o644) {
+            case .success(let fd): state.log = fd
+            case .failure(let error): state.logError = "cannot create \(logPath): \(error.errno)"
             }
         }
         self.logPath = state.log == nil ? nil : logPath
@@ -70,10 +69,9 @@ final class ConsoleRecorder: Sendable {
                 state.chunks.removeAll { $0.offset < state.base }
             }
             if let log = state.log {
-                do {
-                    try log.write(contentsOf: chunk)
-                } catch {
-                    state.logError = "writing \(logPath ?? "the console log") failed: \(error)"
+                if case .failure(let error) = System.writeAll(log, chunk) {
+                    state.logError = "writing \(logPath ?? "the console log") failed: \(error.errno)"
+                    System.close(log)
                     state.log = nil
                 }
             }
@@ -86,7 +84,7 @@ final class ConsoleRecorder: Sendable {
     private func end(_ error: QMPError?) {
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.ended = .some(error)
-            try? state.log?.close()
+            if let log = state.log { System.close(log) }
             state.log = nil
             defer { state.waiters = [:] }
             return Array(state.waiters.values)
@@ -117,7 +115,7 @@ final class ConsoleRecorder: Sendable {
 
     /// Searches the output from `start` (default: after the previous match) for
     /// `expression`, waiting until `deadline` for more; a match moves the cursor past it.
-    func wait(for expression: NSRegularExpression, from start: Int?, until deadline: ContinuousClock.Instant) async -> WaitOutcome {
+    func wait(for expression: RegularExpression, from start: Int?, until deadline: ContinuousClock.Instant) async -> WaitOutcome {
         while true {
             if Task.isCancelled { return .cancelled }
             let (found, ended) = state.withLock { state -> (WaitOutcome?, QMPError??) in
@@ -162,18 +160,11 @@ final class ConsoleRecorder: Sendable {
         }
     }
 
-    private static func search(_ expression: NSRegularExpression, in bytes: [UInt8], base: Int, from: Int) -> WaitOutcome? {
+    private static func search(_ expression: RegularExpression, in bytes: [UInt8], base: Int, from: Int) -> WaitOutcome? {
         let startIndex = from - base
         guard startIndex <= bytes.count else { return nil }
         let text = String(decoding: bytes[startIndex...], as: UTF8.self)
-        guard let match = expression.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)),
-              let range = Range(match.range, in: text) else { return nil }
-        var groups: [String?] = []
-        if match.numberOfRanges > 1 {
-            for index in 1..<match.numberOfRanges {
-                groups.append(Range(match.range(at: index), in: text).map { String(text[$0]) })
-            }
-        }
+        guard let (range, groups) = expression.firstMatch(in: text) else { return nil }
         let matchStart = from + text[..<range.lowerBound].utf8.count
         let matchEnd = from + text[..<range.upperBound].utf8.count
         // An empty match still moves the cursor, so the next wait cannot match the same place forever.
@@ -200,7 +191,7 @@ final class ConsoleRecorder: Sendable {
 
     /// Console bytes as text for people: CRLF read as LF, other control characters as `\xNN`.
     static func readable(_ bytes: some Collection<UInt8>) -> String {
-        TerminalText.escape(String(decoding: bytes, as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n"))
+        TerminalText.escape(String(decoding: bytes, as: UTF8.self).replacing("\r\n", with: "\n"))
     }
 
     func close() async {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Synchronization
 import Playbook
 import QMP
@@ -68,7 +68,7 @@ struct ChannelPlan: Sendable {
     /// own options, so the console is the first serial port).
     static func launchArguments(spec: TargetSpec, stem: String) -> [String] {
         // QEMU's option syntax splits on commas: a comma in the path (from $TMPDIR) is written twice.
-        let stem = stem.replacingOccurrences(of: ",", with: ",,")
+        let stem = stem.replacing(",", with: ",,")
         var arguments: [String] = []
         if spec.console == .launched {
             arguments += ["-chardev", "socket,id=qmpbook-console,path=\(stem).console,server=on,wait=on",

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Every event one target sent from the moment it connected, and which wait
 /// step took which.

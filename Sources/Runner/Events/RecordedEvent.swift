@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import QMP
 
 /// One QMP event as a target's ``EventLog`` keeps it.

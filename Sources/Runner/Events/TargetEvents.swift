@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import QMP
 
 /// A target's ``EventLog`` that waits: events are recorded as they arrive,

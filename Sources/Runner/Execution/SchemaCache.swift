@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import QMP
 
 /// A folder of QAPI schemas fetched earlier, one file per QEMU version and package.
@@ -142,10 +142,8 @@ public struct SchemaCache: Sendable {
             "architecture": .string(key.architecture),
             "schema": schema,
         ])
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        } catch {
-            throw RunnerError(.infrastructure, "cannot create the schema cache folder \(directory): \(error.localizedDescription)")
+        if case .failure(let error) = System.makeDirectories(directory) {
+            throw RunnerError(.infrastructure, "cannot create the schema cache folder \(directory): \(error)")
         }
         if case .failure(let error) = AtomicFile.write(file.jsonBytes, to: path(for: key)) {
             throw RunnerError(.infrastructure, "cannot write the schema cache file \(path(for: key)): \(error)")

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Libvirt
 import Synchronization
 import Playbook
@@ -206,7 +206,7 @@ final class TargetSession: Sendable {
     private static func drain(_ monitor: any Monitor, within limit: Duration) {
         let end = ContinuousClock.now + limit
         while monitor.closeReason == nil, ContinuousClock.now < end {
-            Thread.sleep(forTimeInterval: 0.002)
+            System.sleep(for: .milliseconds(2))
         }
     }
 
@@ -349,7 +349,7 @@ extension TargetSession.Plan {
     ) -> TargetSession.Plan {
         let socket = folder.file("\(stem).qmp")
         // QEMU's option syntax splits on commas; a comma in the path (from $TMPDIR) is written twice.
-        let argv = command + ["-qmp", "unix:\(socket.replacingOccurrences(of: ",", with: ",,")),server=on,wait=off"]
+        let argv = command + ["-qmp", "unix:\(socket.replacing(",", with: ",,")),server=on,wait=off"]
         return .launch(command: argv, environment: environment, socket: socket, output: folder.file("\(stem).log"))
     }
 

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import QMP
 
 /// The results of a fleet (SPEC.md §11, `qmpbook-fleet-report/1`): one entry

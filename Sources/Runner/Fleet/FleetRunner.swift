@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Libvirt
 import Playbook
 import QMP
@@ -146,10 +146,8 @@ public final class FleetRunner: Sendable {
         var report = FleetReport(
             playbook: .init(path: playbook.path, name: playbook.name, sha256: playbook.sha256), started: Date())
         var outputErrors: [String] = []
-        do {
-            try FileManager.default.createDirectory(atPath: options.reportDirectory, withIntermediateDirectories: true)
-        } catch {
-            outputErrors.append("cannot create the report folder \(options.reportDirectory): \(error.localizedDescription)")
+        if case .failure(let error) = System.makeDirectories(options.reportDirectory) {
+            outputErrors.append("cannot create the report folder \(options.reportDirectory): \(error)")
         }
 
         var entries = [FleetReport.Member?](repeating: nil, count: members.count)
@@ -257,11 +255,11 @@ public final class FleetRunner: Sendable {
     /// The link from the page at `page` to the file at `target`: relative when
     /// the target is in the page's folder or below it, else its absolute path.
     static func link(from page: String, to target: String) -> String {
-        let base = URL(fileURLWithPath: page).deletingLastPathComponent().standardizedFileURL.path
-        let file = URL(fileURLWithPath: target).standardizedFileURL.path
+        let base = page.standardizedPath().pathFolder
+        let file = target.standardizedPath()
         let folder = base.hasSuffix("/") ? base : base + "/"
         let path = file.hasPrefix(folder) ? String(file.dropFirst(folder.count)) : file
-        return path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path
+        return path.percentEncodedPath
     }
 
     /// The testsuite of a member that never ran: one `<error>` case.

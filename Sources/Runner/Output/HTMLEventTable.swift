@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import QMP
 
 /// The event table of the HTML report: every event in order of arrival, its

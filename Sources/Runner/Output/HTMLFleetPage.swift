@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import QMP
 
 /// The HTML page of a fleet (`run --inventory … --html PATH`): the outcome

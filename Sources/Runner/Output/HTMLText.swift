@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Text for the HTML report: escaping, and times as people read them.
 enum HTMLText {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Playbook
 import QMP
 
@@ -103,9 +103,21 @@ struct HTMLTimeline {
     /// A round step between axis ticks (1, 2 or 5 times a power of ten ms), about every 100 px.
     static func tickStep(total: Double, width: Double) -> Double {
         let raw = total / max(1, width / 100)
-        let power = pow(10, floor(log10(max(raw, 0.001))))
+        // The power of ten at or below raw (at least 0.001): 10^exponent,
+        // negative exponents as 1 / 10^-exponent (exact for these).
+        let floored = max(raw, 0.001)
+        var exponent = 0
+        while tenTo(exponent + 1) <= floored { exponent += 1 }
+        while tenTo(exponent) > floored { exponent -= 1 }
+        let power = tenTo(exponent)
         for factor in [1.0, 2, 5, 10] where raw <= factor * power { return factor * power }
         return 10 * power
+    }
+
+    private static func tenTo(_ exponent: Int) -> Double {
+        var value = 1.0
+        for _ in 0..<abs(exponent) { value *= 10 }
+        return exponent < 0 ? 1 / value : value
     }
 
     private func makeLanes() -> [Lane] {

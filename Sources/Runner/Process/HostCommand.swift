@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Synchronization
 import QMP
 
@@ -66,9 +66,7 @@ public struct HostCommand: Sendable {
         }
         let outcome = await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Result<HostCommandResult, RunnerError>, Never>) in
-                let thread = Thread { continuation.resume(returning: supervisor.run()) }
-                thread.name = "qmpbook-command"
-                thread.start()
+                System.startThread(named: "qmpbook-command") { continuation.resume(returning: supervisor.run()) }
             }
         } onCancel: {
             supervisor.cancel()

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Synchronization
 import QMP
 
@@ -64,7 +64,7 @@ public final class LaunchedProcess: Sendable {
         let environmentLines = ProcessEnvironment.lines(adding: environment)
 
         let result: Result<LaunchedProcess, RunnerError> = await withCheckedContinuation { continuation in
-            let thread = Thread {
+            System.startThread(named: "qmpbook-process") {
                 let started = spawn(program: program, arguments: command, environment: environmentLines,
                                     outputPath: outputPath)
                 switch started {
@@ -76,8 +76,6 @@ public final class LaunchedProcess: Sendable {
                     process.superviseUntilExit()
                 }
             }
-            thread.name = "qmpbook-process"
-            thread.start()
         }
         return try result.get()
     }

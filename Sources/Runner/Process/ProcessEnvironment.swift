@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The environment a child process gets.
 enum ProcessEnvironment {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import QMP
 
 /// Formats dates as the report writes them: RFC 3339 in UTC with milliseconds.

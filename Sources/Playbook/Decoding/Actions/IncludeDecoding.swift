@@ -1,5 +1,5 @@
 import QMP
-import Foundation
+import FoundationEssentials
 
 extension ActionDecoding {
     /// `include: FILE` with `vars: {NAME: VALUE}` (SPEC.md §8.3): the file's steps, decoded in place.
@@ -75,8 +75,9 @@ extension PlaybookDecoder {
     /// `written` relative to the folder of the including file `from` (absolute stays absolute).
     static func includedPath(_ written: String, from: String) -> String {
         if written.hasPrefix("/") { return written }
-        let folder = (from as NSString).deletingLastPathComponent
-        return folder.isEmpty ? written : folder + "/" + written
+        let folder = from.pathFolder
+        if folder.isEmpty { return written }
+        return folder.hasSuffix("/") ? folder + written : folder + "/" + written
     }
 
     /// What an included file's steps see from the including file at this point.
