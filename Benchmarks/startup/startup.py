@@ -1,0 +1,121 @@
+"""Whole-process start-up: `qmpbook exec unix:S query-status` and
+`qmpbook --version` against one-shot clients doing the same, on one QEMU.
+
+Every client connects, negotiates capabilities, runs query-status, prints
+the reply and exits: qmpbook (each build given), a C one-shot, go-qemu (the
+library the engine ports) where built, and a qemu.qmp script where given.
+Clients alternate within each round; the median wall time and the peak RSS
+(wait4's ru_maxrss) of the rounds are reported, with the targets' ratios.
+`true` shows what spawning and reaping a process costs from this script.
+
+    python3 Benchmarks/startup/startup.py --qmpbook static=PATH [--qmpbook dynamic=PATH]
+        --c PATH [--go PATH] [--py PYTHON] [--rounds 40]
+
+Run through Benchmarks/startup/run.sh, which builds everything first.
+"""
+import argparse
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def launch_qemu(folder):
+    path = os.path.join(folder, "qmp.sock")
+    process = subprocess.Popen(
+        ["qemu-system-x86_64", "-M", "pc", "-nodefaults", "-display", "none", "-S",
+         "-qmp", f"unix:{path},server=on,wait=off"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            probe = socket.socket(socket.AF_UNIX)
+            probe.connect(path)
+            probe.close()
+            time.sleep(0.2)  # the probe held QEMU's one monitor connection
+            return process, path
+        except OSError:
+            time.sleep(0.05)
+    process.kill()
+    raise SystemExit("QEMU did not create its QMP socket")
+
+
+def run_once(argv):
+    """Wall seconds and peak RSS (KiB) of one run; fails on a non-zero exit."""
+    started = time.perf_counter()
+    child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - started
+    child.returncode = os.waitstatus_to_exitcode(status)
+    error = child.stderr.read().decode(errors="replace")
+    child.stderr.close()
+    if child.returncode != 0:
+        raise SystemExit(f"{argv[0]} exited {child.returncode}: {error.strip()}")
+    return wall, usage.ru_maxrss
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--qmpbook", action="append", required=True, help="NAME=PATH of a qmpbook build")
+    parser.add_argument("--c", required=True)
+    parser.add_argument("--go")
+    parser.add_argument("--py", help="a python with qemu.qmp")
+    parser.add_argument("--rounds", type=int, default=40)
+    args = parser.parse_args()
+
+    builds = [tuple(item.split("=", 1)) for item in args.qmpbook]
+    folder = tempfile.mkdtemp(prefix="qmpbook-startup.")
+    qemu, path = launch_qemu(folder)
+    try:
+        clients = [(f"qmpbook exec ({name})", [binary, "exec", f"unix:{path}", "query-status"]) for name, binary in builds]
+        clients.append(("C one-shot", [args.c, path, "query-status"]))
+        if args.go:
+            clients.append(("go-qemu one-shot", [args.go, path, "query-status"]))
+        if args.py:
+            clients.append(("qemu.qmp script", [args.py, os.path.join(HERE, "..", "qmp", "py_exec.py"), path, "query-status"]))
+        clients += [(f"qmpbook --version ({name})", [binary, "--version"]) for name, binary in builds]
+        clients.append(("true", [shutil.which("true")]))
+        samples = {name: [] for name, _ in clients}
+        for _ in range(3):  # warm the page cache
+            for _, argv in clients:
+                run_once(argv)
+        for _ in range(args.rounds):
+            for name, argv in clients:
+                samples[name].append(run_once(argv))
+    finally:
+        qemu.kill()
+        qemu.wait()
+        shutil.rmtree(folder, ignore_errors=True)
+
+    wall = {name: statistics.median(s[0] for s in runs) for name, runs in samples.items()}
+    rss = {name: max(s[1] for s in runs) for name, runs in samples.items()}
+    print(f"median of {args.rounds} rounds, clients alternating\n")
+    print("| process | wall (ms) | peak RSS (MB) |")
+    print("|---|---:|---:|")
+    for name, _ in clients:
+        print(f"| {name} | {wall[name] * 1e3:.2f} | {rss[name] / 1024:.1f} |")
+    print()
+    print("| target | ratio | goal | met |")
+    print("|---|---:|---|---|")
+
+    def line(what, value, goal, limit):
+        print(f"| {what} | {value:.2f} | ≤ {goal} | {'yes' if value <= limit else 'no'} |")
+
+    for name, binary in builds:
+        execute = f"qmpbook exec ({name})"
+        if args.go:
+            line(f"{execute} ÷ go-qemu, wall", wall[execute] / wall["go-qemu one-shot"], "1.0×", 1.0)
+        line(f"{execute} ÷ C one-shot, wall", wall[execute] / wall["C one-shot"], "—", float("inf"))
+        line(f"{execute} peak RSS, MB", rss[execute] / 1024, "8 MB", 8.0)
+        line(f"qmpbook --version ({name}), ms", wall[f"qmpbook --version ({name})"] * 1e3, "3 ms", 3.0)
+        line(f"binary ({name}), MB", os.path.getsize(binary) / 1e6, "20 MB", 20.0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
