@@ -9,6 +9,7 @@ cd "$(dirname "$0")/../.."
 out=Benchmarks/.out
 mkdir -p "$out"
 gcc -O2 -Wall -Wextra -o "$out/exec_client" Benchmarks/startup/exec_client.c
+gcc -O2 -Wall -Wextra -o "$out/measure" Benchmarks/startup/measure.c
 extra=()
 gocode=/usr/share/gocode/src/github.com/digitalocean/go-qemu
 if [ ! -d "$gocode" ] && [ "$(id -u)" = 0 ]; then

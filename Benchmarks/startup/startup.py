@@ -5,8 +5,9 @@ Every client connects, negotiates capabilities, runs query-status, prints
 the reply and exits: qmpbook (each build given), a C one-shot, go-qemu (the
 library the engine ports) where built, and a qemu.qmp script where given.
 Clients alternate within each round; the median wall time and the peak RSS
-(wait4's ru_maxrss) of the rounds are reported, with the targets' ratios.
-`true` shows what spawning and reaping a process costs from this script.
+(wait4's ru_maxrss, both taken by measure.c around fork, exec and reaping)
+of the rounds are reported, with the targets' ratios. `true` shows what
+spawning and reaping a process costs.
 
     python3 Benchmarks/startup/startup.py --qmpbook static=PATH [--qmpbook dynamic=PATH]
         --c PATH [--go PATH] [--py PYTHON] [--rounds 40]
@@ -24,6 +25,7 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+MEASURE = os.path.join(HERE, "..", ".out", "measure")
 
 
 def launch_qemu(folder):
@@ -47,17 +49,12 @@ def launch_qemu(folder):
 
 
 def run_once(argv):
-    """Wall seconds and peak RSS (KiB) of one run; fails on a non-zero exit."""
-    started = time.perf_counter()
-    child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(child.pid, 0)
-    wall = time.perf_counter() - started
-    child.returncode = os.waitstatus_to_exitcode(status)
-    error = child.stderr.read().decode(errors="replace")
-    child.stderr.close()
-    if child.returncode != 0:
-        raise SystemExit(f"{argv[0]} exited {child.returncode}: {error.strip()}")
-    return wall, usage.ru_maxrss
+    """Wall seconds and peak RSS (KiB) of one run (through measure); fails on a non-zero exit."""
+    result = subprocess.run([MEASURE] + argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=True)
+    wall, rss, status = result.stdout.split()
+    if status != "0":
+        raise SystemExit(f"{argv[0]} exited {status}: {result.stderr.strip()}")
+    return int(wall) / 1e9, int(rss)
 
 
 def main():

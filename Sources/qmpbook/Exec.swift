@@ -35,7 +35,7 @@ extension Qmpbook {
         var fd: String?
 
         @Option(parsing: .unconditional, help: ArgumentHelp("How long to wait to connect, for the handshake, and for the reply.", valueName: "DUR"))
-        var timeout: String = "10s"
+        var timeout: String = ExecRequest.defaultTimeout
 
         @Flag(help: "Print the reply indented over several lines.")
         var pretty = false
@@ -44,37 +44,60 @@ extension Qmpbook {
 
         func run() async throws {
             try await reportingFailures {
-                let address = try MonitorCommandLine.address(address)
-                let timeout = try MonitorCommandLine.duration(timeout, option: "--timeout")
-                guard !command.trimmingWhitespace().isEmpty else {
-                    throw CommandFailure(message: "COMMAND is empty: name a QMP command, such as query-status", status: .invalidInput)
-                }
-                let arguments = try arguments.map(MonitorCommandLine.argumentsObject)
-                if fd != nil, case .libvirt(let libvirt) = address, libvirt.uri.isRemote {
-                    throw CommandFailure(
-                        message: "--fd: libvirt cannot pass a file descriptor over the remote URI \(libvirt.uri) (it closes the whole connection when asked); use a local URI (qemu:///system, qemu+unix://…)",
-                        status: .invalidInput)
-                }
-                let file = try fd.map(MonitorCommandLine.openFile)
-                defer { file?.close() }
-
-                let monitor = try await MonitorCommandLine.connect(address, timeout: timeout, options: logging.monitorOptions)
-                let reply: Reply
-                do throws(QMPError) {
-                    reply = try await monitor.request(command, arguments: arguments, passing: file?.descriptor, timeout: timeout)
-                } catch {
-                    await monitor.disconnect()
-                    throw MonitorCommandLine.failure(error)
-                }
-                file?.close()
-                await monitor.disconnect()
-                switch reply {
-                case .success:
-                    MonitorCommandLine.writeLine(pretty ? reply.json.prettyJSONText : reply.json.jsonText)
-                case .failure(let error):
-                    throw CommandFailure(message: QMPError.commandFailed(error, command: command).description, status: .stepFailed)
-                }
+                let request = ExecRequest(
+                    address: address, command: command, arguments: arguments, fd: fd, timeout: timeout,
+                    pretty: pretty, monitorOptions: logging.monitorOptions)
+                try await request.run()
             }
+        }
+    }
+}
+
+/// One `exec`, its words as typed: what `Qmpbook.Exec` parses into and
+/// what ``FastPath`` builds without argument-parser.
+struct ExecRequest {
+    /// `--timeout`'s default.
+    static let defaultTimeout = "10s"
+
+    var address: String
+    var command: String
+    var arguments: String?
+    var fd: String?
+    var timeout = defaultTimeout
+    var pretty = false
+    var monitorOptions = MonitorOptions()
+
+    /// Connects, runs the command, prints the reply; a ``CommandFailure`` says why not.
+    func run() async throws {
+        let address = try MonitorCommandLine.address(address)
+        let timeout = try MonitorCommandLine.duration(timeout, option: "--timeout")
+        guard !command.trimmingWhitespace().isEmpty else {
+            throw CommandFailure(message: "COMMAND is empty: name a QMP command, such as query-status", status: .invalidInput)
+        }
+        let arguments = try arguments.map(MonitorCommandLine.argumentsObject)
+        if fd != nil, case .libvirt(let libvirt) = address, libvirt.uri.isRemote {
+            throw CommandFailure(
+                message: "--fd: libvirt cannot pass a file descriptor over the remote URI \(libvirt.uri) (it closes the whole connection when asked); use a local URI (qemu:///system, qemu+unix://…)",
+                status: .invalidInput)
+        }
+        let file = try fd.map(MonitorCommandLine.openFile)
+        defer { file?.close() }
+
+        let monitor = try await MonitorCommandLine.connect(address, timeout: timeout, options: monitorOptions)
+        let reply: Reply
+        do throws(QMPError) {
+            reply = try await monitor.request(command, arguments: arguments, passing: file?.descriptor, timeout: timeout)
+        } catch {
+            await monitor.disconnect()
+            throw MonitorCommandLine.failure(error)
+        }
+        file?.close()
+        await monitor.disconnect()
+        switch reply {
+        case .success:
+            MonitorCommandLine.writeLine(pretty ? reply.json.prettyJSONText : reply.json.jsonText)
+        case .failure(let error):
+            throw CommandFailure(message: QMPError.commandFailed(error, command: command).description, status: .stepFailed)
         }
     }
 }

@@ -8,7 +8,7 @@ struct Qmpbook: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "qmpbook",
         abstract: "Run declarative QMP playbooks against QEMU.",
-        version: "0.1.0",
+        version: ToolVersion.current,
         subcommands: [Run.self, Check.self, Exec.self, Events.self, ShellCommand.self, Schema.self]
     )
 
@@ -17,6 +17,7 @@ struct Qmpbook: AsyncParsableCommand {
     static func main() async {
         // Before any file is opened: a closed stdout must not lend its number to one.
         _ = System.closedStandardDescriptors
+        if let status = await FastPath.run(Array(CommandLine.arguments.dropFirst())) { System.exit(status) }
         do {
             try refuseHelpOnUnknownSubcommand(Array(CommandLine.arguments.dropFirst()))
             var command = try parseAsRoot()

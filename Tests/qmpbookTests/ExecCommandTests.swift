@@ -70,6 +70,35 @@ struct ExecCommandTests {
         #expect(output.standardError.split(separator: "\n").count == 1)
     }
 
+    /// A plain `exec ADDR COMMAND [JSON]` skips argument-parser (FastPath);
+    /// the same words with an option that changes nothing (`--timeout 10s`,
+    /// the default) go through it. Both must print and exit the same.
+    @Test(arguments: [
+        ["query-status"],
+        ["device_del", #"{"id": "nope"}"#],
+        ["query-status", "[1, 2]"],
+        ["query-status", "{not json"],
+        [" "],
+    ])
+    func theFastPathAndArgumentParserAgree(_ words: [String]) async throws {
+        let qemu = try await QEMUProcess.start()
+        defer { qemu.stop() }
+        let qmpbook = try Executables.qmpbook
+        let fast = try await runProgram(qmpbook, ["exec", "unix:\(qemu.socketPath)"] + words)
+        let parsed = try await runProgram(qmpbook, ["exec", "unix:\(qemu.socketPath)"] + words + ["--timeout", "10s"])
+        #expect(fast.status == parsed.status)
+        #expect(fast.standardOutput == parsed.standardOutput)
+        #expect(fast.standardError == parsed.standardError)
+        #expect(fast.standardError.split(separator: "\n").count == (fast.status == 0 ? 0 : 1), "\(fast.standardError)")
+    }
+
+    @Test func versionPrintsTheVersionAlone() async throws {
+        let output = try await runProgram(try Executables.qmpbook, ["--version"])
+        #expect(output.status == 0)
+        #expect(output.standardOutput == "0.1.0\n")
+        #expect(output.standardError.isEmpty)
+    }
+
     @Test func peerThatNeverAnswersTimesOutWithExitThree() async throws {
         let peer = try ScriptedPeer { connection in
             connection.send(ScriptedPeer.greeting)

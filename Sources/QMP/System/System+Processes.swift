@@ -1,6 +1,13 @@
 internal import Glibc
 
 extension System {
+    /// getenv(3): the environment variable `name`, or nil when it is not set.
+    /// One lookup, where `ProcessInfo.environment` copies the whole environment
+    /// into a dictionary.
+    package static func environmentValue(_ name: String) -> String? {
+        Glibc.getenv(name).map { String(cString: $0) }
+    }
+
     /// exit(3): ends the process with `status`, flushing C's stdio.
     package static func exit(_ status: Int32) -> Never {
         Glibc.exit(status)

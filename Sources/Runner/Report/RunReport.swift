@@ -52,7 +52,7 @@ public struct RunReport: Sendable {
     /// What the preflight found wrong (the run then stopped before its first step).
     public var preflightProblems: [PreflightProblem]
 
-    public init(playbook: PlaybookInfo, started: Date, toolVersion: String = "0.1.0") {
+    public init(playbook: PlaybookInfo, started: Date, toolVersion: String = ToolVersion.current) {
         self.toolVersion = toolVersion
         self.playbook = playbook
         self.started = started
