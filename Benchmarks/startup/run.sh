@@ -20,7 +20,7 @@ if command -v go >/dev/null && [ -d "$gocode" ]; then
     extra+=(--go "$out/goexec")
 fi
 if [ -x Benchmarks/.venv/bin/python ]; then extra+=(--py Benchmarks/.venv/bin/python); fi
-swift build -c release --static-swift-stdlib --product qmpbook --scratch-path .build-static
+swift build -c release --static-swift-stdlib -Xlinker -s --product qmpbook --scratch-path .build-static
 swift build -c release --product qmpbook --scratch-path .build-release
 python3 Benchmarks/startup/startup.py --qmpbook static=.build-static/release/qmpbook \
     --qmpbook dynamic=.build-release/release/qmpbook --c "$out/exec_client" "${extra[@]}" "$@"

@@ -9,12 +9,20 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 scratch=${1:-.build-static}
 
-swift build -c release --static-swift-stdlib --product qmpbook --scratch-path "$scratch"
-binary=$(swift build -c release --static-swift-stdlib --product qmpbook --scratch-path "$scratch" --show-bin-path)/qmpbook
+flags=(-c release --static-swift-stdlib -Xlinker -s --product qmpbook --scratch-path "$scratch")
+swift build "${flags[@]}"
+binary=$(swift build "${flags[@]}" --show-bin-path)/qmpbook
 
 if ldd "$binary" | grep -q 'libswift\|libFoundation\|libdispatch'; then
     ldd "$binary" >&2
     echo "static-install: $binary still links Swift runtime libraries" >&2
+    exit 1
+fi
+
+# The install stays small: no ICU (FoundationEssentials only), no debug information.
+size=$(stat -c %s "$binary")
+if [ "$size" -gt 20000000 ]; then
+    echo "static-install: $binary is $size bytes, over the 20 MB the install may take (Docs/performance.md, start-up)" >&2
     exit 1
 fi
 
