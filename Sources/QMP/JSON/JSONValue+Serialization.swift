@@ -11,10 +11,14 @@ extension JSONValue {
     public var jsonText: String { String(decoding: jsonBytes, as: UTF8.self) }
 
     /// The JSON text indented by two spaces a level, for people to read.
-    public var prettyJSONText: String {
+    public var prettyJSONText: String { String(decoding: prettyJSONBytes, as: UTF8.self) }
+
+    /// ``prettyJSONText`` as UTF-8 bytes, for a file (no copy through a String).
+    public var prettyJSONBytes: [UInt8] {
         var output: [UInt8] = []
+        output.reserveCapacity(256)
         write(to: &output, indent: 2, level: 0)
-        return String(decoding: output, as: UTF8.self)
+        return output
     }
 
     /// Appends this value's JSON text to `output`; `indent` nil means compact.
@@ -64,28 +68,50 @@ extension JSONValue {
     private static func newline(_ output: inout [UInt8], indent: Int?, level: Int) {
         guard let indent else { return }
         output.append(UInt8(ascii: "\n"))
-        output.append(contentsOf: repeatElement(UInt8(ascii: " "), count: indent * level))
+        var count = indent * level
+        while count > 0 {
+            let run = min(count, spaces.count)
+            output.append(contentsOf: spaces[..<run])
+            count -= run
+        }
     }
+
+    private static let spaces = [UInt8](repeating: UInt8(ascii: " "), count: 64)
 
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
     static func writeString(_ value: String, to output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
-        for byte in value.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-            case UInt8(ascii: "\\"): output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case 0x0A: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            case 0x0D: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-            case 0x09: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-            case 0..<0x20:
-                output.append(contentsOf: Array("\\u00".utf8))
-                output.append(hexDigits[Int(byte >> 4)])
-                output.append(hexDigits[Int(byte & 0xF)])
-            default: output.append(byte)
+        var value = value
+        value.withUTF8 { bytes in
+            // Runs of bytes that need no escape (nearly all of them) are
+            // copied whole; only quotes, backslashes and controls are spelled out.
+            var runStart = 0
+            for index in bytes.indices {
+                let byte = bytes[index]
+                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+                output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
+                appendEscape(of: byte, to: &output)
+                runStart = index + 1
             }
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
         }
         output.append(UInt8(ascii: "\""))
+    }
+
+    private static func appendEscape(of byte: UInt8, to output: inout [UInt8]) {
+        output.append(UInt8(ascii: "\\"))
+        switch byte {
+        case UInt8(ascii: "\""): output.append(UInt8(ascii: "\""))
+        case UInt8(ascii: "\\"): output.append(UInt8(ascii: "\\"))
+        case 0x0A: output.append(UInt8(ascii: "n"))
+        case 0x0D: output.append(UInt8(ascii: "r"))
+        case 0x09: output.append(UInt8(ascii: "t"))
+        default:
+            output.append(contentsOf: "u00".utf8)
+            output.append(hexDigits[Int(byte >> 4)])
+            output.append(hexDigits[Int(byte & 0xF)])
+        }
     }
 }
 

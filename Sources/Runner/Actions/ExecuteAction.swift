@@ -83,6 +83,14 @@ struct ExecuteAction: StepActionRunner, FramedAction {
         monitor = use.link.agent
     }
 
+    /// A plain command on a QMP socket: one engine request, bounded by its
+    /// timeout (the step's budget) and ended by cancellation. A file to open,
+    /// polling, the guest agent and libvirt (whose calls block a thread of
+    /// their own) keep the runner's race.
+    var boundsItself: Bool {
+        fd == nil && until == nil && agent == nil && monitor is SocketMonitor
+    }
+
     func run() async -> StepResult {
         let deadline = ContinuousClock.now + budget
         var schedule = PollSchedule(deadline: deadline, interval: interval)

@@ -13,10 +13,17 @@ protocol PreparedAction: Sendable {
     /// How long past the budget the runner waits for ``run()`` before it gives up
     /// on it (an action that stops processes needs room to report how they ended).
     var slack: Duration { get }
+
+    /// Whether ``run()`` is sure to end within the budget, and at once when
+    /// its task is cancelled, by itself: then the runner awaits it inline,
+    /// without ``race(timeout:_:)``'s two tasks per step. Only an action
+    /// whose every wait is the engine's own (a command with its deadline) says so.
+    var boundsItself: Bool { get }
 }
 
 extension PreparedAction {
     var slack: Duration { .seconds(2) }
+    var boundsItself: Bool { false }
 }
 
 /// What an action keeps of the step it runs for: how messages name the step,

@@ -468,7 +468,13 @@ actor RunSession {
             return StepResult(.failed, message: error.message)
         }
         let slack = action.slack
-        let outcome = await race(timeout: budget + slack) { await action.run() }
+        let outcome: RaceOutcome<StepResult>
+        if action.boundsItself {
+            let finished = await action.run()
+            outcome = Task.isCancelled ? .cancelled : .finished(finished)
+        } else {
+            outcome = await race(timeout: budget + slack) { await action.run() }
+        }
         var result: StepResult
         switch outcome {
         case .finished(let finished):

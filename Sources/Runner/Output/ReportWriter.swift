@@ -12,7 +12,9 @@ public enum ReportWriter {
     /// Writes `value` as pretty JSON to `path` (or stdout for `-`).
     /// - Throws: ``RunnerError`` (infrastructure) when the file cannot be written.
     public static func write(_ value: JSONValue, to path: String) throws(RunnerError) {
-        try write(Array((value.prettyJSONText + "\n").utf8), to: path)
+        var bytes = value.prettyJSONBytes
+        bytes.append(UInt8(ascii: "\n"))
+        try write(bytes, to: path)
     }
 
     /// Writes `bytes` to `path` atomically (or to stdout for `-`).
