@@ -39,4 +39,37 @@ struct SignalTests {
         for pid in qemu { #expect(!processExists(pid), "QEMU \(pid) was left running") }
         for pid in report.launchedPIDs { #expect(!processExists(pid)) }
     }
+
+    /// A plain `execute` runs inline (no race task): a signal while QEMU has
+    /// not answered still ends the step at once as interrupted, and the run
+    /// with 128 + the signal, long before the step's timeout.
+    @Test func aSignalEndsAnInlineExecuteThatGotNoReply() async throws {
+        let peer = try ScriptedPeer { connection in
+            connection.send(ScriptedPeer.greeting)
+            try connection.answerCapabilities()
+            _ = try connection.readCommand(named: "query-status")   // never answered
+            while connection.readLine() != nil {}
+        }
+        defer { peer.stop() }
+        let fixture = try RunFixture("""
+            name: no reply
+            targets:
+              vm: {connect: "\(peer.address)"}
+            steps:
+              - name: a command QEMU never answers
+                execute: query-status
+                timeout: 60s
+            """)
+        let run = try BackgroundRun(fixture, ["--no-preflight"])
+        try await run.waitForStep(0)
+        let sent = ContinuousClock.now
+        kill(run.pid, SIGTERM)
+        let status = await run.waitForExit(timeout: .seconds(20))
+        #expect(status == 143)
+        #expect(ContinuousClock.now - sent < .seconds(15), "the signal ended the step, not its 60 s timeout")
+        let report = try fixture.readReport()
+        #expect(report["outcome"] == "interrupted")
+        #expect(report.step("a command QEMU never answers")?["status"] == "error")
+        #expect(report.step("a command QEMU never answers")?["message"] == "interrupted")
+    }
 }
