@@ -17,35 +17,15 @@ Run through Benchmarks/startup/run.sh, which builds everything first.
 import argparse
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "qmp"))
+from compare import launch_qemu  # noqa: E402  (the QEMU every QMP benchmark uses)
 MEASURE = os.path.join(HERE, "..", ".out", "measure")
-
-
-def launch_qemu(folder):
-    path = os.path.join(folder, "qmp.sock")
-    process = subprocess.Popen(
-        ["qemu-system-x86_64", "-M", "pc", "-nodefaults", "-display", "none", "-S",
-         "-qmp", f"unix:{path},server=on,wait=off"],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            probe = socket.socket(socket.AF_UNIX)
-            probe.connect(path)
-            probe.close()
-            time.sleep(0.2)  # the probe held QEMU's one monitor connection
-            return process, path
-        except OSError:
-            time.sleep(0.05)
-    process.kill()
-    raise SystemExit("QEMU did not create its QMP socket")
 
 
 def run_once(argv):

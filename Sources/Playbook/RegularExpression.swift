@@ -1,5 +1,6 @@
-/// A compiled regular expression: what `$regex` patterns, `wait-console`
-/// and `wait-output` search with (never anchored unless the source says so).
+/// A compiled regular expression: what `$regex` patterns and `wait-console`
+/// search with, and what loading a playbook checks them with (never
+/// anchored unless the source says so).
 ///
 /// ```swift
 /// let login = RegularExpression("login: *$")!

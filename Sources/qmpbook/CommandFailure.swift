@@ -12,6 +12,11 @@ struct CommandFailure: Error, CustomStringConvertible {
     var status: ExitStatus
 
     var description: String { message }
+
+    /// Prints the failure as qmpbook's one line on stderr.
+    func writeMessage() {
+        StandardError.writeLine("qmpbook: \(message)")
+    }
 }
 
 extension ParsableCommand {
@@ -21,7 +26,7 @@ extension ParsableCommand {
         do {
             try await body()
         } catch let failure as CommandFailure {
-            StandardError.writeLine("qmpbook: \(failure.message)")
+            failure.writeMessage()
             throw failure.status.exitCode
         }
     }

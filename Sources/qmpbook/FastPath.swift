@@ -24,7 +24,7 @@ enum FastPath {
             try await request.run()
             return 0
         } catch let failure as CommandFailure {
-            StandardError.writeLine("qmpbook: \(failure.message)")
+            failure.writeMessage()
             return failure.status.code
         } catch {
             StandardError.writeLine("qmpbook: \(error)")

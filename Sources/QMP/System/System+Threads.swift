@@ -45,8 +45,8 @@ private final class ThreadBody {
 }
 
 /// A mutex with one condition variable: what `DeadlineTimer`'s thread sleeps
-/// on, with a deadline on the monotonic clock (`ContinuousClock`'s, so a
-/// change of the wall clock moves no deadline).
+/// on, its timed waits on CLOCK_MONOTONIC (a change of the wall clock moves
+/// no deadline).
 package final class ConditionLock: @unchecked Sendable {
     // @unchecked Sendable: the pthread objects are shared by design; they are
     // allocated once, never moved, and freed in deinit.
