@@ -32,10 +32,10 @@ public struct Playbook: Sendable {
     /// Every step of the playbook, nested ones too (inside blocks and
     /// includes, in the order they are written): the main steps, then the
     /// `always` steps. ``Step/index`` is the position in this list.
-    public var allSteps: [Step] { (steps + always).flatMap(\.withDescendants) }
+    public var allSteps: StepTree { StepTree(steps, always) }
 
     /// The main steps with the steps nested in them (not the `always` steps).
-    public var allMainSteps: [Step] { steps.flatMap(\.withDescendants) }
+    public var allMainSteps: StepTree { StepTree(steps) }
 }
 
 /// A QEMU to drive: where its QMP socket is, or how to start it.
@@ -140,9 +140,7 @@ public struct Step: Sendable {
     }
 
     /// This step and every step nested in it, in the order written.
-    public var withDescendants: [Step] {
-        [self] + children.flatMap(\.withDescendants)
-    }
+    public var withDescendants: StepTree { StepTree([self]) }
 
     /// Where `path` (e.g. `arguments.driver`) was written, or the nearest
     /// enclosing part that has a location, or the step itself.

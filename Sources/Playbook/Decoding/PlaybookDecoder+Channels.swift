@@ -55,7 +55,7 @@ extension PlaybookDecoder {
     }
 
     /// A step that uses a console or an agent needs a target with that channel.
-    func checkChannels(of targets: [TargetSpec], usedBy steps: [Step]) {
+    func checkChannels(of targets: [TargetSpec], usedBy steps: StepTree) {
         for step in steps {
             guard let channel = step.kind.channel, let name = step.target,
                   let target = targets.first(where: { $0.name == name }) else { continue }

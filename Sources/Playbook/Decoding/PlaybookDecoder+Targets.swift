@@ -129,7 +129,7 @@ extension PlaybookDecoder {
     /// What `check` refuses on libvirt targets, at the step's key: `fd:`
     /// over a remote URI (libvirt closes the whole connection on it) and
     /// `execute: qmp_capabilities` (libvirt negotiates QMP itself).
-    func checkLibvirtSteps(_ steps: [Step]) {
+    func checkLibvirtSteps(_ steps: StepTree) {
         for step in steps {
             guard let name = step.target, let target = libvirtTargets[name], case .execute(let execute) = step.action else { continue }
             if execute.command == "qmp_capabilities" {

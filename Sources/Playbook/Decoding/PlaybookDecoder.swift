@@ -122,8 +122,8 @@ final class PlaybookDecoder {
             }
         }
 
-        checkLibvirtSteps((steps + always).flatMap(\.withDescendants))
-        checkChannels(of: targets, usedBy: (steps + always).flatMap(\.withDescendants))
+        checkLibvirtSteps(StepTree(steps, always))
+        checkChannels(of: targets, usedBy: StepTree(steps, always))
 
         guard let name, diagnostics.isEmpty else { return nil }
         return Playbook(name: name, description: description, path: file, directory: directory, sha256: sha256,
