@@ -40,32 +40,18 @@ extension JSONValue {
             }
         case .string(let value): Self.writeString(value, to: &output)
         case .array(let elements):
-            guard !elements.isEmpty else { output.append(contentsOf: "[]".utf8); return }
-            output.append(UInt8(ascii: "["))
-            for (offset, element) in elements.enumerated() {
-                if offset > 0 { output.append(UInt8(ascii: ",")) }
-                Self.newline(&output, indent: indent, level: level + 1)
-                element.write(to: &output, indent: indent, level: level + 1)
-            }
-            Self.newline(&output, indent: indent, level: level)
-            output.append(UInt8(ascii: "]"))
+            var array = JSONContainerWriter(.array, indent: indent, level: level, to: &output)
+            for element in elements { array.element(element, to: &output) }
+            array.close(&output)
         case .object(let object):
-            guard !object.isEmpty else { output.append(contentsOf: "{}".utf8); return }
-            output.append(UInt8(ascii: "{"))
-            for (offset, (key, value)) in object.members.enumerated() {
-                if offset > 0 { output.append(UInt8(ascii: ",")) }
-                Self.newline(&output, indent: indent, level: level + 1)
-                Self.writeString(key, to: &output)
-                output.append(UInt8(ascii: ":"))
-                if indent != nil { output.append(UInt8(ascii: " ")) }
-                value.write(to: &output, indent: indent, level: level + 1)
-            }
-            Self.newline(&output, indent: indent, level: level)
-            output.append(UInt8(ascii: "}"))
+            var writer = JSONContainerWriter(.object, indent: indent, level: level, to: &output)
+            for (key, value) in object.members { writer.member(key, value, to: &output) }
+            writer.close(&output)
         }
     }
 
-    private static func newline(_ output: inout [UInt8], indent: Int?, level: Int) {
+    /// A line break and `level` indents, or nothing when compact (`indent` nil).
+    static func newline(_ output: inout [UInt8], indent: Int?, level: Int) {
         guard let indent else { return }
         output.append(UInt8(ascii: "\n"))
         var count = indent * level

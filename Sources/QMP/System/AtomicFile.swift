@@ -65,16 +65,25 @@ package enum AtomicFile {
     /// Writes `bytes` to `path` with `permissions` (for a new file; a
     /// replaced file keeps its own), as ``destination(of:)`` says.
     package static func write(_ bytes: [UInt8], to path: String, permissions: UInt32 = 0o644) -> Result<Void, SystemError> {
+        write(to: path, permissions: permissions) { fd in System.writeAll(fd, bytes) }
+    }
+
+    /// Writes what `produce` writes to the descriptor it is given to `path`,
+    /// as ``write(_:to:permissions:)`` does: a regular file is replaced only
+    /// once `produce` succeeded, so a failure leaves the old file as it was.
+    package static func write(
+        to path: String, permissions: UInt32 = 0o644, _ produce: (Int32) -> Result<Void, SystemError>
+    ) -> Result<Void, SystemError> {
         switch destination(of: path) {
         case .failure(let error):
             return .failure(error)
         case .success(.through(let path)):
             return System.open(path, [.writeOnly, .append]).flatMap { fd in
                 defer { System.close(fd) }
-                return System.writeAll(fd, bytes)
+                return produce(fd)
             }
         case .success(.file(let path, let existing)):
-            return replace(path, with: bytes, permissions: permissions, keeping: existing?.permissions)
+            return replace(path, permissions: permissions, keeping: existing?.permissions, produce)
         }
     }
 
@@ -93,13 +102,13 @@ package enum AtomicFile {
     /// The temporary file gets `permissions` (under the umask), or exactly
     /// `kept`, the permissions of the file it replaces.
     private static func replace(
-        _ path: String, with bytes: [UInt8], permissions: UInt32, keeping kept: UInt32?
+        _ path: String, permissions: UInt32, keeping kept: UInt32?, _ produce: (Int32) -> Result<Void, SystemError>
     ) -> Result<Void, SystemError> {
         let temporary = "\(path).tmp-\(System.processID)-\(UInt32.random(in: 0 ... .max))"
         let written = System.open(temporary, [.writeOnly, .create, .exclusive], permissions: permissions).flatMap { fd in
             defer { System.close(fd) }
             return (kept.map { System.changePermissions(fd, $0) } ?? .success(()))
-                .flatMap { System.writeAll(fd, bytes) }
+                .flatMap { produce(fd) }
                 .flatMap { System.fsync(fd) }
         }.flatMap {
             System.rename(temporary, path)

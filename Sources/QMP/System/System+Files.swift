@@ -57,6 +57,17 @@ extension System {
         }
     }
 
+    /// A new file that no path names, for reading and appending: created in
+    /// `folder` and unlinked at once, so it is gone when its descriptor
+    /// closes, however the process ends.
+    package static func openUnlinkedFile(in folder: String) -> Result<Int32, SystemError> {
+        let path = "\(folder)/.qmpbook-\(processID)-\(UInt32.random(in: 0 ... .max))"
+        return open(path, [.readWrite, .append, .create, .exclusive]).map { fd in
+            unlink(path)
+            return fd
+        }
+    }
+
     /// lseek(2) to the end: the file's size.
     package static func sizeBySeekingToEnd(_ fd: Int32) -> Result<Int64, SystemError> {
         valueOrErrno("lseek") { Glibc.lseek(fd, 0, SEEK_END) }.map(Int64.init)

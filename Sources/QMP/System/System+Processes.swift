@@ -90,8 +90,24 @@ extension System {
                             hour: Int(parts.tm_hour), minute: Int(parts.tm_min), second: Int(parts.tm_sec))
     }
 
+    /// The seconds since 1970 of a UTC calendar time (timegm(3)), the inverse of ``utcTime(_:)``.
+    package static func utcSeconds(_ time: CalendarTime) -> Int64 {
+        var parts = tm()
+        parts.tm_year = Int32(time.year - 1900)
+        parts.tm_mon = Int32(time.month - 1)
+        parts.tm_mday = Int32(time.day)
+        parts.tm_hour = Int32(time.hour)
+        parts.tm_min = Int32(time.minute)
+        parts.tm_sec = Int32(time.second)
+        return Int64(Glibc.timegm(&parts))
+    }
+
     /// A calendar date and time of day, as ``utcTime(_:)`` returns it.
     package struct CalendarTime: Sendable, Equatable {
         package var year, month, day, hour, minute, second: Int
+
+        package init(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int) {
+            (self.year, self.month, self.day, self.hour, self.minute, self.second) = (year, month, day, hour, minute, second)
+        }
     }
 }
