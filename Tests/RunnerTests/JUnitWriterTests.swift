@@ -62,7 +62,7 @@ import Testing
 
     @Test func numbersAreWideEnoughForEveryStep() throws {
         var report = RunReport(playbook: .init(path: "p.yaml", name: "many", sha256: nil), started: Date())
-        report.steps = (0..<120).map { StepReport(index: $0, name: "s", target: "vm", action: .sleep, status: .passed) }
+        report.steps = ReportSteps((0..<120).map { StepReport(index: $0, name: "s", target: "vm", action: .sleep, status: .passed) })
         let names = try Self.testcases(report).compactMap { $0.attribute(forName: "name")?.stringValue }
         #expect(names.first == "001. s")
         #expect(names.last == "120. s")

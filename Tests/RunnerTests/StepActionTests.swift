@@ -33,7 +33,7 @@ import Testing
             variables: Variables(vars: playbook.vars), observer: MultiplexRunObserver([]))
         _ = await session.runMain(deadline: nil, deadlineText: "")
         await target.close(grace: .zero)
-        return await session.steps
+        return Array(await session.steps)
     }
 
     @Test func expectReturnPassesOnAMatchAndNamesTheKeyThatDiffered() async throws {

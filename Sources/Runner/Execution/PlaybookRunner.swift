@@ -141,11 +141,11 @@ public final class PlaybookRunner: Sendable {
         deadline.withLock { $0 = runDeadline }
         var report = RunReport(
             playbook: .init(path: playbook.path, name: playbook.name, sha256: playbook.sha256), started: started)
-        report.steps = RunSession.planned(playbook)
         report.targets = initialTargetReports
 
         var failure: (outcome: RunReport.Outcome, status: ExitStatus, message: String)?
-        var steps = report.steps
+        // Set by whichever of the two closures below runs; the plan of the steps otherwise.
+        var steps: ReportSteps?
         var redactedEntries: Set<Int> = []
         var preflightDuration: Duration?
         var preflightProblems: [PreflightProblem] = []
@@ -211,7 +211,7 @@ public final class PlaybookRunner: Sendable {
             steps = await session.steps
             redactedEntries = await session.redactedEntries
         }
-        report.steps = steps
+        report.steps = steps ?? ReportSteps(RunSession.planned(playbook))
         report.preflightDuration = preflightDuration
         report.preflightProblems = preflightProblems
         (report.events, report.eventsLeftOut) = EventReport.kept(
@@ -379,7 +379,7 @@ public final class PlaybookRunner: Sendable {
     private func write(_ report: RunReport) -> [String] {
         let reportPath = options.reportPath ?? Self.defaultReportPath(for: playbook.path)
         do {
-            try ReportWriter.write(report.jsonValue, to: reportPath)
+            try ReportWriter.write(report, to: reportPath)
             return []
         } catch {
             return [error.message]

@@ -15,7 +15,8 @@ actor RunSession {
     private(set) var variables: Variables
     /// The report's entries, in the order the run reached them: a step in a
     /// loop has one per iteration, a block, include or loop one of its own.
-    private(set) var steps: [StepReport] = []
+    /// Each goes to the spool when it is final (in memory while its step runs).
+    private(set) var steps = ReportSteps(spool: StepSpool.make())
     /// The entries of `redact: true` steps (their events' data is hidden too).
     private(set) var redactedEntries: Set<Int> = []
     private var sendTimes: [String: Date] = [:]
@@ -101,7 +102,7 @@ actor RunSession {
         var report = Self.entry(for: step, index: steps.count, name: name, scope: scope)
         report.holdsSteps = holdsSteps
         if step.redact { redactedEntries.insert(report.index) }
-        steps.append(report)
+        steps.append(report, keepingInMemory: true)
         var shown = step
         shown.index = report.index
         shown.name = name
@@ -292,7 +293,7 @@ actor RunSession {
             var fallback = inner
             fallback.selectable = false
             if let failure = body.failure, !block.rescue.isEmpty, !Task.isCancelled, !body.deadlinePassed {
-                for entry in first..<steps.count where !steps[entry].status.isSuccess {
+                for entry in first..<steps.count where !steps.status(at: entry).isSuccess {
                     steps[entry].status = .rescued
                 }
                 observer.note("\(failure.stepDescription) failed: running the rescue steps of \(step.reference)", evenWhenQuiet: false)

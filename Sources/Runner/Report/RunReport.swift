@@ -7,12 +7,13 @@ import QMP
 /// ```swift
 /// var report = RunReport(playbook: .init(path: "p.yaml", name: "demo", sha256: "…"), started: Date())
 /// report.steps.append(StepReport(index: 0, name: "query", target: "vm", action: .execute))
-/// try ReportWriter.write(report.jsonValue, to: "p.report.json")
+/// try ReportWriter.write(report, to: "p.report.json")
 /// ```
 ///
-/// ``jsonValue`` writes every key the format defines, `null` where a value
-/// does not apply. Redaction is already applied to the ``StepReport``s and
-/// ``EventReport``s it holds.
+/// The report is written with every key the format defines, `null` where a
+/// value does not apply, straight to its file (``write(to:indent:)``): the
+/// steps a run spooled are copied as they are. Redaction is already applied
+/// to the ``StepReport``s and ``EventReport``s it holds.
 public struct RunReport: Sendable {
     public static let format = "qmpbook-report/1"
 
@@ -43,7 +44,7 @@ public struct RunReport: Sendable {
     /// Why the run did not pass, in one sentence, or nil when it passed.
     public var message: String?
     public var targets: [TargetReport]
-    public var steps: [StepReport]
+    public var steps: ReportSteps
     public var events: [EventReport]
     /// How many events the report leaves out to keep within ``RunOptions/reportEventLimit``.
     public var eventsLeftOut = 0
@@ -65,30 +66,51 @@ public struct RunReport: Sendable {
     }
 
     /// Counts of steps by status.
-    public var summary: Summary { Summary(steps) }
+    public var summary: Summary { steps.summary }
 
+    /// The whole report as a value (for a test or the `--jsonl` stream); a file gets ``write(to:indent:)``.
     public var jsonValue: JSONValue {
-        .object([
-            "format": .string(Self.format),
-            "tool": ["name": "qmpbook", "version": .string(toolVersion)],
-            "playbook": [
-                "path": .string(playbook.path), "name": .string(playbook.name),
-                "sha256": playbook.sha256.map(JSONValue.string) ?? .null,
-            ],
-            "started": .string(Timestamp.string(started)),
-            "finished": finished.map { .string(Timestamp.string($0)) } ?? .null,
-            "duration_ms": duration.map { .double(Timestamp.milliseconds($0)) } ?? .null,
-            "outcome": .string(outcome.rawValue),
-            "exit_code": .int(Int64(exitStatus.code)),
-            "message": message.map(JSONValue.string) ?? .null,
-            "targets": .array(targets.map(\.jsonValue)),
-            "steps": .array(steps.map(\.jsonValue)),
-            "events": .array(events.map(\.jsonValue)),
-            "events_left_out": .int(Int64(eventsLeftOut)),
-            "preflight_ms": preflightDuration.map { .double(Timestamp.milliseconds($0)) } ?? .null,
-            "preflight_problems": .array(preflightProblems.map(\.jsonValue)),
-            "summary": summary.jsonValue,
+        var output = ReportOutput()
+        write(to: &output, indent: nil)
+        return (try? JSONValue(parsing: output.bytes)) ?? .null
+    }
+
+    /// Writes the report's JSON to `output` (`indent` nil: compact), with no tree built first.
+    func write(to output: inout ReportOutput, indent: Int?) {
+        var object = JSONContainerWriter(.object, indent: indent, level: 0, to: &output.bytes)
+        func member(_ key: String, _ value: JSONValue) { object.member(key, value, to: &output.bytes) }
+        func array<Element>(_ key: String, _ elements: [Element], _ json: (Element) -> JSONValue) {
+            object.start(key, to: &output.bytes)
+            var list = JSONContainerWriter(.array, indent: indent, level: object.memberLevel, to: &output.bytes)
+            for element in elements {
+                list.element(json(element), to: &output.bytes)
+                output.flushWhenFull()
+            }
+            list.close(&output.bytes)
+        }
+        member("format", .string(Self.format))
+        member("tool", ["name": "qmpbook", "version": .string(toolVersion)])
+        member("playbook", [
+            "path": .string(playbook.path), "name": .string(playbook.name),
+            "sha256": playbook.sha256.map(JSONValue.string) ?? .null,
         ])
+        member("started", .string(Timestamp.string(started)))
+        member("finished", finished.map { .string(Timestamp.string($0)) } ?? .null)
+        member("duration_ms", duration.map { .double(Timestamp.milliseconds($0)) } ?? .null)
+        member("outcome", .string(outcome.rawValue))
+        member("exit_code", .int(Int64(exitStatus.code)))
+        member("message", message.map(JSONValue.string) ?? .null)
+        array("targets", targets, \.jsonValue)
+        object.start("steps", to: &output.bytes)
+        var list = JSONContainerWriter(.array, indent: indent, level: object.memberLevel, to: &output.bytes)
+        steps.write(into: &list, output: &output)
+        list.close(&output.bytes)
+        array("events", events, \.jsonValue)
+        member("events_left_out", .int(Int64(eventsLeftOut)))
+        member("preflight_ms", preflightDuration.map { .double(Timestamp.milliseconds($0)) } ?? .null)
+        array("preflight_problems", preflightProblems, \.jsonValue)
+        member("summary", summary.jsonValue)
+        object.close(&output.bytes)
     }
 }
 
@@ -98,10 +120,13 @@ public struct Summary: Sendable, Equatable {
 
     /// Counts the steps that act: a block's, an include's or a loop's own entry is not counted, its steps are.
     public init(_ steps: [StepReport]) {
-        let leaves = steps.filter { !$0.holdsSteps }
-        total = leaves.count
-        for step in leaves {
-            switch step.status {
+        self.init(steps.lazy.map { (status: $0.status, holdsSteps: $0.holdsSteps) })
+    }
+
+    init<S: Sequence<(status: StepStatus, holdsSteps: Bool)>>(_ entries: S) {
+        for entry in entries where !entry.holdsSteps {
+            total += 1
+            switch entry.status {
             case .passed, .rescued: passed += 1
             case .failed: failed += 1
             case .timeout: timeout += 1

@@ -71,30 +71,11 @@ public struct StepReport: Sendable {
         return copy
     }
 
+    /// The entry as the report writes it; ``write(to:indent:level:)`` is where its keys are.
     public var jsonValue: JSONValue {
-        .object([
-            "index": .int(Int64(index)),
-            "id": id.map(JSONValue.string) ?? .null,
-            "name": .string(name),
-            "target": target.map(JSONValue.string) ?? .null,
-            "action": .string(action.rawValue),
-            "phase": .string(phase.rawValue),
-            "status": .string(status.rawValue),
-            "started": started.map { .string(Timestamp.string($0)) } ?? .null,
-            "duration_ms": duration.map { .double(Timestamp.milliseconds($0)) } ?? .null,
-            "attempts": attempts.map { .int(Int64($0)) } ?? .null,
-            "request": request ?? .null,
-            "response": response ?? .null,
-            "event": event ?? .null,
-            "message": message.map(JSONValue.string) ?? .null,
-            "tags": .array(tags.map(JSONValue.string)),
-            "file": file.map(JSONValue.string) ?? .null,
-            "line": line.map { .int(Int64($0)) } ?? .null,
-            "location": location.map(JSONValue.string) ?? .null,
-            "iteration": iteration.map { .int(Int64($0)) } ?? .null,
-            "item": item ?? .null,
-            "parent": parent.map { .int(Int64($0)) } ?? .null,
-        ])
+        var bytes: [UInt8] = []
+        write(to: &bytes, indent: nil, level: 0)
+        return (try? JSONValue(parsing: bytes)) ?? .null
     }
 }
 

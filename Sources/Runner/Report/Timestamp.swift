@@ -19,6 +19,32 @@ enum Timestamp {
             + "\(two(parts.hour)):\(two(parts.minute)):\(two(parts.second)).\(millis)Z"
     }
 
+    /// The date a ``string(_:)`` names (`2026-11-25T02:10:00.123Z`), or nil when it is not one.
+    static func date(_ text: String) -> Date? {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 24, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
+              bytes[10] == UInt8(ascii: "T"), bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"),
+              bytes[19] == UInt8(ascii: "."), bytes[23] == UInt8(ascii: "Z") else { return nil }
+        func number(_ range: Range<Int>) -> Int? {
+            var value = 0
+            for byte in bytes[range] {
+                guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+                value = value * 10 + Int(byte - UInt8(ascii: "0"))
+            }
+            return value
+        }
+        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
+              let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
+              let milliseconds = number(20..<23) else { return nil }
+        let seconds = System.utcSeconds(.init(year: year, month: month, day: day, hour: hour, minute: minute, second: second))
+        return Date(timeIntervalSince1970: Double(seconds) + Double(milliseconds) / 1000)
+    }
+
+    /// A duration that ``milliseconds(_:)`` wrote.
+    static func duration(milliseconds: Double) -> Duration {
+        .microseconds(Int64((milliseconds * 1000).rounded()))
+    }
+
     /// Milliseconds, rounded to microseconds.
     static func milliseconds(_ duration: Duration) -> Double {
         let (seconds, attoseconds) = duration.components

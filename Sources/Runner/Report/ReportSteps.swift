@@ -1,0 +1,118 @@
+import Playbook
+import QMP
+
+/// The report's step entries, in index order, read like an array of
+/// ``StepReport``. A run keeps each finished entry in a spool file, as the
+/// JSON the report will hold, and only a few bytes of it in memory (its
+/// status, for the summary); reading an entry reads it back from the file.
+/// Entries made in code, and those of a step still running, are kept in memory.
+///
+/// ```swift
+/// var steps: ReportSteps = [StepReport(index: 0, name: "query", target: "vm", action: .execute)]
+/// steps[0].status = .passed
+/// let failed = steps.filter { !$0.status.isSuccess }
+/// ```
+public struct ReportSteps: RandomAccessCollection, MutableCollection, ExpressibleByArrayLiteral, Sendable {
+    /// What is known of an entry without reading it back.
+    private struct Entry: Sendable {
+        /// Where it is in the spool; nil when it is in memory.
+        var span: StepSpool.Span?
+        var status: StepStatus
+        var holdsSteps: Bool
+    }
+
+    private var entries: [Entry] = []
+    /// The entries in memory, by index.
+    private var kept: [Int: StepReport] = [:]
+    private let spool: StepSpool?
+
+    /// Entries kept in memory.
+    public init<S: Sequence<StepReport>>(_ steps: S) {
+        spool = nil
+        for step in steps { append(step) }
+    }
+
+    public init(arrayLiteral steps: StepReport...) {
+        self.init(steps)
+    }
+
+    /// Entries written to `spool` as they are stored (in memory without one).
+    init(spool: StepSpool?) {
+        self.spool = spool
+    }
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { entries.count }
+
+    public subscript(position: Int) -> StepReport {
+        get {
+            if let step = kept[position] { return step }
+            let entry = entries[position]
+            if let span = entry.span, let bytes = spool?.read(span), let json = try? JSONValue(parsing: bytes),
+               let step = StepReport(json: json, holdsSteps: entry.holdsSteps) {
+                return step
+            }
+            var lost = StepReport(index: position, name: "", action: .log, status: entry.status)
+            lost.message = "this entry could not be read back from the run's spool file"
+            lost.holdsSteps = entry.holdsSteps
+            return lost
+        }
+        set { store(newValue, at: position, keepingInMemory: false) }
+    }
+
+    /// Adds `step` at the end: to the spool when there is one.
+    public mutating func append(_ step: StepReport) {
+        append(step, keepingInMemory: false)
+    }
+
+    /// Adds `step` at the end; `keepingInMemory` for an entry that will
+    /// change (a step that has started, a block being run): it goes to
+    /// the spool when it is stored again.
+    mutating func append(_ step: StepReport, keepingInMemory: Bool) {
+        entries.append(Entry(span: nil, status: step.status, holdsSteps: step.holdsSteps))
+        store(step, at: entries.count - 1, keepingInMemory: keepingInMemory)
+    }
+
+    /// The status of the entry at `position`, without reading it back.
+    func status(at position: Int) -> StepStatus { entries[position].status }
+
+    /// Counts of the entries by status.
+    var summary: Summary {
+        Summary(entries.lazy.map { (status: $0.status, holdsSteps: $0.holdsSteps) })
+    }
+
+    private mutating func store(_ step: StepReport, at position: Int, keepingInMemory: Bool) {
+        entries[position].status = step.status
+        entries[position].holdsSteps = step.holdsSteps
+        guard let spool, !keepingInMemory else {
+            entries[position].span = nil
+            kept[position] = step
+            return
+        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(1024)
+        step.write(to: &bytes, indent: Self.reportIndent, level: Self.reportLevel)
+        entries[position].span = spool.append(bytes)
+        kept[position] = nil
+    }
+
+    /// How the report file lays out an entry: two spaces a level, inside `steps` inside the report.
+    static let reportIndent = 2
+    static let reportLevel = 2
+
+    /// Appends the entries to `output` as the elements of the report's
+    /// `steps` array (`array`): a spooled entry is copied as it was written
+    /// when the layout is the file's, written anew otherwise.
+    func write(into array: inout JSONContainerWriter, output: inout ReportOutput) {
+        let copies = array.indent == Self.reportIndent && array.memberLevel == Self.reportLevel
+        for position in indices {
+            array.start(to: &output.bytes)
+            if copies, kept[position] == nil, let span = entries[position].span, let bytes = spool?.read(span) {
+                output.bytes.append(contentsOf: bytes)
+            } else {
+                self[position].write(to: &output.bytes, indent: array.indent, level: array.memberLevel)
+            }
+            output.flushWhenFull()
+        }
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import Playbook
+import QMP
+import Testing
+@testable import Runner
+
+/// The report's steps go to a spool file as they finish and are copied into
+/// the report file (SPEC.md §5, issue "Speed to the floor"): the file must
+/// be the same text as the report's value, and an entry must read back as it
+/// was stored.
+@Suite struct ReportStreamingTests {
+    /// Entries of every shape: objects and arrays nested, strings to escape, nulls, a loop's null item.
+    static func entries(_ count: Int) -> [StepReport] {
+        (0..<count).map { index in
+            var step = StepReport(index: index, id: index % 3 == 0 ? "s\(index)" : nil, name: "step \"\(index)\"\n",
+                                  target: "vm", action: index % 2 == 0 ? .execute : .log, status: .passed)
+            step.started = Date(timeIntervalSince1970: 1_795_000_000.25 + Double(index))
+            step.duration = .microseconds(1300 + Int64(index))
+            step.attempts = 1
+            step.request = ["execute": "device_add", "arguments": ["id": .string("t\(index)"), "list": [1, 2.5, [:], []]]]
+            step.response = ["return": [:]]
+            step.tags = index % 4 == 0 ? ["hot", "plug"] : []
+            step.file = "p.yaml"
+            step.line = 10 + index
+            step.location = "p.yaml:\(10 + index):5"
+            if index % 5 == 0 {
+                step.iteration = 0
+                step.item = .null
+                step.parent = 0
+            }
+            return step
+        }
+    }
+
+    static func spooled(_ steps: [StepReport]) throws -> ReportSteps {
+        let spool: StepSpool = try #require(StepSpool.make())
+        var spooled = ReportSteps(spool: spool)
+        for step in steps { spooled.append(step) }
+        return spooled
+    }
+
+    static func report(with steps: ReportSteps) -> RunReport {
+        var report = ReportTests.sampleReport()
+        report.steps = steps
+        return report
+    }
+
+    @Test func theReportFileIsTheTextOfTheReportsValue() throws {
+        // 400 entries overflow the spool's 64 KiB buffer, so some are read from its file, some from memory.
+        var steps = try Self.spooled(Self.entries(400))
+        var running = StepReport(index: 400, name: "still running", target: "vm", action: .waitEvent, status: .skipped)
+        running.holdsSteps = true
+        steps.append(running, keepingInMemory: true)
+        let report = Self.report(with: steps)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("qmpbook-stream-\(UUID().uuidString).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try ReportWriter.write(report, to: path)
+        let written = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        #expect(written == report.jsonValue.prettyJSONBytes + [UInt8(ascii: "\n")])
+        #expect(report.jsonValue["steps"]?.arrayValue?.count == 401)
+    }
+
+    @Test func aSpooledEntryReadsBackAsItWasStored() throws {
+        let original = Self.entries(400)
+        let steps = try Self.spooled(original)
+        #expect(steps.count == 400)
+        for (stored, read) in zip(original, steps) {
+            #expect(read.jsonValue == stored.jsonValue)
+            #expect(read.started == stored.started)
+            #expect(read.duration == stored.duration)
+        }
+        #expect(steps[5].item == .null && steps[5].iteration == 0)
+        #expect(steps[1].item == nil && steps[1].iteration == nil)
+    }
+
+    @Test func aChangedEntryIsStoredAgainAndCounted() throws {
+        var steps = try Self.spooled(Self.entries(3))
+        steps[1].status = .failed
+        steps[1].message = "no reply"
+        #expect(steps.status(at: 1) == .failed)
+        #expect(steps.summary.failed == 1 && steps.summary.passed == 2)
+        steps[1].status = .rescued
+        #expect(steps[1].status == .rescued)
+        #expect(steps[1].message == "no reply")
+        #expect(steps.summary.failed == 0 && steps.summary.passed == 3)
+    }
+
+    @Test func aBlocksEntryIsNotCountedAfterReadingBack() throws {
+        var block = StepReport(index: 0, name: "block", target: nil, action: .block, status: .passed)
+        block.holdsSteps = true
+        let steps = try Self.spooled([block] + Self.entries(2).map { var step = $0; step.index += 1; step.parent = 0; return step })
+        #expect(steps[0].holdsSteps)
+        #expect(!steps[1].holdsSteps)
+        #expect(steps.summary.total == 2)
+    }
+
+    @Test func timestampsReadBackToTheMillisecond() {
+        let date = Date(timeIntervalSince1970: 1_795_000_000.125)
+        let text = Timestamp.string(date)
+        #expect(text == "2026-11-18T11:06:40.125Z")
+        #expect(Timestamp.date(text).map { abs($0.timeIntervalSince(date)) < 0.0005 } == true)
+        #expect(Timestamp.date("2026-11-18 11:06:40.123Z") == nil)
+        #expect(Timestamp.date("yesterday") == nil)
+    }
+}
