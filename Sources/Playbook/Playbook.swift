@@ -125,6 +125,8 @@ public struct Step: Sendable {
     /// Where things inside the step were written, by JSON path within the
     /// step: `execute`, `arguments`, `arguments.driver`, `arguments.props.0`,
     /// `match.device`, `fd.path`… Preflight uses it to point at a bad argument.
+    /// What is where the step itself is (its first key) is left out: ask
+    /// ``location(of:)``, which falls back to ``location``.
     public var locations: [String: SourceLocation]
 
     /// The action's kind, as the report writes it.
@@ -164,7 +166,7 @@ public enum StepAction: Sendable {
     /// The text to print (a string, may hold `${…}`).
     case log(JSONValue)
     /// A program on the host.
-    case command(CommandStep)
+    indirect case command(CommandStep)
     /// Variables to set, by name, each as written (may hold `${…}`).
     case set([(name: String, value: JSONValue)])
     /// A condition (`true`/`false` or `${…}`) that must hold, and the message when it does not.
@@ -178,7 +180,7 @@ public enum StepAction: Sendable {
     /// A QEMU guest agent command (SPEC.md §9): like `execute`, to the target's agent (`fd` does not apply).
     case agent(ExecuteStep)
     /// A program in the guest, through the agent.
-    case guestExec(GuestExecStep)
+    indirect case guestExec(GuestExecStep)
     /// A regular expression awaited on the target's console.
     case waitConsole(WaitConsoleStep)
     /// Text written to the target's console (a string, may hold `${…}`).

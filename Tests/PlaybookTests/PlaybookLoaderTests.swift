@@ -176,7 +176,7 @@ import Testing
     @Test func keepsLocationsOfNestedArguments() throws {
         let step = try playbook(Self.example).steps[0]
         #expect(step.location == SourceLocation(file: "/books/t.yaml", line: 16, column: 5))
-        #expect(step.locations["execute"]?.line == 17)
+        #expect(step.location(of: "execute").line == 17)
         #expect(step.locations["arguments.driver"] == SourceLocation(file: "/books/t.yaml", line: 19, column: 7))
         #expect(step.locations["arguments.id"]?.line == 20)
         #expect(step.locations["arguments.props.0.x"]?.line == 21)
@@ -186,6 +186,21 @@ import Testing
         #expect(steps[2].locations["wait-event.1"] == SourceLocation(file: "/books/t.yaml", line: 31, column: 34))
         #expect(steps[1].locations["expect.error.class"]?.line == 27)
         #expect(steps[6].locations["fd.perm"]?.line == 40)
+    }
+
+    @Test func aStepWrittenOnItsFirstKeyKeepsNoLocationTable() throws {
+        let book = try playbook("""
+            name: t
+            targets:
+              vm: {connect: "unix:/x"}
+            steps:
+              - execute: query-status
+              - name: n
+                execute: query-status
+            """)
+        #expect(book.steps[0].locations.isEmpty)
+        #expect(book.steps[0].location(of: "execute") == SourceLocation(file: "/books/t.yaml", line: 5, column: 5))
+        #expect(book.steps[1].location(of: "execute") == SourceLocation(file: "/books/t.yaml", line: 7, column: 5))
     }
 
     @Test(arguments: ["0600", "0o600", "\"0600\"", "600", "'0o600'"])

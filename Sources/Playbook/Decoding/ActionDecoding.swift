@@ -37,11 +37,16 @@ struct ActionDecoding: Sendable {
         all.first { $0.kind.rawValue == key }
     }
 
-    /// The keys a step of this action may hold.
-    var allowedKeys: [String] {
-        if kind.isGroup { return Self.groupKeys + Self.actionKeys + keys }
-        return Self.commonKeys.filter { kind.takesTarget || $0 != "target" } + Self.actionKeys + keys
-    }
+    /// The keys a step of this action may hold (worked out once per action, not per step).
+    var allowedKeys: Set<String> { Self.allowedKeys[kind] ?? [] }
+
+    private static let allowedKeys: [StepKind: Set<String>] = Dictionary(uniqueKeysWithValues: all.map { entry in
+        let common = entry.kind.isGroup ? groupKeys : commonKeys.filter { entry.kind.takesTarget || $0 != "target" }
+        return (entry.kind, Set(common + actionKeys + entry.keys))
+    })
+
+    /// ``allKeys`` as a set, for the step decoder's check.
+    static let allKeySet = Set(allKeys)
 
     /// `execute, wait-event, sleep, hmp, log, command, start or stop`.
     static var actionList: String {

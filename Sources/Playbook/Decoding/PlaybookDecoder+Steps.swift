@@ -42,7 +42,7 @@ extension PlaybookDecoder {
                 error("a step has exactly one action, but this one has \(actions[0].key.scalarText ?? "") and \(extra.key.scalarText ?? "")", at: extra.key)
             }
         }
-        let allowed = entry?.allowedKeys ?? ActionDecoding.allKeys
+        let allowed = entry?.allowedKeys ?? ActionDecoding.allKeySet
         for pair in step.pairs {
             let key = pair.key.scalarText ?? ""
             guard !allowed.contains(key) else { continue }
@@ -53,10 +53,14 @@ extension PlaybookDecoder {
             }
         }
 
+        // The first key is where the step is; leaving it out leaves a step such
+        // as `- execute: query-status` with no table at all (`location(of:)` falls back).
+        let here = location(node)
         var locations: [String: SourceLocation] = [:]
         for pair in step.pairs {
             let key = pair.key.scalarText ?? ""
-            locations[key] = location(pair.key)
+            let at = location(pair.key)
+            if at != here { locations[key] = at }
             record(pair.value, path: key, into: &locations)
         }
 
@@ -123,7 +127,7 @@ extension PlaybookDecoder {
         let name = explicitName ?? deferred["sleep"].map { "sleep " + $0 } ?? action.defaultName
         return Step(index: index, id: id, name: name, target: target, timeout: timeout,
                     ignoreErrors: ignoreErrors, when: when, loop: loop, late: deferred, tags: tags, redact: redact, action: action,
-                    location: location(node), phase: phase, locations: locations)
+                    location: here, phase: phase, locations: locations)
     }
 
     /// A name a step gives a value (`register: NAME`, the keys of `set`); nil when it cannot be one.

@@ -26,7 +26,7 @@ extension PlaybookDecoder {
     func checkTemplates(_ node: YAMLNode) {
         switch node.content {
         case .scalar(let text, _, _):
-            guard text.contains("$") else { return }
+            guard text.utf8.contains(UInt8(ascii: "$")) else { return }
             let expressions: [(source: String, expression: Expression, offset: Int)]
             do {
                 expressions = try Template.expressions(in: text)

@@ -5,11 +5,20 @@ extension PlaybookDecoder {
         var pairs: [YAMLPair]
 
         subscript(key: String) -> YAMLNode? {
-            pairs.first { $0.key.scalarText == key }?.value
+            position(of: key).map { pairs[$0].value }
         }
 
         func keyNode(_ key: String) -> YAMLNode? {
-            pairs.first { $0.key.scalarText == key }?.key
+            position(of: key).map { pairs[$0].key }
+        }
+
+        /// Where `key` is among the pairs; looked at in place, since a
+        /// step's fields are asked for a dozen keys it mostly does not have.
+        private func position(of key: String) -> Int? {
+            for index in pairs.indices {
+                if case .scalar(let text, _, _) = pairs[index].key.content, text == key { return index }
+            }
+            return nil
         }
 
         var owner: YAMLNode

@@ -44,12 +44,16 @@ final class PlaybookDecoder {
     /// The environment `${env.NAME}` is checked against.
     let environment: [String: String]
 
-    /// Where the characters of scalars stand, for errors inside a `${…}`.
-    let positions: ScalarPositions
+    /// The file's text, for ``positions``.
+    private let source: [UInt8]
+
+    /// Where the characters of scalars stand, for errors inside a `${…}`:
+    /// built on the first such error, since most playbooks have none.
+    private(set) lazy var positions = ScalarPositions(source: source)
 
     init(file: String, overrides: [String: JSONValue], environment: [String: String], source: [UInt8] = []) {
         self.file = file
-        positions = ScalarPositions(source: source)
+        self.source = source
         self.overrides = overrides
         self.environment = environment
     }
@@ -111,6 +115,7 @@ final class PlaybookDecoder {
         var steps: [Step] = []
         if let node = top.required("steps"), let elements = sequence(node, what: "steps") {
             if elements.isEmpty { error("'steps' needs at least one step", at: node) }
+            steps.reserveCapacity(elements.count)
             for element in elements {
                 if let step = decodeStep(element, phase: .main) { steps.append(step) }
             }
