@@ -18,27 +18,49 @@ package struct JSONContainerWriter {
     /// The level of the container itself; its members are one deeper.
     package let level: Int
     private var isEmpty = true
+    /// The line break and indentation before each member; empty when compact.
+    private let memberBreak: [UInt8]
 
     /// Opens the container (`{` or `[`) at `level`.
     package init(_ kind: Kind, indent: Int?, level: Int, to output: inout [UInt8]) {
         self.kind = kind
         self.indent = indent
         self.level = level
+        memberBreak = Self.lineBreak(indent: indent, level: level + 1)
         output.append(kind == .object ? UInt8(ascii: "{") : UInt8(ascii: "["))
     }
 
     /// Starts the next member: the separator, the line break and, in an
     /// object, `"key": `; the caller then writes the value at ``memberLevel``.
     package mutating func start(_ key: String? = nil, to output: inout [UInt8]) {
-        if !isEmpty { output.append(UInt8(ascii: ",")) }
-        isEmpty = false
-        JSONValue.newline(&output, indent: indent, level: level + 1)
+        startLine(&output)
         if let key {
             JSONValue.writeString(key, to: &output)
             output.append(UInt8(ascii: ":"))
             if indent != nil { output.append(UInt8(ascii: " ")) }
         }
     }
+
+    /// ``start(_:to:)`` with a key spelled out beforehand, for a writer that writes the same keys over and over.
+    package mutating func start(_ key: JSONKey, to output: inout [UInt8]) {
+        startLine(&output)
+        output.append(contentsOf: indent == nil ? key.compact : key.spaced)
+    }
+
+    private mutating func startLine(_ output: inout [UInt8]) {
+        if !isEmpty { output.append(UInt8(ascii: ",")) }
+        isEmpty = false
+        output.append(contentsOf: memberBreak)
+    }
+
+    /// `"\n"` and `level` indents, or nothing when compact; the common ones are made once.
+    private static func lineBreak(indent: Int?, level: Int) -> [UInt8] {
+        guard let indent else { return [] }
+        if indent == 2, level < twoSpaceBreaks.count { return twoSpaceBreaks[level] }
+        return [UInt8(ascii: "\n")] + [UInt8](repeating: UInt8(ascii: " "), count: indent * level)
+    }
+
+    private static let twoSpaceBreaks: [[UInt8]] = (0..<12).map { [UInt8(ascii: "\n")] + [UInt8](repeating: UInt8(ascii: " "), count: 2 * $0) }
 
     /// The level a member's value is written at.
     package var memberLevel: Int { level + 1 }
@@ -49,14 +71,60 @@ package struct JSONContainerWriter {
         value.write(to: &output, indent: indent, level: level + 1)
     }
 
+    /// Writes `key` and a string, or `null` when there is none: what
+    /// `member(key, .string(value))` writes, without the ``JSONValue``.
+    package mutating func member(_ key: String, string value: String?, to output: inout [UInt8]) {
+        start(key, to: &output)
+        if let value { JSONValue.writeString(value, to: &output) } else { output.append(contentsOf: JSONValue.nullBytes) }
+    }
+
+    /// Writes `key` and an integer, or `null` when there is none.
+    package mutating func member(_ key: String, int value: Int?, to output: inout [UInt8]) {
+        start(key, to: &output)
+        if let value { JSONValue.writeInteger(Int64(value), to: &output) } else { output.append(contentsOf: JSONValue.nullBytes) }
+    }
+
     /// Writes an array element.
     package mutating func element(_ value: JSONValue, to output: inout [UInt8]) {
         member(nil, value, to: &output)
     }
 
+    /// ``member(_:string:to:)`` with a key spelled out beforehand.
+    package mutating func member(_ key: JSONKey, string value: String?, to output: inout [UInt8]) {
+        start(key, to: &output)
+        if let value { JSONValue.writeString(value, to: &output) } else { output.append(contentsOf: JSONValue.nullBytes) }
+    }
+
+    /// ``member(_:int:to:)`` with a key spelled out beforehand.
+    package mutating func member(_ key: JSONKey, int value: Int?, to output: inout [UInt8]) {
+        start(key, to: &output)
+        if let value { JSONValue.writeInteger(Int64(value), to: &output) } else { output.append(contentsOf: JSONValue.nullBytes) }
+    }
+
+    /// ``member(_:_:to:)`` with a key spelled out beforehand.
+    package mutating func member(_ key: JSONKey, _ value: JSONValue, to output: inout [UInt8]) {
+        start(key, to: &output)
+        value.write(to: &output, indent: indent, level: level + 1)
+    }
+
     /// Closes the container: `{}` or `[]` when it has no member, as the tree writer does.
     package func close(_ output: inout [UInt8]) {
-        if !isEmpty { JSONValue.newline(&output, indent: indent, level: level) }
+        if !isEmpty { output.append(contentsOf: Self.lineBreak(indent: indent, level: level)) }
         output.append(kind == .object ? UInt8(ascii: "}") : UInt8(ascii: "]"))
+    }
+}
+
+/// An object key spelled out once as JSON (`"name":`, and `"name": ` for
+/// indented output), for ``JSONContainerWriter/start(_:to:)-(JSONKey,_)``.
+package struct JSONKey: Sendable {
+    package let compact: [UInt8]
+    package let spaced: [UInt8]
+
+    package init(_ name: String) {
+        var bytes: [UInt8] = []
+        JSONValue.writeString(name, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        compact = bytes
+        spaced = bytes + [UInt8(ascii: " ")]
     }
 }

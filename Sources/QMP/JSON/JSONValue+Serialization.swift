@@ -24,9 +24,9 @@ extension JSONValue {
     /// Appends this value's JSON text to `output`; `indent` nil means compact.
     public func write(to output: inout [UInt8], indent: Int?, level: Int) {
         switch self {
-        case .null: output.append(contentsOf: "null".utf8)
-        case .bool(let value): output.append(contentsOf: (value ? "true" : "false").utf8)
-        case .int(let value): output.append(contentsOf: String(value).utf8)
+        case .null: output.append(contentsOf: Self.nullBytes)
+        case .bool(let value): output.append(contentsOf: value ? Self.trueBytes : Self.falseBytes)
+        case .int(let value): Self.writeInteger(value, to: &output)
         case .uint(let value): output.append(contentsOf: String(value).utf8)
         case .double(let value):
             if value.isFinite {
@@ -50,19 +50,26 @@ extension JSONValue {
         }
     }
 
-    /// A line break and `level` indents, or nothing when compact (`indent` nil).
-    static func newline(_ output: inout [UInt8], indent: Int?, level: Int) {
-        guard let indent else { return }
-        output.append(UInt8(ascii: "\n"))
-        var count = indent * level
-        while count > 0 {
-            let run = min(count, spaces.count)
-            output.append(contentsOf: spaces[..<run])
-            count -= run
+    package static let nullBytes = Array("null".utf8)
+    private static let trueBytes = Array("true".utf8)
+    private static let falseBytes = Array("false".utf8)
+
+    /// Appends `value` in decimal, as `String(value)` spells it, without making the String.
+    package static func writeInteger(_ value: Int64, to output: inout [UInt8]) {
+        if value < 0 { output.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        // 20 digits hold UInt64.max; filled from the end.
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                count += 1
+                buffer[24 - count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            output.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[(24 - count)...]))
         }
     }
-
-    private static let spaces = [UInt8](repeating: UInt8(ascii: " "), count: 64)
 
     private static let hexDigits = Array("0123456789abcdef".utf8)
 

@@ -8,31 +8,63 @@ extension StepReport {
     /// `level` 2 and `indent` 2 it is the text the report file holds.
     func write(to output: inout [UInt8], indent: Int?, level: Int) {
         var object = JSONContainerWriter(.object, indent: indent, level: level, to: &output)
-        func member(_ key: String, _ value: JSONValue) { object.member(key, value, to: &output) }
-        func member(_ key: String, _ value: String?) { member(key, value.map(JSONValue.string) ?? .null) }
-        func member(_ key: String, _ value: Int?) { member(key, value.map { .int(Int64($0)) } ?? .null) }
-        member("index", index)
-        member("id", id)
-        member("name", name)
-        member("target", target)
-        member("action", action.rawValue)
-        member("phase", phase.rawValue)
-        member("status", status.rawValue)
-        member("started", started.map(Timestamp.string))
-        member("duration_ms", duration.map { .double(Timestamp.milliseconds($0)) } ?? .null)
-        member("attempts", attempts)
-        member("request", request ?? .null)
-        member("response", response ?? .null)
-        member("event", event ?? .null)
-        member("message", message)
-        member("tags", .array(tags.map(JSONValue.string)))
-        member("file", file)
-        member("line", line)
-        member("location", location)
-        member("iteration", iteration)
-        member("item", item ?? .null)
-        member("parent", parent)
+        func member(_ key: JSONKey, _ value: JSONValue) { object.member(key, value, to: &output) }
+        func member(_ key: JSONKey, _ value: String?) { object.member(key, string: value, to: &output) }
+        func member(_ key: JSONKey, _ value: Int?) { object.member(key, int: value, to: &output) }
+        member(Key.index, index)
+        member(Key.id, id)
+        member(Key.name, name)
+        member(Key.target, target)
+        member(Key.action, action.rawValue)
+        member(Key.phase, phase.rawValue)
+        member(Key.status, status.rawValue)
+        object.start(Key.started, to: &output)
+        if let started {
+            output.append(UInt8(ascii: "\""))
+            Timestamp.write(started, to: &output)
+            output.append(UInt8(ascii: "\""))
+        } else {
+            output.append(contentsOf: JSONValue.nullBytes)
+        }
+        member(Key.durationMilliseconds, duration.map { .double(Timestamp.milliseconds($0)) } ?? .null)
+        member(Key.attempts, attempts)
+        member(Key.request, request ?? .null)
+        member(Key.response, response ?? .null)
+        member(Key.event, event ?? .null)
+        member(Key.message, message)
+        member(Key.tags, .array(tags.map(JSONValue.string)))
+        member(Key.file, file)
+        member(Key.line, line)
+        member(Key.location, location)
+        member(Key.iteration, iteration)
+        member(Key.item, item ?? .null)
+        member(Key.parent, parent)
         object.close(&output)
+    }
+
+    /// The entry's keys, spelled out once.
+    private enum Key {
+        static let index = JSONKey("index")
+        static let id = JSONKey("id")
+        static let name = JSONKey("name")
+        static let target = JSONKey("target")
+        static let action = JSONKey("action")
+        static let phase = JSONKey("phase")
+        static let status = JSONKey("status")
+        static let started = JSONKey("started")
+        static let durationMilliseconds = JSONKey("duration_ms")
+        static let attempts = JSONKey("attempts")
+        static let request = JSONKey("request")
+        static let response = JSONKey("response")
+        static let event = JSONKey("event")
+        static let message = JSONKey("message")
+        static let tags = JSONKey("tags")
+        static let file = JSONKey("file")
+        static let line = JSONKey("line")
+        static let location = JSONKey("location")
+        static let iteration = JSONKey("iteration")
+        static let item = JSONKey("item")
+        static let parent = JSONKey("parent")
     }
 
     /// The entry that ``write(to:indent:level:)`` wrote as `value`, or nil

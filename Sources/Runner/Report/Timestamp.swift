@@ -5,6 +5,14 @@ import QMP
 enum Timestamp {
     /// `2026-11-25T02:10:00.123Z`.
     static func string(_ date: Date) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(24)
+        write(date, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends ``string(_:)``'s 24 characters to `output`, without making a String (the report writes one per step).
+    static func write(_ date: Date, to output: inout [UInt8]) {
         let interval = date.timeIntervalSince1970
         var seconds = Int64(interval.rounded(.down))
         var milliseconds = Int(((interval - Double(seconds)) * 1000).rounded(.down))
@@ -13,10 +21,30 @@ enum Timestamp {
             milliseconds -= 1000
         }
         let parts = System.utcTime(seconds)
-        func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        let millis = milliseconds < 10 ? "00\(milliseconds)" : milliseconds < 100 ? "0\(milliseconds)" : "\(milliseconds)"
-        return "\(parts.year)-\(two(parts.month))-\(two(parts.day))T"
-            + "\(two(parts.hour)):\(two(parts.minute)):\(two(parts.second)).\(millis)Z"
+        func digits(_ value: Int, _ count: Int) {
+            var divisor = 1
+            for _ in 1..<count { divisor *= 10 }
+            var value = value
+            while divisor > 0 {
+                output.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
+                value %= divisor
+                divisor /= 10
+            }
+        }
+        digits(parts.year, 4)
+        output.append(UInt8(ascii: "-"))
+        digits(parts.month, 2)
+        output.append(UInt8(ascii: "-"))
+        digits(parts.day, 2)
+        output.append(UInt8(ascii: "T"))
+        digits(parts.hour, 2)
+        output.append(UInt8(ascii: ":"))
+        digits(parts.minute, 2)
+        output.append(UInt8(ascii: ":"))
+        digits(parts.second, 2)
+        output.append(UInt8(ascii: "."))
+        digits(milliseconds, 3)
+        output.append(UInt8(ascii: "Z"))
     }
 
     /// The date a ``string(_:)`` names (`2026-11-25T02:10:00.123Z`), or nil when it is not one.

@@ -38,4 +38,10 @@ import Testing
         let deep = String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)
         #expect(throws: JSONParseError.self) { try JSONValue(parsing: deep) }
     }
+
+    @Test(arguments: [Int64.min, -1_000_000_007, -1, 0, 7, 10, 99, 1_000, Int64.max])
+    func writesIntegersAsSwiftSpellsThem(_ value: Int64) {
+        #expect(JSONValue.int(value).jsonText == String(value))
+        #expect(JSONValue.array([.null, .bool(true), .bool(false), .int(value)]).jsonText == "[null,true,false,\(value)]")
+    }
 }
