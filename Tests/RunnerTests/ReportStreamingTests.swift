@@ -60,6 +60,33 @@ import Testing
         #expect(report.jsonValue["steps"]?.arrayValue?.count == 401)
     }
 
+    @Test func withOrWithoutASpoolTheReportFileIsTheSame() throws {
+        let original = Self.entries(400)
+        var inMemory = ReportSteps(spool: nil)
+        for step in original { inMemory.append(step) }
+        var report = ReportTests.sampleReport()  // one report: its event times are taken when it is made
+        func written(_ steps: ReportSteps) throws -> [UInt8] {
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("qmpbook-stream-\(UUID().uuidString).json").path
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            report.steps = steps
+            try ReportWriter.write(report, to: path)
+            return try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        }
+        let spooledFile = try written(Self.spooled(original))
+        #expect(spooledFile == (try written(inMemory)))
+        // And what it says is what the entries hold, read by the parser rather than the writer.
+        let steps = try #require(try JSONValue(parsing: String(decoding: spooledFile, as: UTF8.self))["steps"]?.arrayValue)
+        #expect(steps.count == 400)
+        #expect(steps[399]["name"] == "step \"399\"\n")
+        #expect(steps[399]["index"] == 399)
+        #expect(steps[399]["started"] == "2026-11-18T11:13:19.250Z")
+        #expect(steps[399]["duration_ms"] == 1.699)
+        #expect(steps[399]["request"]?["arguments"]?["list"] == [1, 2.5, [:], []])
+        #expect(steps[0]["id"] == "s0" && steps[1]["id"] == .null)
+        #expect(steps[0]["tags"] == ["hot", "plug"] && steps[1]["tags"] == [])
+        #expect(steps[5]["item"] == .null && steps[5]["iteration"] == 0 && steps[4]["iteration"] == .null)
+    }
+
     @Test func aSpooledEntryReadsBackAsItWasStored() throws {
         let original = Self.entries(400)
         let steps = try Self.spooled(original)
