@@ -1,6 +1,7 @@
 import FoundationEssentials
 import Libvirt
 import Playbook
+import QMP
 
 extension PlaybookRunner {
     /// What a run's body works with once its targets are open.
@@ -16,6 +17,21 @@ extension PlaybookRunner {
 
         /// The sessions opened at the start of the run.
         var sessions: [String: TargetSession] { opened.sessions }
+
+        /// Where the steps run: the reader thread of the one QMP socket of
+        /// a one-target run (``QMP/ConnectionExecutor``), so that a reply
+        /// resumes its step on the thread that read it and each `execute`
+        /// step wakes one thread rather than two; nil (the cooperative pool)
+        /// with several targets or a libvirt one. Nothing a step does blocks
+        /// the thread it runs on (host commands, file opens, launched QEMUs and
+        /// libvirt calls have threads of their own), so the connection is
+        /// read between steps as before. When that connection closes (a
+        /// `stop` step, a QEMU that exits), the steps go on on the pool.
+        var stepExecutor: (any TaskExecutor)? {
+            let sessions = opened.sessions
+            guard sessions.count == 1, let monitor = sessions.first?.value.monitor as? SocketMonitor else { return nil }
+            return monitor.executor
+        }
     }
 
     /// How the lifecycle ended, after the teardown.

@@ -179,14 +179,16 @@ public final class PlaybookRunner: Sendable {
             if control.interruption != nil {
                 for step in playbook.steps { await session.skip(step, because: "not run: the run was interrupted") }
             } else {
-                let main = await control.phase(.main) {
+                let main = await control.phase(.main, on: setup.stepExecutor) {
                     await session.runMain(deadline: runDeadline?.end, deadlineText: runDeadline?.text ?? "")
                 }
                 if let end = main, let first = end.failure {
                     failure = Self.failure(first)
                 }
             }
-            let always = await control.phase(.always) { await session.runAlways(budget: self.alwaysBudget) }
+            let always = await control.phase(.always, on: setup.stepExecutor) {
+                await session.runAlways(budget: self.alwaysBudget)
+            }
             if failure == nil, let first = always?.failure {
                 failure = Self.failure(first)
             }
@@ -202,7 +204,9 @@ public final class PlaybookRunner: Sendable {
                 await session.skip(step, because: "not run: \(error.message)")
             }
             if !setup.sessions.isEmpty, error.kind != .invalidInput {
-                _ = await control.phase(.always) { await session.runAlways(budget: self.alwaysBudget) }
+                _ = await control.phase(.always, on: setup.stepExecutor) {
+                    await session.runAlways(budget: self.alwaysBudget)
+                }
             } else {
                 for step in playbook.always {
                     await session.skip(step, because: "not run: \(error.message)")

@@ -28,10 +28,17 @@ final class RunControl: Sendable {
         task?.cancel()
     }
 
-    /// Runs `body` as the current phase (a signal cancels its task) and returns what it returned.
-    func phase<Value: Sendable>(_ phase: Phase, _ body: @escaping @Sendable () async -> Value) async -> Value? {
+    /// Runs `body` as the current phase (a signal cancels its task) and returns what it returned;
+    /// on `executor` when one is given (``PlaybookRunner/Setup/stepExecutor``).
+    func phase<Value: Sendable>(
+        _ phase: Phase, on executor: (any TaskExecutor)? = nil, _ body: @escaping @Sendable () async -> Value
+    ) async -> Value? {
         let result = Mutex<Value?>(nil)
-        let task = Task { result.withLock { $0 = nil }; let value = await body(); result.withLock { $0 = value } }
+        let task = Task(executorPreference: executor) {
+            result.withLock { $0 = nil }
+            let value = await body()
+            result.withLock { $0 = value }
+        }
         let cancelNow: Bool = state.withLock { state in
             state.phase = phase
             state.task = task
