@@ -22,7 +22,8 @@ import Synchronization
 /// here is fine: a send blocks only when the peer stops reading for a
 /// socket buffer's worth of commands, and QEMU keeps reading while it
 /// buffers its own output. Once the connection has closed, jobs run on the
-/// global concurrent executor instead.
+/// global concurrent executor instead. `qmpbook run` runs the steps of a
+/// one-target run here (their blocking work has threads of its own).
 public final class ConnectionExecutor: TaskExecutor, Sendable {
     private struct Queue {
         var jobs: [UnownedJob] = []

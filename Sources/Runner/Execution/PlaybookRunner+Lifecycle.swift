@@ -22,7 +22,7 @@ extension PlaybookRunner {
         /// a one-target run (``QMP/ConnectionExecutor``), so that a reply
         /// resumes its step on the thread that read it and each `execute`
         /// step wakes one thread rather than two; nil (the cooperative pool)
-        /// with several targets or a libvirt one. Nothing a step does blocks
+        /// when several targets opened at the start, or a libvirt one did. Nothing a step does blocks
         /// the thread it runs on (host commands, file opens, launched QEMUs and
         /// libvirt calls have threads of their own), so the connection is
         /// read between steps as before. When that connection closes (a
