@@ -14,7 +14,7 @@ import Testing
 @Suite(.timeLimit(.minutes(2))) struct StepExecutorTests {
     /// The thread each reply of a run reached the observer on, by target.
     private final class ReplyThreads: RunObserver {
-        struct Reply: Equatable {
+        struct Reply {
             var target: String
             var thread: UInt
             var name: String

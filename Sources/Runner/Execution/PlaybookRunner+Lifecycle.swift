@@ -22,13 +22,13 @@ extension PlaybookRunner {
         /// a one-target run (``QMP/ConnectionExecutor``), so that a reply
         /// resumes its step on the thread that read it and each `execute`
         /// step wakes one thread rather than two; nil (the cooperative pool)
-        /// when several targets opened at the start, or a libvirt one did. Nothing a step does blocks
-        /// the thread it runs on (host commands, file opens, launched QEMUs and
-        /// libvirt calls have threads of their own), so the connection is
-        /// read between steps as before. When that connection closes (a
-        /// `stop` step, a QEMU that exits), the steps go on on the pool.
+        /// when several targets opened at the start, or a libvirt one did.
+        /// Nothing a step does blocks the thread it runs on (host commands,
+        /// file opens, launched QEMUs and libvirt calls have threads of their
+        /// own), so the connection is read between steps as before. When that
+        /// connection closes (a `stop` step, a QEMU that exits), the steps go
+        /// on on the pool.
         var stepExecutor: (any TaskExecutor)? {
-            let sessions = opened.sessions
             guard sessions.count == 1, let monitor = sessions.first?.value.monitor as? SocketMonitor else { return nil }
             return monitor.executor
         }
