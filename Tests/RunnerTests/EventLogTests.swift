@@ -108,4 +108,44 @@ import Testing
         // Waits still work on what is kept.
         #expect(log.take(EventQuery(names: ["E24"]), by: 0)?.sequence == 24)
     }
+
+    /// The report's share of a log (every taken event and the newest `limit`
+    /// others) loses nothing the report's cap would keep: capping it gives
+    /// what capping the whole log gives, for one log and for two merged.
+    @Test func theReportableShareKeepsWhatTheCapWouldKeep() {
+        var seed: UInt64 = 0x9E37_79B9
+        func next(_ bound: Int) -> Int {
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((seed >> 33) % UInt64(bound))
+        }
+        for round in 0..<40 {
+            var logs = [EventLog(), EventLog()]
+            let count = next(60)
+            let start = Date(timeIntervalSince1970: 1_795_000_000)
+            for index in 0..<count {
+                let which = round % 2 == 0 ? 0 : next(2)
+                logs[which].record(RecordedEvent(name: "E\(index)", received: start.addingTimeInterval(Double(index))))
+                if next(4) == 0 { _ = logs[which].takeNewest(EventQuery(names: ["E\(index)"]), by: index) }
+            }
+            let limit = round % 5 == 4 ? nil : next(20)
+            func reports(_ events: [RecordedEvent], _ target: String) -> [EventReport] {
+                events.map { EventReport(target: target, event: $0) }
+            }
+            func sorted(_ events: [EventReport]) -> [EventReport] { events.sorted { $0.event.received < $1.event.received } }
+            let whole = EventReport.kept(sorted(reports(logs[0].events, "a") + reports(logs[1].events, "b")), limit: limit)
+            let shares = [logs[0].reportable(limit: limit), logs[1].reportable(limit: limit)]
+            let passedOver = zip(logs, shares).map { $0.events.count - $1.count }.reduce(0, +)
+            let fromShares = EventReport.kept(sorted(reports(shares[0], "a") + reports(shares[1], "b")), limit: limit)
+            #expect(fromShares.0.map(\.event.name) == whole.0.map(\.event.name), "round \(round), limit \(String(describing: limit))")
+            #expect(fromShares.leftOut + passedOver == whole.leftOut, "round \(round)")
+        }
+        // A flooded log gives only its taken events and the newest others.
+        var flooded = EventLog()
+        for index in 0..<1_000 {
+            flooded.record(RecordedEvent(name: "E\(index)"))
+            if index == 10 { _ = flooded.takeNewest(EventQuery(names: ["E10"]), by: 1) }
+        }
+        #expect(flooded.reportable(limit: 3).map(\.name) == ["E10", "E997", "E998", "E999"])
+        #expect(flooded.reportable(limit: nil).count == 1_000)
+    }
 }

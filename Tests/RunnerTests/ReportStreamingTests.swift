@@ -60,6 +60,28 @@ import Testing
         #expect(report.jsonValue["steps"]?.arrayValue?.count == 401)
     }
 
+    /// An event is written straight to bytes in the layout its tree would have, redacted or not.
+    @Test func anEventIsWrittenAsItsTreeWouldBe() throws {
+        let data: JSONObject = ["device": "disk \"1\"\n", "path": "/machine/peripheral/disk1", "nested": ["list": [1, 2.5, [:], []]]]
+        let received = Date(timeIntervalSince1970: 1_795_000_000.25)
+        var recorded = RecordedEvent(name: "DEVICE_DELETED", data: data, seconds: 1_795_000_000, microseconds: 250_123, received: received)
+        recorded.takenBy = 7
+        for (event, redacted) in [(recorded, false), (recorded, true), (RecordedEvent(name: "STOP", received: received), false)] {
+            let tree: JSONValue = [
+                "target": "vm", "event": .string(event.name), "data": redacted ? "<redacted>" : .object(event.data),
+                "timestamp": ["seconds": .int(event.seconds), "microseconds": .int(event.microseconds)],
+                "received": "2026-11-18T11:06:40.250Z", "taken_by": event.takenBy.map { .int(Int64($0)) } ?? .null,
+            ]
+            for indent in [nil, 2] {
+                var written: [UInt8] = []
+                EventReport(target: "vm", event: event, redacted: redacted).write(to: &written, indent: indent, level: 2)
+                var expected: [UInt8] = []
+                tree.write(to: &expected, indent: indent, level: 2)
+                #expect(String(decoding: written, as: UTF8.self) == String(decoding: expected, as: UTF8.self))
+            }
+        }
+    }
+
     @Test func withOrWithoutASpoolTheReportFileIsTheSame() throws {
         let original = Self.entries(400)
         var inMemory = ReportSteps(spool: nil)

@@ -77,6 +77,23 @@ public struct EventLog: Sendable {
         return nil
     }
 
+    /// What the report can keep of the log within `limit` (nil: everything):
+    /// every event a wait took, and the newest `limit` of the others, in
+    /// order. The report's cap (``EventReport/kept(_:limit:)``) then applies
+    /// across targets; this spares it the rest of a flooded log.
+    public func reportable(limit: Int?) -> [RecordedEvent] {
+        guard let limit else { return events }
+        // `cut`: where the newest `limit` untaken events begin.
+        var cut = events.endIndex
+        var untaken = 0
+        while cut > events.startIndex, untaken < limit {
+            cut -= 1
+            if events[cut].takenBy == nil { untaken += 1 }
+        }
+        guard cut > events.startIndex else { return events }
+        return events[..<cut].filter { $0.takenBy != nil } + events[cut...]
+    }
+
     /// The events received at or after `since` (all when nil) that no wait has taken.
     public func untaken(since: Date?) -> [RecordedEvent] {
         events.filter { event in

@@ -69,6 +69,11 @@ public actor TargetEvents {
     /// Every event recorded so far (the oldest may have been dropped; see ``EventLog``).
     public var events: [RecordedEvent] { log.events }
 
+    /// What the report can keep within `limit`, and how many events the log holds (see ``EventLog/reportable(limit:)``).
+    public func reportable(limit: Int?) -> (events: [RecordedEvent], held: Int) {
+        (log.reportable(limit: limit), log.events.count)
+    }
+
     /// How many events the log dropped to stay within its limit.
     public var dropped: Int { log.dropped }
 

@@ -218,8 +218,8 @@ public final class PlaybookRunner: Sendable {
         report.steps = steps ?? ReportSteps(RunSession.planned(playbook))
         report.preflightDuration = preflightDuration
         report.preflightProblems = preflightProblems
-        (report.events, report.eventsLeftOut) = EventReport.kept(
-            await Self.events(of: ending.sessions, redactedSteps: redactedEntries), limit: options.reportEventLimit)
+        (report.events, report.eventsLeftOut) = await Self.reportEvents(
+            of: ending.sessions, redactedSteps: redactedEntries, limit: options.reportEventLimit)
 
         if let signal = ending.interruption {
             report.outcome = .interrupted
@@ -365,18 +365,27 @@ public final class PlaybookRunner: Sendable {
         }
     }
 
-    /// Every target's events in the order received, with redaction for those taken by redacted steps.
-    private static func events(
-        of sessions: [(name: String, session: TargetSession)], redactedSteps: Set<Int>
-    ) async -> [EventReport] {
+    /// The events the report keeps (within `limit`; see ``EventReport/kept(_:limit:)``)
+    /// in the order received, with redaction for those taken by redacted
+    /// steps, and how many it leaves out. Each target's log gives only what
+    /// the cap could keep, so a flooded log is not copied whole.
+    private static func reportEvents(
+        of sessions: [(name: String, session: TargetSession)], redactedSteps: Set<Int>, limit: Int?
+    ) async -> ([EventReport], leftOut: Int) {
         var all: [EventReport] = []
+        var passedOver = 0
         for (name, session) in sessions {
-            for event in await session.events.events {
+            let (events, held) = await session.events.reportable(limit: limit)
+            passedOver += held - events.count
+            all.reserveCapacity(all.count + events.count)
+            for event in events {
                 let redacted = event.takenBy.map(redactedSteps.contains) ?? false
                 all.append(EventReport(target: name, event: event, redacted: redacted))
             }
         }
-        return all.sorted { $0.event.received < $1.event.received }
+        if sessions.count > 1 { all.sort { $0.event.received < $1.event.received } }
+        let (kept, leftOut) = EventReport.kept(all, limit: limit)
+        return (kept, leftOut + passedOver)
     }
 
     /// Writes the JSON report; returns what failed.

@@ -105,7 +105,14 @@ public struct RunReport: Sendable {
         var list = JSONContainerWriter(.array, indent: indent, level: object.memberLevel, to: &output.bytes)
         steps.write(into: &list, output: &output)
         list.close(&output.bytes)
-        array("events", events, \.jsonValue)
+        object.start("events", to: &output.bytes)
+        var eventList = JSONContainerWriter(.array, indent: indent, level: object.memberLevel, to: &output.bytes)
+        for event in events {
+            eventList.start(to: &output.bytes)
+            event.write(to: &output.bytes, indent: indent, level: eventList.memberLevel)
+            output.flushWhenFull()
+        }
+        eventList.close(&output.bytes)
         member("events_left_out", .int(Int64(eventsLeftOut)))
         member("preflight_ms", preflightDuration.map { .double(Timestamp.milliseconds($0)) } ?? .null)
         array("preflight_problems", preflightProblems, \.jsonValue)
