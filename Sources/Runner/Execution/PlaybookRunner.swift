@@ -377,7 +377,6 @@ public final class PlaybookRunner: Sendable {
         for (name, session) in sessions {
             let (events, held) = await session.events.reportable(limit: limit)
             passedOver += held - events.count
-            all.reserveCapacity(all.count + events.count)
             for event in events {
                 let redacted = event.takenBy.map(redactedSteps.contains) ?? false
                 all.append(EventReport(target: name, event: event, redacted: redacted))
