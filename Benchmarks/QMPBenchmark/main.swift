@@ -1,22 +1,27 @@
 // The benchmark client for qmpbook's engine: the same workloads as
 // Benchmarks/qmp/raw_client.c, through QMP.SocketMonitor.
 //
-//   qmp-bench [--reader-executor] SOCKET WORKLOAD COUNT
+//   qmp-bench [--reader-executor] [--oob] SOCKET WORKLOAD COUNT
 //
 // Workloads: roundtrip, schema, event, getfd, sequential, concurrent.
 // Prints one JSON object in the shape compare.py reads. With
 // --reader-executor the workload runs with the connection's executor as
 // its task executor preference (callers resume on the reader thread);
 // without it, on the cooperative pool, as a library user's code would.
+// With --oob the handshake enables the `oob` capability, as qemu.qmp does
+// whenever QEMU offers it: QEMU then queues up to 8 commands instead of
+// reading one at a time.
 
 import Foundation
 import QMP
 
-var arguments = CommandLine.arguments
-let onReader = arguments.count > 1 && arguments[1] == "--reader-executor"
-if onReader { arguments.remove(at: 1) }
-guard arguments.count == 4, let count = Int(arguments[3]), count > 0 else {
-    FileHandle.standardError.write(Data("usage: qmp-bench [--reader-executor] SOCKET WORKLOAD COUNT\n".utf8))
+let flags: Set = ["--reader-executor", "--oob"]
+let given = Set(CommandLine.arguments.dropFirst().filter { $0.hasPrefix("--") })
+let arguments = CommandLine.arguments.filter { !flags.contains($0) }
+let onReader = given.contains("--reader-executor")
+let capabilities = given.contains("--oob") ? ["oob"] : []
+guard given.isSubset(of: flags), arguments.count == 4, let count = Int(arguments[3]), count > 0 else {
+    FileHandle.standardError.write(Data("usage: qmp-bench [--reader-executor] [--oob] SOCKET WORKLOAD COUNT\n".utf8))
     exit(2)
 }
 let socketPath = arguments[1]
@@ -30,7 +35,7 @@ func report(_ workload: String, _ samples: [UInt64], wall: UInt64? = nil) {
     let total = wall ?? sorted.reduce(0, +)
     let seconds = Double(total) / 1e9
     let result: JSONValue = [
-        "client": .string(onReader ? "qmpbook-reader" : "qmpbook"),
+        "client": .string((onReader ? "qmpbook-reader" : "qmpbook") + (capabilities.isEmpty ? "" : "+oob")),
         "workload": .string(workload),
         "count": .int(Int64(sorted.count)),
         "seconds": .double(seconds),
@@ -48,7 +53,7 @@ func report(_ workload: String, _ samples: [UInt64], wall: UInt64? = nil) {
 /// benchmark's cost, not the engine's.
 func runWorkload(socketPath: String, workload: String, count: Int, onReader: Bool) async throws {
     let monitor = try await SocketMonitor.dial(.unix(path: socketPath), timeout: .seconds(5))
-    _ = try await monitor.connect(timeout: .seconds(5))
+    _ = try await monitor.connect(capabilities: capabilities, timeout: .seconds(5))
     if onReader {
         try await withTaskExecutorPreference(monitor.executor) {
             try await run(workload, count: count, on: monitor)

@@ -7,9 +7,14 @@
  * later than the same command without one, so a baseline without ids would
  * measure QEMU, not the clients.
  *
- *   raw_client SOCKET WORKLOAD COUNT
+ *   raw_client [--oob] [--busy] SOCKET WORKLOAD COUNT
  *
- * Workloads: roundtrip, schema, event, getfd. Prints one JSON object.
+ * Workloads: roundtrip, schema, event, getfd, concurrent (8 commands kept
+ * in flight, a new one sent as each reply comes in, as 8 tasks would).
+ * With --oob the handshake enables the oob capability. With --busy the
+ * client never sleeps: it polls the socket without blocking, keeping its CPU
+ * awake (a measure of what waking an idle CPU costs on this machine, not a
+ * way to run). Prints one JSON object.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -23,7 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static int sock;
+static int sock, busy;
 static char *buffer;
 static size_t capacity = 1 << 20, filled, consumed;
 
@@ -57,7 +62,10 @@ static char *read_line(void) {
             capacity *= 2;
             buffer = realloc(buffer, capacity);
         }
-        ssize_t got = read(sock, buffer + filled, capacity - filled);
+        ssize_t got;
+        do {
+            got = recv(sock, buffer + filled, capacity - filled, busy ? MSG_DONTWAIT : 0);
+        } while (busy && got < 0 && errno == EAGAIN);
         if (got <= 0) die("read");
         filled += (size_t)got;
     }
@@ -105,17 +113,31 @@ static int compare(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-static void print_latencies(const char *workload, uint64_t *samples, int count, uint64_t total) {
+static void print_latencies(int oob, const char *workload, uint64_t *samples, int count, uint64_t total) {
     qsort(samples, (size_t)count, sizeof *samples, compare);
-    printf("{\"client\":\"c-raw\",\"workload\":\"%s\",\"count\":%d,\"seconds\":%.6f,"
+    printf("{\"client\":\"c-raw%s%s\",\"workload\":\"%s\",\"count\":%d,\"seconds\":%.6f,"
            "\"ops_per_sec\":%.1f,\"p50_us\":%.2f,\"p99_us\":%.2f,\"mean_us\":%.2f}\n",
-           workload, count, total / 1e9, count / (total / 1e9),
+           oob ? "+oob" : "", busy ? "-busy" : "", workload, count, total / 1e9, count / (total / 1e9),
            samples[count / 2] / 1e3, samples[(int)(count * 0.99)] / 1e3, total / 1e3 / count);
 }
 
+static uint64_t send_query_status(int id) {
+    char command[96];
+    snprintf(command, sizeof command, "{\"execute\":\"query-status\",\"id\":%d}\n", id);
+    uint64_t start = now_ns();
+    send_all(command);
+    return start;
+}
+
 int main(int argc, char **argv) {
+    int oob = 0;
+    for (; argc > 1 && strncmp(argv[1], "--", 2) == 0; argv++, argc--) {
+        if (strcmp(argv[1], "--oob") == 0) oob = 1;
+        else if (strcmp(argv[1], "--busy") == 0) busy = 1;
+        else argc = 0;
+    }
     if (argc != 4) {
-        fprintf(stderr, "usage: raw_client SOCKET WORKLOAD COUNT\n");
+        fprintf(stderr, "usage: raw_client [--oob] [--busy] SOCKET WORKLOAD COUNT\n");
         return 2;
     }
     const char *workload = argv[2];
@@ -127,12 +149,33 @@ int main(int argc, char **argv) {
     strncpy(address.sun_path, argv[1], sizeof address.sun_path - 1);
     if (connect(sock, (struct sockaddr *)&address, sizeof address) < 0) die("connect");
     read_line(); /* greeting */
-    send_all("{\"execute\":\"qmp_capabilities\"}\n");
+    send_all(oob ? "{\"execute\":\"qmp_capabilities\",\"arguments\":{\"enable\":[\"oob\"]}}\n"
+                 : "{\"execute\":\"qmp_capabilities\"}\n");
     read_reply();
 
     uint64_t *samples = calloc((size_t)count, sizeof *samples);
-    uint64_t begin = now_ns();
-    if (strcmp(workload, "roundtrip") == 0) {
+    uint64_t begin = now_ns(), wall = 0;
+    if (strcmp(workload, "concurrent") == 0) {
+        enum { depth = 8 };
+        uint64_t *sent_at = calloc((size_t)count, sizeof *sent_at);
+        int sent = 0;
+        for (; sent < depth && sent < count; sent++) sent_at[sent] = send_query_status(sent);
+        for (int done = 0; done < count; done++) {
+            char *id = strstr(read_reply(), "\"id\":");
+            int which = id ? atoi(id + 5) : -1;
+            if (which < 0 || which >= count) {
+                fprintf(stderr, "a reply without a known id\n");
+                return 1;
+            }
+            samples[done] = now_ns() - sent_at[which];
+            if (sent < count) {
+                sent_at[sent] = send_query_status(sent);
+                sent++;
+            }
+        }
+        wall = now_ns() - begin;
+        free(sent_at);
+    } else if (strcmp(workload, "roundtrip") == 0) {
         for (int i = 0; i < count; i++) {
             char command[96];
             snprintf(command, sizeof command, "{\"execute\":\"query-status\",\"id\":%d}\n", i);
@@ -188,10 +231,11 @@ int main(int argc, char **argv) {
         fprintf(stderr, "unknown workload %s\n", workload);
         return 2;
     }
-    uint64_t total = 0;
-    for (int i = 0; i < count; i++) total += samples[i];
-    (void)begin;
-    print_latencies(workload, samples, count, total);
+    uint64_t total = wall;
+    if (wall == 0) {
+        for (int i = 0; i < count; i++) total += samples[i];
+    }
+    print_latencies(oob, workload, samples, count, total);
     close(sock);
     return 0;
 }
