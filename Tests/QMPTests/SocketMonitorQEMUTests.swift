@@ -45,10 +45,14 @@ struct SocketMonitorQEMUTests {
         await monitor.disconnect()
     }
 
-    @Test func concurrentTasksEachGetTheirOwnReplies() async throws {
+    /// With `oob` enabled QEMU queues up to 8 commands at once instead of
+    /// reading one at a time, so replies come back to back.
+    @Test(arguments: [[], ["oob"]] as [[String]])
+    func concurrentTasksEachGetTheirOwnReplies(capabilities: [String]) async throws {
         let qemu = try await QEMUProcess.start()
         defer { qemu.stop() }
-        let monitor = try await qemu.connectMonitor()
+        let monitor = try await qemu.connectMonitor(handshake: false)
+        _ = try await monitor.connect(capabilities: capabilities, timeout: testHandshakeTimeout)
         let mismatches = try await withThrowingTaskGroup(of: Int.self) { group in
             for task in 0..<100 {
                 group.addTask {
