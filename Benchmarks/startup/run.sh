@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds qmpbook (release: --static-swift-stdlib, the install, and the
+# Builds qmpbook (release: the install, Scripts/build-static.sh, and the
 # dynamic build), the C and go-qemu one-shots, and runs startup.py.
 # Needs qemu-system-x86 and gcc; go-qemu where Debian's golang-go and
 # golang-github-digitalocean-go-qemu-dev are installed (as root this script
@@ -20,7 +20,7 @@ if command -v go >/dev/null && [ -d "$gocode" ]; then
     extra+=(--go "$out/goexec")
 fi
 if [ -x Benchmarks/.venv/bin/python ]; then extra+=(--py Benchmarks/.venv/bin/python); fi
-swift build -c release --static-swift-stdlib -Xlinker -s --product qmpbook --scratch-path .build-static
+static=$(Scripts/build-static.sh .build-static | tail -1)
 swift build -c release --product qmpbook --scratch-path .build-release
-python3 Benchmarks/startup/startup.py --qmpbook static=.build-static/release/qmpbook \
+python3 Benchmarks/startup/startup.py --qmpbook static="$static" \
     --qmpbook dynamic=.build-release/release/qmpbook --c "$out/exec_client" "${extra[@]}" "$@"

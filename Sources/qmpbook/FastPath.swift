@@ -12,13 +12,18 @@ import Runner
 /// whole way through argument-parser, so both paths take the same input to
 /// the same ``ExecRequest`` and every message and exit status stays its own.
 enum FastPath {
+    /// Runs what needs no task (`--version`) and returns the exit status;
+    /// nil for anything else.
+    static func runAtOnce(_ arguments: [String]) -> Int32? {
+        guard arguments == ["--version"] else { return nil }
+        System.write(ToolVersion.current + "\n", to: 1)
+        return 0
+    }
+
     /// Runs `arguments` (without the program name) when this path takes
     /// them and returns the exit status; nil when argument-parser must.
     static func run(_ arguments: [String]) async -> Int32? {
-        if arguments == ["--version"] {
-            System.write(ToolVersion.current + "\n", to: 1)
-            return 0
-        }
+        if let status = runAtOnce(arguments) { return status }
         guard let request = execRequest(arguments) else { return nil }
         do {
             try await request.run()

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Builds qmpbook for a host without the Swift toolchain (--static-swift-stdlib)
-# and checks that it runs with the toolchain out of reach: no libswift* among
-# its libraries, and `--version`, `check` and a real `run` of a playbook that
+# Builds qmpbook for a host without the Swift toolchain (Scripts/build-static.sh)
+# and checks that it runs with the toolchain out of reach: no libswift*,
+# libstdc++ or libgcc_s among its libraries, and `--version`, `check` and a real `run` of a playbook that
 # launches QEMU work while the toolchain's folder is hidden (an empty folder
 # mounted over it, in a mount namespace of this script's own; needs root).
 # Usage: Tests/Install/static-install.sh [SCRATCH]   (default .build-static)
@@ -9,13 +9,11 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 scratch=${1:-.build-static}
 
-flags=(-c release --static-swift-stdlib -Xlinker -s --product qmpbook --scratch-path "$scratch")
-swift build "${flags[@]}"
-binary=$(swift build "${flags[@]}" --show-bin-path)/qmpbook
+binary=$(Scripts/build-static.sh "$scratch" | tail -1)
 
-if ldd "$binary" | grep -q 'libswift\|libFoundation\|libdispatch'; then
+if ldd "$binary" | grep -q 'libswift\|libFoundation\|libdispatch\|libstdc++\|libgcc_s'; then
     ldd "$binary" >&2
-    echo "static-install: $binary still links Swift runtime libraries" >&2
+    echo "static-install: $binary still links the Swift runtime or the C++ runtime as shared libraries" >&2
     exit 1
 fi
 

@@ -26,6 +26,16 @@ extension System {
         precondition(result == 0, "pthread_create: \(Errno(rawValue: result))")
     }
 
+    /// Blocks the calling thread for good, with every signal blocked in it, so
+    /// signals go to the other threads as if it had exited: for a main thread
+    /// whose work runs elsewhere until a call to ``exit(_:)``.
+    package static func parkForever() -> Never {
+        var all = sigset_t()
+        sigfillset(&all)
+        pthread_sigmask(SIG_BLOCK, &all, nil)
+        while true { Glibc.pause() }
+    }
+
     /// Blocks the calling thread for `duration` (nanosleep, resumed after signals).
     package static func sleep(for duration: Duration) {
         let (seconds, attoseconds) = duration.components
