@@ -37,7 +37,7 @@ public final class ByteStream: Sendable {
     /// Connects to `address` within `timeout`, without retrying.
     /// - Throws: ``QMPError/Code/connectFailed`` or ``QMPError/Code/timeout``.
     public static func dial(_ address: MonitorAddress, timeout: Duration) async throws(QMPError) -> ByteStream {
-        let connection = try await onDedicatedThread { SocketOpening.dial(address, timeout: timeout) }.get()
+        let connection = try await SocketOpening.dialOffThePool(address, timeout: timeout).get()
         return ByteStream(connection: connection)
     }
 

@@ -52,7 +52,7 @@ public final class GuestAgent: Monitor {
     /// - Throws: ``QMPError/Code/connectFailed`` or ``QMPError/Code/timeout``.
     public static func dial(_ address: MonitorAddress, timeout: Duration, options: MonitorOptions = .init(),
                             syncAttemptInterval: Duration = .seconds(1)) async throws(QMPError) -> GuestAgent {
-        let connection = try await onDedicatedThread { SocketOpening.dial(address, timeout: timeout) }.get()
+        let connection = try await SocketOpening.dialOffThePool(address, timeout: timeout).get()
         return GuestAgent(connection: connection, options: options, syncAttemptInterval: syncAttemptInterval)
     }
 

@@ -39,7 +39,7 @@ public final class SocketMonitor: Monitor {
     /// Does not retry: a missing socket or a refused connection fails at once.
     /// - Throws: ``QMPError/Code/connectFailed`` or ``QMPError/Code/timeout``.
     public static func dial(_ address: MonitorAddress, timeout: Duration, options: MonitorOptions = .init()) async throws(QMPError) -> SocketMonitor {
-        let connection = try await onDedicatedThread { SocketOpening.dial(address, timeout: timeout) }.get()
+        let connection = try await SocketOpening.dialOffThePool(address, timeout: timeout).get()
         return SocketMonitor(connection: connection, options: options)
     }
 

@@ -275,6 +275,68 @@ struct SocketMonitorPeerTests {
         #expect(error?.description.contains("No such file or directory") == true)
     }
 
+    /// A unix listener whose backlog (0: room for one) a first connection fills.
+    final class FullBacklogListener: Sendable {
+        let path: String
+        let listener: Int32
+        let filler: Int32
+
+        init(in directory: TemporaryDirectory) throws {
+            let path = directory.file("full.sock")
+            var address = sockaddr_un()
+            address.sun_family = sa_family_t(AF_UNIX)
+            withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
+            let length = socklen_t(MemoryLayout<sa_family_t>.size + path.utf8.count + 1)
+            func call(_ body: (Int32, UnsafePointer<sockaddr>, socklen_t) -> Int32, _ fd: Int32) -> Int32 {
+                withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body(fd, $0, length) } }
+            }
+            let listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+            guard call(bind, listener) == 0, Glibc.listen(listener, 0) == 0 else { throw POSIXError(.EADDRINUSE) }
+            let filler = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+            _ = fcntl(filler, F_SETFL, O_NONBLOCK)
+            guard call(connect, filler) == 0 else { throw POSIXError(.ECONNREFUSED) }
+            // The backlog is full now: one more non-blocking connect says EAGAIN.
+            let probe = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+            _ = fcntl(probe, F_SETFL, O_NONBLOCK)
+            let full = call(connect, probe) == -1 && errno == EAGAIN
+            close(probe)
+            guard full else { throw POSIXError(.EAGAIN) }
+            (self.path, self.listener, self.filler) = (path, listener, filler)
+        }
+
+        /// Takes the filler's connection off the backlog, making room.
+        func acceptOne() -> Int32 { accept(listener, nil, nil) }
+
+        deinit {
+            close(filler)
+            close(listener)
+        }
+    }
+
+    @Test func dialingAListenerWhoseBacklogStaysFullTimesOutSayingSo() async throws {
+        let directory = try TemporaryDirectory()
+        let full = try FullBacklogListener(in: directory)
+        let error = await #expect(throws: QMPError.self) {
+            try await SocketMonitor.dial(.unix(path: full.path), timeout: .milliseconds(300))
+        }
+        #expect(error?.code == .timeout)
+        #expect(error?.description.contains("backlog stayed full") == true, "\(String(describing: error))")
+    }
+
+    @Test func dialingAListenerWhoseBacklogFreesConnects() async throws {
+        let directory = try TemporaryDirectory()
+        let full = try FullBacklogListener(in: directory)
+        let dialing = Task { try await SocketMonitor.dial(.unix(path: full.path), timeout: .seconds(10)) }
+        try await Task.sleep(for: .milliseconds(100))   // let the dial start waiting (it connects either way)
+        let first = full.acceptOne()
+        defer { close(first) }
+        let monitor = try await dialing.value
+        let second = full.acceptOne()
+        defer { close(second) }
+        #expect(second >= 0)
+        monitor.close()
+    }
+
     @Test func listenWithNobodyConnectingTimesOutAndRemovesItsSocket() async throws {
         let directory = try TemporaryDirectory()
         let path = directory.file("listen.sock")

@@ -3,7 +3,8 @@ internal import Glibc
 /// Opening a connected socket: dialing out, or accepting one connection.
 ///
 /// These calls block (with a deadline), so they run on a dedicated thread,
-/// never on the cooperative pool. Every descriptor opened here is either
+/// never on the cooperative pool; ``dialAtOnce(_:)``, which never waits, is
+/// the one to call from anywhere. Every descriptor opened here is either
 /// returned or closed.
 enum SocketOpening {
     /// Connects to `address` within `timeout`; no retries.
@@ -30,6 +31,35 @@ enum SocketOpening {
                 }
                 return .failure(lastError)
             }
+        }
+    }
+
+    /// Connects to `address` within `timeout` without blocking a thread of
+    /// the cooperative pool: a unix socket's non-blocking connect is tried on
+    /// the caller's thread, since it connects or fails at once unless the
+    /// listener's backlog is full. Waiting for that, and every TCP dial (a
+    /// name lookup, a handshake), runs on a thread of its own; so the common
+    /// case starts no thread for a connect that never blocks.
+    static func dialOffThePool(_ address: MonitorAddress, timeout: Duration) async -> Result<SocketConnection, QMPError> {
+        if let result = dialAtOnce(address) { return result }
+        return await onDedicatedThread { dial(address, timeout: timeout) }
+    }
+
+    /// A unix socket connected or refused without waiting; nil when the
+    /// connect has to be waited for, and for TCP.
+    static func dialAtOnce(_ address: MonitorAddress) -> Result<SocketConnection, QMPError>? {
+        guard case .unix(let path) = address else { return nil }
+        let started = withUnixAddress(path) { pointer, length in
+            startConnecting(family: AF_UNIX, pointer, length, address: address)
+        }
+        switch started {
+        case .success(.connected(let fd)):
+            return .success(SocketConnection(descriptor: fd, isUnix: true))
+        case .success(.pending(let fd)):
+            _ = System.close(fd)
+            return nil
+        case .failure(let error):
+            return .failure(error)
         }
     }
 
@@ -82,34 +112,93 @@ enum SocketOpening {
         family: Int32, _ pointer: UnsafePointer<sockaddr>, _ length: socklen_t,
         deadline: ContinuousClock.Instant, address: MonitorAddress
     ) -> Result<Int32, QMPError> {
+        startConnecting(family: family, pointer, length, address: address).flatMap { started in
+            switch started {
+            case .connected(let fd): return .success(fd)
+            case .pending(let fd) where family == AF_UNIX:
+                return waitForBacklog(fd, pointer, length, deadline: deadline, address: address)
+            case .pending(let fd):
+                return finishConnecting(fd, deadline: deadline, address: address)
+            }
+        }
+    }
+
+    private enum Started {
+        /// Connected, in blocking mode.
+        case connected(Int32)
+        /// Still connecting, in non-blocking mode.
+        case pending(Int32)
+    }
+
+    /// A socket and a non-blocking connect, which either connects, fails, or
+    /// has to be waited for.
+    private static func startConnecting(
+        family: Int32, _ pointer: UnsafePointer<sockaddr>, _ length: socklen_t, address: MonitorAddress
+    ) -> Result<Started, QMPError> {
         let fd: Int32
         switch System.socket(family, Int32(SOCK_STREAM.rawValue), 0).mapError(\.errno) {
         case .success(let value): fd = value
         case .failure(let errno): return .failure(QMPError(.connectFailed, "cannot connect to \(address): \(errno)", errno: errno))
         }
+        _ = System.setNonBlocking(fd, true)
+        switch System.connect(fd, pointer, length).mapError(\.errno) {
+        case .success:
+            _ = System.setNonBlocking(fd, false)
+            return .success(.connected(fd))
+        case .failure(let errno) where errno == .inProgress || errno == .wouldBlock:
+            return .success(.pending(fd))
+        case .failure(let errno):
+            _ = System.close(fd)
+            return .failure(QMPError(.connectFailed, "cannot connect to \(address): \(errno)", errno: errno))
+        }
+    }
+
+    /// A unix socket whose listener's backlog was full: its non-blocking
+    /// connect did not start (EAGAIN), so there is nothing to poll for.
+    /// Connects again, blocking, with the time left as SO_SNDTIMEO, which
+    /// bounds how long a unix connect waits for room in the backlog.
+    /// Closes `fd` when it fails.
+    private static func waitForBacklog(
+        _ fd: Int32, _ pointer: UnsafePointer<sockaddr>, _ length: socklen_t,
+        deadline: ContinuousClock.Instant, address: MonitorAddress
+    ) -> Result<Int32, QMPError> {
+        _ = System.setNonBlocking(fd, false)
+        while true {
+            let remaining = deadline - ContinuousClock.now
+            if remaining <= .zero { break }
+            _ = System.setSendTimeout(fd, remaining)
+            switch System.connect(fd, pointer, length).mapError(\.errno) {
+            case .success:
+                _ = System.setSendTimeout(fd, .zero)
+                return .success(fd)
+            case .failure(let errno) where errno == .wouldBlock || errno == .inProgress:
+                continue
+            case .failure(let errno):
+                _ = System.close(fd)
+                return .failure(QMPError(.connectFailed, "cannot connect to \(address): \(errno)", errno: errno))
+            }
+        }
+        _ = System.close(fd)
+        return .failure(QMPError(.timeout, "connecting to \(address) timed out: its listener's backlog stayed full"))
+    }
+
+    /// Waits until the deadline for a pending connect; closes `fd` when it fails.
+    private static func finishConnecting(_ fd: Int32, deadline: ContinuousClock.Instant, address: MonitorAddress) -> Result<Int32, QMPError> {
         func fail(_ error: QMPError) -> Result<Int32, QMPError> {
             _ = System.close(fd)
             return .failure(error)
         }
-        _ = System.setNonBlocking(fd, true)
-        switch System.connect(fd, pointer, length).mapError(\.errno) {
-        case .success:
-            break
-        case .failure(let errno) where errno == .inProgress || errno == .wouldBlock:
-            switch waitFor(fd, events: System.writable, deadline: deadline) {
-            case .failure(let errno):
-                return fail(QMPError(.connectFailed, "cannot connect to \(address): \(errno)", errno: errno))
-            case .success(false):
-                return fail(QMPError(.timeout, "connecting to \(address) timed out"))
-            case .success(true):
-                let pending = (try? System.getsockopt(fd, SOL_SOCKET, SO_ERROR).get()) ?? EIO
-                if pending != 0 {
-                    let errno = Errno(rawValue: pending)
-                    return fail(QMPError(.connectFailed, "cannot connect to \(address): \(errno)", errno: errno))
-                }
-            }
+        switch waitFor(fd, events: System.writable, deadline: deadline) {
         case .failure(let errno):
             return fail(QMPError(.connectFailed, "cannot connect to \(address): \(errno)", errno: errno))
+        case .success(false):
+            return fail(QMPError(.timeout, "connecting to \(address) timed out"))
+        case .success(true):
+            let pending = (try? System.getsockopt(fd, SOL_SOCKET, SO_ERROR).get()) ?? EIO
+            if pending != 0 {
+                let errno = Errno(rawValue: pending)
+                return fail(QMPError(.connectFailed, "cannot connect to \(address): \(errno)", errno: errno))
+            }
         }
         _ = System.setNonBlocking(fd, false)
         return .success(fd)

@@ -45,6 +45,19 @@ extension System {
         return valueOrErrno("getsockopt") { Glibc.getsockopt(fd, level, name, &value, &length) }.map { _ in value }
     }
 
+    /// setsockopt(2) of SO_SNDTIMEO: how long a blocking send, or a unix
+    /// socket's connect to a listener whose backlog is full, may wait
+    /// (`.zero`: without limit; anything above it: at least a microsecond).
+    static func setSendTimeout(_ fd: Int32, _ duration: Duration) -> Result<Int32, SystemError> {
+        let (seconds, attoseconds) = max(duration, .zero).components
+        var microseconds = attoseconds / 1_000_000_000_000
+        if seconds == 0, microseconds == 0, duration > .zero { microseconds = 1 }
+        var value = timeval(tv_sec: Int(seconds), tv_usec: Int(microseconds))
+        return valueOrErrno("setsockopt") {
+            Glibc.setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &value, socklen_t(MemoryLayout<timeval>.size))
+        }
+    }
+
     /// send(2) with MSG_NOSIGNAL: a closed peer is EPIPE, not SIGPIPE.
     static func send(_ fd: Int32, _ buffer: UnsafeRawBufferPointer) -> Result<Int, SystemError> {
         valueOrErrno("send") { Glibc.send(fd, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL)) }

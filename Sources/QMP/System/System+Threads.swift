@@ -26,14 +26,16 @@ extension System {
         precondition(result == 0, "pthread_create: \(Errno(rawValue: result))")
     }
 
-    /// Blocks the calling thread for good, with every signal blocked in it, so
-    /// signals go to the other threads as if it had exited: for a main thread
-    /// whose work runs elsewhere until a call to ``exit(_:)``.
+    /// Blocks the calling thread for good in sigsuspend(2) with no signal
+    /// blocked, where libdispatch's `dispatch_main` leaves a main thread: the
+    /// pool's threads block most signals, so the process's signals are taken
+    /// here, a fatal one ending the process and a handled one returning to
+    /// the wait. For a main thread whose work runs elsewhere until a call to
+    /// ``exit(_:)``.
     package static func parkForever() -> Never {
-        var all = sigset_t()
-        sigfillset(&all)
-        pthread_sigmask(SIG_BLOCK, &all, nil)
-        while true { Glibc.pause() }
+        var none = sigset_t()
+        sigemptyset(&none)
+        while true { sigsuspend(&none) }
     }
 
     /// Blocks the calling thread for `duration` (nanosleep, resumed after signals).
