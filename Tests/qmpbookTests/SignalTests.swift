@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import QEMUTestSupport
 import QMP
+import Synchronization
 import Testing
 
 /// SIGHUP (the terminal closed), SIGUSR1 and SIGUSR2 stop a run the way
@@ -71,5 +72,39 @@ struct SignalTests {
         #expect(report["outcome"] == "interrupted")
         #expect(report.step("a command QEMU never answers")?["status"] == "error")
         #expect(report.step("a command QEMU never answers")?["message"] == "interrupted")
+    }
+
+    private final class Flag: Sendable {
+        let value = Mutex(false)
+    }
+
+    /// `exec` installs no handler: SIGTERM ends it at once, as it ends any
+    /// program, even while it waits for a greeting that never comes. (The
+    /// pool's threads block SIGTERM; a main thread that blocked it too would
+    /// leave it pending until exec gave up after its 10 s.)
+    @Test func sigtermEndsAnExecWaitingForAGreeting() async throws {
+        let connected = Flag()
+        let peer = try ScriptedPeer { connection in
+            connected.value.withLock { $0 = true }
+            while connection.readLine() != nil {}
+        }
+        defer { peer.stop() }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try Executables.qmpbook)
+        process.arguments = ["exec", "\(peer.address)", "query-status"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = ContinuousClock.now + .seconds(20)
+        while !connected.value.withLock({ $0 }), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(connected.value.withLock { $0 })
+        let sent = ContinuousClock.now
+        kill(process.processIdentifier, SIGTERM)
+        let status = await exitStatus(of: process, killingAfter: .seconds(30))
+        #expect(process.terminationReason == .uncaughtSignal)
+        #expect(status == SIGTERM)
+        #expect(ContinuousClock.now - sent < .seconds(8), "SIGTERM ended exec, not its 10 s wait for the greeting")
     }
 }
