@@ -104,10 +104,12 @@ struct ConnectionExecutorTests {
     }
 
     @Test func cancellingATaskWaitingOnTheReaderWakesIt() async throws {
+        let received = Flag()
         let peer = try ScriptedPeer { connection in
             connection.send(ScriptedPeer.greeting)
             try connection.answerCapabilities()
             try connection.readCommand(named: "never-answered")
+            received.set()
             try connection.expectEnd()
         }
         defer { peer.stop() }
@@ -121,7 +123,10 @@ struct ConnectionExecutorTests {
                 return error
             }
         }
-        while monitor.core.pendingCount == 0 { await Task.yield() }
+        // Cancel once the command is on the wire: cancelling between its
+        // registration and its send would close the connection before the
+        // peer reads it.
+        while !received.isSet { try await Task.sleep(for: .milliseconds(1)) }
         waiting.cancel()
         #expect(await waiting.value?.code == .cancelled)
         #expect(monitor.core.pendingCount == 0)

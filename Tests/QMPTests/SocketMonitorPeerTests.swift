@@ -462,10 +462,3 @@ struct SocketMonitorPeerTests {
         try await peer.finish()
     }
 }
-
-/// A flag one thread sets and another polls.
-final class Flag: Sendable {
-    private let value = Mutex(false)
-    var isSet: Bool { value.withLock { $0 } }
-    func set() { value.withLock { $0 = true } }
-}

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import QEMUTestSupport
 import QMP
 import Testing
@@ -100,22 +99,18 @@ struct EventsCommandTests {
 
 /// `qmpbook` with `arguments`, running in the background.
 final class BackgroundProgram: Sendable {
-    private final class Flag: Sendable {
-        let value = Mutex(false)
-    }
-
     private let task: Task<ProgramOutput, any Error>
     private let done = Flag()
 
     init(_ arguments: [String]) {
         let done = self.done
         task = Task {
-            defer { done.value.withLock { $0 = true } }
+            defer { done.set() }
             return try await runProgram(try Executables.qmpbook, arguments)
         }
     }
 
-    var isFinished: Bool { done.value.withLock { $0 } }
+    var isFinished: Bool { done.isSet }
 
     func output() async throws -> ProgramOutput { try await task.value }
 }

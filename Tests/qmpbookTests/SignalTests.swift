@@ -2,7 +2,6 @@ import Foundation
 import Glibc
 import QEMUTestSupport
 import QMP
-import Synchronization
 import Testing
 
 /// SIGHUP (the terminal closed), SIGUSR1 and SIGUSR2 stop a run the way
@@ -74,10 +73,6 @@ struct SignalTests {
         #expect(report.step("a command QEMU never answers")?["message"] == "interrupted")
     }
 
-    private final class Flag: Sendable {
-        let value = Mutex(false)
-    }
-
     /// `exec` installs no handler: SIGTERM ends it at once, as it ends any
     /// program, even while it waits for a greeting that never comes. (The
     /// pool's threads block SIGTERM; a main thread that blocked it too would
@@ -85,7 +80,7 @@ struct SignalTests {
     @Test func sigtermEndsAnExecWaitingForAGreeting() async throws {
         let connected = Flag()
         let peer = try ScriptedPeer { connection in
-            connected.value.withLock { $0 = true }
+            connected.set()
             while connection.readLine() != nil {}
         }
         defer { peer.stop() }
@@ -96,10 +91,10 @@ struct SignalTests {
         process.standardError = FileHandle.nullDevice
         try process.run()
         let deadline = ContinuousClock.now + .seconds(20)
-        while !connected.value.withLock({ $0 }), ContinuousClock.now < deadline {
+        while !connected.isSet, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(10))
         }
-        #expect(connected.value.withLock { $0 })
+        #expect(connected.isSet)
         let sent = ContinuousClock.now
         kill(process.processIdentifier, SIGTERM)
         let status = await exitStatus(of: process, killingAfter: .seconds(30))
