@@ -1,6 +1,5 @@
 import Foundation
 import Glibc
-import Synchronization
 import QEMUTestSupport
 import Testing
 @testable import QMP
