@@ -140,7 +140,11 @@ public final class QMPShell: Sendable {
                 await run(line)
                 if leaving.withLock({ $0 }) { break loop }
                 if quitSent.withLock({ $0 }), editor == nil {
-                    // Nothing after a quit can reach QEMU.
+                    // Nothing after a quit can reach QEMU, but what it says
+                    // as it goes (SHUTDOWN) is still shown.
+                    if case .signal(let number) = await awaitLoss() {
+                        ending = Ending(status: .interrupted(signal: number), message: "interrupted by \(System.signalName(number))")
+                    }
                     break loop
                 }
             case .end:
@@ -278,6 +282,26 @@ public final class QMPShell: Sendable {
             fail("no \(name): \(reason)")
         case .cancelled:
             fail(":wait \(name): cancelled")
+        }
+    }
+
+    /// After a piped `quit`: drops the lines left until the connection
+    /// closes (the pump has shown every event by then), a signal comes, or
+    /// the command timeout passes; returns what ended the wait.
+    private func awaitLoss() async -> Item {
+        let queue = self.queue
+        let timeout = options.commandTimeout
+        let timer = Task {
+            try? await Task.sleep(for: timeout)
+            queue.deliver(.lost)
+        }
+        defer { timer.cancel() }
+        while true {
+            let item = await queue.next()
+            switch item {
+            case .line, .end: continue
+            case .lost, .signal: return item
+            }
         }
     }
 
