@@ -83,16 +83,22 @@ struct ExecRequest {
         let file = try fd.map(MonitorCommandLine.openFile)
         defer { file?.close() }
 
-        let monitor = try await MonitorCommandLine.connect(address, timeout: timeout, options: monitorOptions)
-        let reply: Reply
-        do throws(QMPError) {
-            reply = try await monitor.request(command, arguments: arguments, passing: file?.descriptor, timeout: timeout)
-        } catch {
+        let monitor = try await MonitorCommandLine.open(address, timeout: timeout, options: monitorOptions)
+        // On a socket, the exchange runs on the connection's reader thread:
+        // each reply resumes it there instead of waking a pool thread.
+        let reply = try await withTaskExecutorPreference((monitor as? SocketMonitor)?.executor) { () async throws -> Reply in
+            try await MonitorCommandLine.handshake(monitor, timeout: timeout)
+            let reply: Reply
+            do throws(QMPError) {
+                reply = try await monitor.request(command, arguments: arguments, passing: file?.descriptor, timeout: timeout)
+            } catch {
+                await monitor.disconnect()
+                throw MonitorCommandLine.failure(error)
+            }
             await monitor.disconnect()
-            throw MonitorCommandLine.failure(error)
+            return reply
         }
         file?.close()
-        await monitor.disconnect()
         switch reply {
         case .success:
             MonitorCommandLine.writeLine(pretty ? reply.json.prettyJSONText : reply.json.jsonText)
@@ -178,6 +184,14 @@ enum MonitorCommandLine {
         _ address: Address, timeout: Duration, options: MonitorOptions = .init(),
         beforeHandshake: (any Monitor) -> Void = { _ in }
     ) async throws -> any Monitor {
+        let monitor = try await open(address, timeout: timeout, options: options)
+        beforeHandshake(monitor)
+        try await handshake(monitor, timeout: timeout)
+        return monitor
+    }
+
+    /// Dials the socket, or opens the domain through libvirt, without the handshake.
+    static func open(_ address: Address, timeout: Duration, options: MonitorOptions = .init()) async throws -> any Monitor {
         let monitor: any Monitor
         do throws(QMPError) {
             switch address {
@@ -191,14 +205,17 @@ enum MonitorCommandLine {
         } catch {
             throw failure(error)
         }
-        beforeHandshake(monitor)
+        return monitor
+    }
+
+    /// The greeting and `qmp_capabilities` within `timeout`; disconnects when they fail.
+    static func handshake(_ monitor: any Monitor, timeout: Duration) async throws {
         do throws(QMPError) {
             _ = try await monitor.connect(timeout: timeout)
         } catch {
             await monitor.disconnect()
             throw failure(error)
         }
-        return monitor
     }
 
     /// The exit status for an engine error: QMP errors are 1, everything else is the connection's (3).
