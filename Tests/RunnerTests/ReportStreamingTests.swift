@@ -109,6 +109,31 @@ import Testing
         #expect(steps[5]["item"] == .null && steps[5]["iteration"] == 0 && steps[4]["iteration"] == .null)
     }
 
+    /// The report reads spooled entries back a window at a time: in order,
+    /// out of order (an entry stored again lies later), larger than a
+    /// window, and still in the buffer, it gets what one read per entry gets.
+    @Test func readingBackAWindowAtATimeGivesEachEntryWhole() throws {
+        let spool: StepSpool = try #require(StepSpool.make())
+        var generator = SystemRandomNumberGenerator()
+        var spans: [StepSpool.Span] = []
+        var stored: [[UInt8]] = []
+        for index in 0..<300 {
+            let size = index == 150 ? 100_000 : Int.random(in: 1...900, using: &generator)
+            let bytes = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ index) }
+            spans.append(spool.append(bytes))
+            stored.append(bytes)
+        }
+        for order in [Array(spans.indices), Array(spans.indices).shuffled(), Array(spans.indices.reversed())] {
+            var reader = StepSpool.Reader(spool)
+            for position in order {
+                var output: [UInt8] = [7]
+                #expect(reader.append(spans[position], to: &output))
+                #expect(output == [7] + stored[position], "entry \(position)")
+                #expect(spool.read(spans[position]) == stored[position])
+            }
+        }
+    }
+
     @Test func aSpooledEntryReadsBackAsItWasStored() throws {
         let original = Self.entries(400)
         let steps = try Self.spooled(original)

@@ -105,10 +105,11 @@ public struct ReportSteps: RandomAccessCollection, MutableCollection, Expressibl
     /// when the layout is the file's, written anew otherwise.
     func write(into array: inout JSONContainerWriter, output: inout ReportOutput) {
         let copies = array.indent == Self.reportIndent && array.memberLevel == Self.reportLevel
+        var reader = spool.map(StepSpool.Reader.init)
         for position in indices {
             array.start(to: &output.bytes)
-            if copies, kept[position] == nil, let span = entries[position].span, let bytes = spool?.read(span) {
-                output.bytes.append(contentsOf: bytes)
+            if copies, kept[position] == nil, let span = entries[position].span, reader?.append(span, to: &output.bytes) == true {
+                // Copied as it was spooled.
             } else {
                 self[position].write(to: &output.bytes, indent: array.indent, level: array.memberLevel)
             }

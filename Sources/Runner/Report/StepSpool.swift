@@ -67,21 +67,64 @@ final class StepSpool: Sendable {
 
     /// The bytes at `span`, or nil when the file cannot give them back.
     func read(_ span: Span) -> [UInt8]? {
-        let buffered: [UInt8]? = state.withLock { state in
+        if let buffered = buffered(span) { return buffered }
+        return readFile(at: span.offset, count: span.length)
+    }
+
+    /// The bytes at `span` when they are still in the buffer.
+    private func buffered(_ span: Span) -> [UInt8]? {
+        state.withLock { state in
             guard span.offset >= state.written else { return nil }
             let start = span.offset - state.written
             return Array(state.buffer[start ..< start + span.length])
         }
-        if let buffered { return buffered }
-        var bytes = [UInt8](repeating: 0, count: span.length)
+    }
+
+    /// `count` bytes of the file from `offset`, or nil when it cannot give them.
+    private func readFile(at offset: Int, count: Int) -> [UInt8]? {
+        var bytes = [UInt8](repeating: 0, count: count)
         var done = 0
-        while done < span.length {
+        while done < count {
             let result = bytes.withUnsafeMutableBytes { buffer in
-                System.pread(fd, into: UnsafeMutableRawBufferPointer(rebasing: buffer[done...]), at: Int64(span.offset + done))
+                System.pread(fd, into: UnsafeMutableRawBufferPointer(rebasing: buffer[done...]), at: Int64(offset + done))
             }
-            guard case .success(let count) = result, count > 0 else { return nil }
-            done += count
+            guard case .success(let read) = result, read > 0 else { return nil }
+            done += read
         }
         return bytes
+    }
+
+    /// Reads entries back in the order they were written, the file a window
+    /// of at least 64 KiB at a time: one `pread` for many entries, where
+    /// ``StepSpool/read(_:)`` makes one per entry.
+    struct Reader {
+        private let spool: StepSpool
+        private var window: [UInt8] = []
+        private var windowOffset = 0
+
+        init(_ spool: StepSpool) {
+            self.spool = spool
+        }
+
+        /// Appends the bytes at `span` to `output`; false when the file cannot give them back.
+        mutating func append(_ span: Span, to output: inout [UInt8]) -> Bool {
+            let start = span.offset - windowOffset
+            if start >= 0, start + span.length <= window.count {
+                output.append(contentsOf: window[start ..< start + span.length])
+                return true
+            }
+            if let buffered = spool.buffered(span) {
+                output.append(contentsOf: buffered)
+                return true
+            }
+            // In the file (an entry is never split between the file and the buffer).
+            let inFile = spool.state.withLock { $0.written } - span.offset
+            let count = min(max(StepSpool.bufferSize, span.length), inFile)
+            guard count >= span.length, let bytes = spool.readFile(at: span.offset, count: count) else { return false }
+            window = bytes
+            windowOffset = span.offset
+            output.append(contentsOf: window[0 ..< span.length])
+            return true
+        }
     }
 }
