@@ -292,7 +292,8 @@ public final class QMPShell: Sendable {
         let queue = self.queue
         let timeout = options.commandTimeout
         let timer = Task {
-            try? await Task.sleep(for: timeout)
+            // Cancelled once the wait is over: then nothing is delivered.
+            guard (try? await Task.sleep(for: timeout)) != nil else { return }
             queue.deliver(.lost)
         }
         defer { timer.cancel() }
