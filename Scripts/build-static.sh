@@ -41,5 +41,9 @@ flags=(-c release --static-swift-stdlib --disable-local-rpath --product qmpbook 
 if [ -f Scripts/startup-order.txt ]; then
     flags+=(-Xlinker --symbol-ordering-file="$PWD/Scripts/startup-order.txt" -Xlinker --no-warn-symbol-ordering)
 fi
+# The build does not know the order file is an input: linking anew each
+# time makes it take the current one.
+binary="$(swift build "${flags[@]}" --show-bin-path)/qmpbook"
+rm -f "$binary"
 swift build "${flags[@]}" >&2
-echo "$(swift build "${flags[@]}" --show-bin-path)/qmpbook"
+echo "$binary"

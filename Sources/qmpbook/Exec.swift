@@ -66,6 +66,10 @@ struct ExecRequest {
     var timeout = defaultTimeout
     var pretty = false
     var monitorOptions = MonitorOptions()
+    /// Ends the process once a successful reply is printed, from where the
+    /// reply arrived, leaving the connection to close with the process
+    /// (``FastPath``: nothing runs after the command).
+    var exitsWhenPrinted = false
 
     /// Connects, runs the command, prints the reply; a ``CommandFailure`` says why not.
     func run() async throws {
@@ -95,16 +99,24 @@ struct ExecRequest {
                 await monitor.disconnect()
                 throw MonitorCommandLine.failure(error)
             }
+            if exitsWhenPrinted, case .success = reply {
+                print(reply)
+                System.exit(0)
+            }
             await monitor.disconnect()
             return reply
         }
         file?.close()
         switch reply {
         case .success:
-            MonitorCommandLine.writeLine(pretty ? reply.json.prettyJSONText : reply.json.jsonText)
+            print(reply)
         case .failure(let error):
             throw CommandFailure(message: QMPError.commandFailed(error, command: command).description, status: .stepFailed)
         }
+    }
+
+    private func print(_ reply: Reply) {
+        MonitorCommandLine.writeLine(pretty ? reply.json.prettyJSONText : reply.json.jsonText)
     }
 }
 

@@ -45,6 +45,6 @@ enum FastPath {
         guard words.allSatisfy({ !$0.hasPrefix("-") }) else { return nil }
         if let level = System.environmentValue(LoggingOptions.environmentVariable), !level.isEmpty { return nil }
         let values = Array(words)
-        return ExecRequest(address: values[0], command: values[1], arguments: values.count == 3 ? values[2] : nil)
+        return ExecRequest(address: values[0], command: values[1], arguments: values.count == 3 ? values[2] : nil, exitsWhenPrinted: true)
     }
 }
