@@ -14,6 +14,8 @@ import time
 
 from qemu.qmp import QMPClient
 
+OOB = "--no-oob" not in sys.argv
+
 
 class WithoutOOB(QMPClient):
     """qemu.qmp negotiating as if QEMU had not offered `oob`."""
@@ -36,8 +38,8 @@ def report(workload, samples, wall=None):
     }))
 
 
-async def main(path, workload, count, oob):
-    qmp = QMPClient("bench") if oob else WithoutOOB("bench")
+async def main(path, workload, count):
+    qmp = QMPClient("bench") if OOB else WithoutOOB("bench")
     await qmp.connect(path)
     samples = []
     clock = time.perf_counter_ns
@@ -95,10 +97,8 @@ async def main(path, workload, count, oob):
     report(workload, samples)
 
 
-OOB = "--no-oob" not in sys.argv
-
 if __name__ == "__main__":
     arguments = [argument for argument in sys.argv[1:] if argument != "--no-oob"]
     if len(arguments) != 3:
         raise SystemExit("usage: py_qmp_client.py [--no-oob] SOCKET WORKLOAD COUNT")
-    asyncio.run(main(arguments[0], arguments[1], int(arguments[2]), OOB))
+    asyncio.run(main(arguments[0], arguments[1], int(arguments[2])))

@@ -22,8 +22,8 @@ enum FastPath {
 
     /// Runs `arguments` (without the program name) when this path takes
     /// them and returns the exit status; nil when argument-parser must.
+    /// (`--version` never gets here: ``Entry`` answers it with ``runAtOnce(_:)``.)
     static func run(_ arguments: [String]) async -> Int32? {
-        if let status = runAtOnce(arguments) { return status }
         guard let request = execRequest(arguments) else { return nil }
         do {
             try await request.run()

@@ -3,8 +3,8 @@ internal import Glibc
 /// Opening a connected socket: dialing out, or accepting one connection.
 ///
 /// These calls block (with a deadline), so they run on a dedicated thread,
-/// never on the cooperative pool; ``dialAtOnce(_:)``, which never waits, is
-/// the one to call from anywhere. Every descriptor opened here is either
+/// never on the cooperative pool; ``dialOffThePool(_:timeout:)`` is the one
+/// to call from a task. Every descriptor opened here is either
 /// returned or closed.
 enum SocketOpening {
     /// Connects to `address` within `timeout`; no retries.
@@ -47,7 +47,7 @@ enum SocketOpening {
 
     /// A unix socket connected or refused without waiting; nil when the
     /// connect has to be waited for, and for TCP.
-    static func dialAtOnce(_ address: MonitorAddress) -> Result<SocketConnection, QMPError>? {
+    private static func dialAtOnce(_ address: MonitorAddress) -> Result<SocketConnection, QMPError>? {
         guard case .unix(let path) = address else { return nil }
         let started = withUnixAddress(path) { pointer, length in
             startConnecting(family: AF_UNIX, pointer, length, address: address)
