@@ -89,45 +89,158 @@ public struct TargetSpec: Sendable {
 }
 
 /// One step of a playbook.
-public struct Step: Sendable {
+/// (Sendable by hand: its buffer is changed only through ``fields``, and
+/// only while no other copy shares it.)
+public struct Step: @unchecked Sendable {
     public enum Phase: String, Sendable {
         case main
         case always
     }
 
+    /// The step's values, all in one shared buffer: a run copies its steps
+    /// often (walking the tree, handing a step to its action, to the report),
+    /// and a copy is then one retain rather than one per string and array.
+    /// A change to a copy that is shared copies the values first.
+    private struct Fields: Sendable {
+        var index: Int
+        var id: String?
+        var name: String
+        var target: String?
+        var timeout: Duration?
+        var ignoreErrors: Bool
+        var when: JSONValue?
+        var loop: StepLoop?
+        var late: [String: String]
+        var tags: [String]
+        var redact: Bool
+        var action: StepAction
+        var location: SourceLocation
+        var phase: Phase
+        var locations: [String: SourceLocation]
+    }
+
+    private var storage: ManagedBuffer<Fields, Never>
+
+    /// The values, reached through the buffer's header pointer: going
+    /// through its `header` property would cost a dynamic exclusivity check
+    /// on every read. The pointer is used only while `storage` holds the buffer.
+    private var fields: Fields {
+        _read { yield header.pointee }
+        _modify {
+            if !isKnownUniquelyReferenced(&storage) { storage = Self.box(header.pointee) }
+            yield &header.pointee
+        }
+    }
+
+    private var header: UnsafeMutablePointer<Fields> { storage.withUnsafeMutablePointerToHeader { $0 } }
+
+    private static func box(_ fields: Fields) -> ManagedBuffer<Fields, Never> {
+        ManagedBuffer<Fields, Never>.create(minimumCapacity: 0) { _ in fields }
+    }
+
+    init(
+        index: Int, id: String?, name: String, target: String?, timeout: Duration?, ignoreErrors: Bool,
+        when: JSONValue? = nil, loop: StepLoop? = nil, late: [String: String] = [:], tags: [String], redact: Bool,
+        action: StepAction, location: SourceLocation, phase: Phase, locations: [String: SourceLocation]
+    ) {
+        storage = Self.box(Fields(
+            index: index, id: id, name: name, target: target, timeout: timeout, ignoreErrors: ignoreErrors,
+            when: when, loop: loop, late: late, tags: tags, redact: redact,
+            action: action, location: location, phase: phase, locations: locations))
+    }
+
     /// Position in ``Playbook/allSteps``: main steps first (each followed by
     /// the steps nested in it), then `always`. The report numbers its entries
     /// on its own: a step in a loop has one entry per iteration.
-    public var index: Int
-    public var id: String?
+    public var index: Int {
+        get { fields.index }
+        set { fields.index = newValue }
+    }
+
+    public var id: String? {
+        get { fields.id }
+        set { fields.id = newValue }
+    }
+
     /// The step's `name`, or a description of its action.
-    public var name: String
+    public var name: String {
+        get { fields.name }
+        set { fields.name = newValue }
+    }
+
     /// The target the step runs on; nil for `command` steps, and for `sleep`
     /// and `log` steps when no target could be chosen.
-    public var target: String?
+    public var target: String? {
+        get { fields.target }
+        set { fields.target = newValue }
+    }
+
     /// The step's `timeout`, or the default's; nil when neither says.
-    public var timeout: Duration?
-    public var ignoreErrors: Bool
+    public var timeout: Duration? {
+        get { fields.timeout }
+        set { fields.timeout = newValue }
+    }
+
+    public var ignoreErrors: Bool {
+        get { fields.ignoreErrors }
+        set { fields.ignoreErrors = newValue }
+    }
+
     /// `when:` as written (`true`, `false` or `${…}`): the step runs only when it is true; nil runs always.
-    public var when: JSONValue? = nil
+    public var when: JSONValue? {
+        get { fields.when }
+        set { fields.when = newValue }
+    }
+
     /// `loop:`: run the step (or block) once per element; nil runs it once.
-    public var loop: StepLoop? = nil
+    public var loop: StepLoop? {
+        get { fields.loop }
+        set { fields.loop = newValue }
+    }
+
     /// Values written as one `${…}` that the run resolves just before the
     /// step (SPEC.md §8.1), by key: `timeout`, `sleep`, `interval`,
     /// `ignore-errors`, `arguments`. Until then the model holds the default
     /// (`sleep` 0, no `arguments`).
-    public var late: [String: String] = [:]
-    public var tags: [String]
-    public var redact: Bool
-    public var action: StepAction
-    public var location: SourceLocation
-    public var phase: Phase
+    public var late: [String: String] {
+        get { fields.late }
+        set { fields.late = newValue }
+    }
+
+    public var tags: [String] {
+        get { fields.tags }
+        set { fields.tags = newValue }
+    }
+
+    public var redact: Bool {
+        get { fields.redact }
+        set { fields.redact = newValue }
+    }
+
+    public var action: StepAction {
+        get { fields.action }
+        set { fields.action = newValue }
+    }
+
+    public var location: SourceLocation {
+        get { fields.location }
+        set { fields.location = newValue }
+    }
+
+    public var phase: Phase {
+        get { fields.phase }
+        set { fields.phase = newValue }
+    }
+
     /// Where things inside the step were written, by JSON path within the
     /// step: `execute`, `arguments`, `arguments.driver`, `arguments.props.0`,
     /// `match.device`, `fd.path`… Preflight uses it to point at a bad argument.
     /// What is where the step itself is (its first key) is left out: ask
     /// ``location(of:)``, which falls back to ``location``.
-    public var locations: [String: SourceLocation]
+    public var locations: [String: SourceLocation] {
+        get { fields.locations }
+        set { fields.locations = newValue }
+    }
 
     /// The action's kind, as the report writes it.
     public var kind: StepKind { action.kind }
