@@ -176,4 +176,25 @@ import Testing
         #expect(Timestamp.date("2026-11-18 11:06:40.123Z") == nil)
         #expect(Timestamp.date("yesterday") == nil)
     }
+
+    /// `duration_ms` is written from whole microseconds, not by printing a
+    /// `Double`: the text must be what the JSON writer makes of that `Double`.
+    @Test func durationsAreWrittenAsTheirDoubleIsPrinted() {
+        var durations: [Duration] = [.zero, .microseconds(1), .microseconds(10), .microseconds(100), .milliseconds(1),
+                                     .microseconds(1_001), .microseconds(12_345), .microseconds(999_999), .seconds(1),
+                                     .seconds(1) + .nanoseconds(499), .seconds(1) + .nanoseconds(500), .seconds(86_400 * 365 * 30) + .microseconds(7),
+                                     .seconds(2_000_000_000) + .microseconds(3), .microseconds(-1_500)]
+        var micros: Int64 = 1
+        while micros < 100_000_000_000 {
+            durations.append(.microseconds(micros))
+            micros = micros * 7 + 3
+        }
+        for duration in durations {
+            var fast: [UInt8] = []
+            Timestamp.writeMilliseconds(duration, to: &fast)
+            var printed: [UInt8] = []
+            JSONValue.double(Timestamp.milliseconds(duration)).write(to: &printed, indent: nil, level: 0)
+            #expect(String(decoding: fast, as: UTF8.self) == String(decoding: printed, as: UTF8.self), "\(duration)")
+        }
+    }
 }

@@ -81,13 +81,32 @@ extension System {
         }
     }
 
-    /// gmtime_r(3): `seconds` since the epoch as a UTC calendar date and time.
+    /// `seconds` since the epoch as a UTC calendar date and time: what
+    /// gmtime_r(3) gives, by arithmetic alone (gmtime_r takes the time zone
+    /// lock, and the report asks once per step). The proleptic Gregorian
+    /// calendar counted in 400-year eras of 146,097 days, each era starting
+    /// on 1 March so that the leap day falls last.
     package static func utcTime(_ seconds: Int64) -> CalendarTime {
-        var time = time_t(seconds)
-        var parts = tm()
-        Glibc.gmtime_r(&time, &parts)
-        return CalendarTime(year: Int(parts.tm_year) + 1900, month: Int(parts.tm_mon) + 1, day: Int(parts.tm_mday),
-                            hour: Int(parts.tm_hour), minute: Int(parts.tm_min), second: Int(parts.tm_sec))
+        let secondsPerDay: Int64 = 86_400
+        var days = seconds / secondsPerDay
+        var timeOfDay = seconds % secondsPerDay
+        if timeOfDay < 0 {
+            days -= 1
+            timeOfDay += secondsPerDay
+        }
+        // Days since 0000-03-01; 719,468 of them come before 1970-01-01.
+        let sinceMarchZero = days + 719_468
+        let era = (sinceMarchZero >= 0 ? sinceMarchZero : sinceMarchZero - 146_096) / 146_097
+        let dayOfEra = sinceMarchZero - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        // Months from March: March to July and August to December run 31, 30, 31, 30, 31.
+        let monthFromMarch = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthFromMarch + 2) / 5 + 1
+        let month = monthFromMarch < 10 ? monthFromMarch + 3 : monthFromMarch - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        return CalendarTime(year: Int(year), month: Int(month), day: Int(day), hour: Int(timeOfDay / 3_600),
+                            minute: Int(timeOfDay / 60 % 60), second: Int(timeOfDay % 60))
     }
 
     /// The seconds since 1970 of a UTC calendar time (timegm(3)), the inverse of ``utcTime(_:)``.

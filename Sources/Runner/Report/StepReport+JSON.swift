@@ -26,7 +26,12 @@ extension StepReport {
         } else {
             output.append(contentsOf: JSONValue.nullBytes)
         }
-        member(Key.durationMilliseconds, duration.map { .double(Timestamp.milliseconds($0)) } ?? .null)
+        object.start(Key.durationMilliseconds, to: &output)
+        if let duration {
+            Timestamp.writeMilliseconds(duration, to: &output)
+        } else {
+            output.append(contentsOf: JSONValue.nullBytes)
+        }
         member(Key.attempts, attempts)
         member(Key.request, request ?? .null)
         member(Key.response, response ?? .null)

@@ -22,13 +22,16 @@ enum Timestamp {
         }
         let parts = System.utcTime(seconds)
         func digits(_ value: Int, _ count: Int) {
-            var divisor = 1
-            for _ in 1..<count { divisor *= 10 }
-            var value = value
-            while divisor > 0 {
-                output.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
-                value %= divisor
-                divisor /= 10
+            switch count {
+            case 4:
+                digits(value / 100, 2)
+                digits(value % 100, 2)
+            case 3:
+                output.append(UInt8(ascii: "0") + UInt8(value / 100 % 10))
+                digits(value % 100, 2)
+            default:
+                output.append(UInt8(ascii: "0") + UInt8(value / 10 % 10))
+                output.append(UInt8(ascii: "0") + UInt8(value % 10))
             }
         }
         digits(parts.year, 4)
@@ -71,6 +74,30 @@ enum Timestamp {
     /// A duration that ``milliseconds(_:)`` wrote.
     static func duration(milliseconds: Double) -> Duration {
         .microseconds(Int64((milliseconds * 1000).rounded()))
+    }
+
+    /// Appends `duration` in milliseconds as the report's JSON writes
+    /// ``milliseconds(_:)`` (`12.345`, `3`): the same text, made from whole
+    /// microseconds without printing a `Double` (the report writes one per step).
+    static func writeMilliseconds(_ duration: Duration, to output: inout [UInt8]) {
+        let (seconds, attoseconds) = duration.components
+        // Under 10^12 ms a double's spacing is finer than a microsecond, so
+        // its shortest text is the decimal below; past it, or below zero, the JSON writer decides.
+        guard duration >= .zero, seconds < 1_000_000_000 else {
+            JSONValue.double(milliseconds(duration)).write(to: &output, indent: nil, level: 0)
+            return
+        }
+        let micros = seconds * 1_000_000 + Int64((Double(attoseconds) / 1e12).rounded())
+        JSONValue.writeInteger(micros / 1000, to: &output)
+        var fraction = Int(micros % 1000)
+        guard fraction != 0 else { return }
+        output.append(UInt8(ascii: "."))
+        var divisor = 100
+        while fraction != 0 {
+            output.append(UInt8(ascii: "0") + UInt8(fraction / divisor))
+            fraction %= divisor
+            divisor /= 10
+        }
     }
 
     /// Milliseconds, rounded to microseconds.
