@@ -26,7 +26,7 @@ struct ActionContext: Sendable {
 
     /// What the action keeps of its step.
     var frame: StepFrame {
-        StepFrame(reference: step.reference, index: entry ?? step.index, budget: budget, redact: step.redact)
+        StepFrame(name: step.name, line: step.location.line, index: entry ?? step.index, budget: budget, redact: step.redact)
     }
 
     /// The run's targets, for an action that starts or stops one.

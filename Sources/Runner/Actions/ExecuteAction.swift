@@ -101,6 +101,8 @@ struct ExecuteAction: StepActionRunner, FramedAction {
         result.request = .object(request)
         var attempts = 0
         var reply: Reply
+        // The reply as QMP wrote it, made once for the observer and the report.
+        var json = JSONValue.null
         var lastMismatch: String?
         if let agent, let failed = await agent.prepare(until: deadline, budget: budget) {
             result.status = failed.status
@@ -162,7 +164,8 @@ struct ExecuteAction: StepActionRunner, FramedAction {
                 }
                 return await failure(error, into: result)
             }
-            observer.replyReceived(redact ? StepReport.redacted : reply.json, target: target.name)
+            json = reply.json
+            observer.replyReceived(redact ? StepReport.redacted : json, target: target.name)
             if quits, case .success = reply { target.markQuit(by: frame.reference) }
             guard let until = until else { break }
             if case .success(let value) = reply {
@@ -173,8 +176,8 @@ struct ExecuteAction: StepActionRunner, FramedAction {
             }
             guard let pause = schedule.pause() else {
                 result.status = .timeout
-                result.response = reply.json
-                result.registered = reply.json
+                result.response = json
+                result.registered = json
                 let detail = redact ? "" : "; last time \(lastMismatch ?? "it did not match")"
                 result.message = untilMessage(attempts: attempts) + detail
                 return result
@@ -182,8 +185,8 @@ struct ExecuteAction: StepActionRunner, FramedAction {
             try? await Task.sleep(for: pause)
             if Task.isCancelled { return result }
         }
-        result.response = reply.json
-        result.registered = result.response
+        result.response = json
+        result.registered = json
         judge(reply, into: &result)
         return result
     }

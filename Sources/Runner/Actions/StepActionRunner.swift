@@ -29,10 +29,15 @@ extension PreparedAction {
 /// What an action keeps of the step it runs for: how messages name the step,
 /// its index in the run, its time budget, and whether its values are redacted.
 struct StepFrame: Sendable {
-    var reference: String
+    /// The step's name and line, for ``reference``: only a start, a stop or a quit names its step.
+    var name: String
+    var line: Int
     var index: Int
     var budget: Duration
     var redact: Bool
+
+    /// `step 'NAME' (line N)`, as ``Playbook/Step/reference`` writes it; made when asked, not per step.
+    var reference: String { Step.reference(name: name, line: line) }
 }
 
 /// An action that keeps its step's ``StepFrame``, and reads its budget and

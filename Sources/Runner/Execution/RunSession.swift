@@ -394,7 +394,7 @@ actor RunSession {
 
     @discardableResult
     private func finish(_ index: Int, _ step: Step, _ result: StepResult, started: Date, duration: Duration) -> StepReport {
-        var report = steps[index]
+        var report = steps.take(index)
         report.status = result.status
         // A step that turned out not to run has no start or duration.
         report.started = result.status == .skipped ? nil : started
@@ -507,5 +507,7 @@ actor RunSession {
 
 extension Step {
     /// `step 'NAME' (line N)`: how messages about other steps name this one.
-    var reference: String { "step '\(name)' (line \(location.line))" }
+    var reference: String { Self.reference(name: name, line: location.line) }
+
+    static func reference(name: String, line: Int) -> String { "step '\(name)' (line \(line))" }
 }

@@ -73,6 +73,13 @@ public struct ReportSteps: RandomAccessCollection, MutableCollection, Expressibl
         store(step, at: entries.count - 1, keepingInMemory: keepingInMemory)
     }
 
+    /// The entry at `position`, to change and store back with the
+    /// subscript: one kept in memory is moved out rather than copied, so
+    /// until it is stored again it reads as lost.
+    mutating func take(_ position: Int) -> StepReport {
+        kept.removeValue(forKey: position) ?? self[position]
+    }
+
     /// The status of the entry at `position`, without reading it back.
     func status(at position: Int) -> StepStatus { entries[position].status }
 
