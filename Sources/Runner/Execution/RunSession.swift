@@ -202,7 +202,12 @@ actor RunSession {
                 finish(index, step, StepResult(.timeout, message: message), started: Date(), duration: .zero)
                 continue
             }
-            let outcome = await runRepeated(step, scope: scope, bounds: bounds)
+            // A plain step (most of them) goes straight to run: each async call between here and the step is a task switch.
+            let outcome = if step.loop == nil, !step.kind.isGroup {
+                Self.end(of: step, await run(step, scope: scope, within: bounds.limit))
+            } else {
+                await runRepeated(step, scope: scope, bounds: bounds)
+            }
             if outcome.deadlinePassed { end.deadlinePassed = true }
             if end.failure == nil, let failure = outcome.failure, !Task.isCancelled || bounds.isAlways {
                 end.failure = failure
@@ -258,15 +263,7 @@ actor RunSession {
 
     /// Runs one instance of `step`: a leaf step, a block or an include.
     private func runOnce(_ step: Step, scope: Scope, bounds: Bounds) async -> PhaseEnd {
-        guard step.kind.isGroup else {
-            let (report, cut) = await run(step, scope: scope, within: bounds.limit)
-            var end = PhaseEnd()
-            if !report.status.isSuccess {
-                if cut, report.status == .timeout { end.deadlinePassed = true }
-                end.failure = .init(step: step, status: report.status, message: report.message ?? report.status.rawValue)
-            }
-            return end
-        }
+        guard step.kind.isGroup else { return Self.end(of: step, await run(step, scope: scope, within: bounds.limit)) }
         let started = Date()
         let clockStart = ContinuousClock.now
         let (index, shown) = open(step, scope: scope, holdsSteps: true)
@@ -335,6 +332,18 @@ actor RunSession {
             }
         }
         finish(index, step, result, started: started, duration: ContinuousClock.now - clockStart)
+        return end
+    }
+
+    /// How a leaf step's run ends its list: a failure unless it succeeded,
+    /// and a passed deadline when the limit (not its own timeout) cut it short.
+    private static func end(of step: Step, _ ran: (report: StepReport, cut: Bool)) -> PhaseEnd {
+        var end = PhaseEnd()
+        let report = ran.report
+        if !report.status.isSuccess {
+            if ran.cut, report.status == .timeout { end.deadlinePassed = true }
+            end.failure = .init(step: step, status: report.status, message: report.message ?? report.status.rawValue)
+        }
         return end
     }
 
@@ -442,7 +451,7 @@ actor RunSession {
                     return StepResult(.failed, message: "target: \(error.message)")
                 }
             }
-            switch step.kind.needsTarget ? await registry.lookup(name) : nil {
+            switch step.kind.needsTarget ? registry.lookup(name) : nil {
             case nil:
                 break
             case .open(let session)? where session.quitBy == nil || step.kind == .waitEvent:

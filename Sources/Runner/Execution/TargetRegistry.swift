@@ -1,6 +1,7 @@
 import FoundationEssentials
 import Playbook
 import QMP
+import Synchronization
 
 /// Every target of a run by name, as it changes (SPEC.md §7.2): the
 /// instance that is open, why one is not, and every instance so far.
@@ -52,7 +53,12 @@ actor TargetRegistry {
         var starting = false
     }
 
-    private var entries: [String: Entry] = [:]
+    private var entries: [String: Entry] = [:] {
+        didSet { publishLookups() }
+    }
+    /// What ``lookup(_:)`` answers, kept in step with `entries`: every step
+    /// looks its target up, and reading it here costs no hop to the actor and back.
+    private nonisolated let lookups = Mutex<[String: Lookup]>([:])
     private var order: [String] = []
     /// Launched QEMUs that never answered, to be stopped at the end.
     private var strays: [LaunchedProcess] = []
@@ -71,6 +77,9 @@ actor TargetRegistry {
             entries[spec.name] = Entry(spec: spec, closed: spec.autostart ? .unreachable : .neverStarted, report: report)
             order.append(spec.name)
         }
+        // An initializer's changes to `entries` do not run its didSet.
+        let initial = Self.lookups(of: entries)
+        lookups.withLock { $0 = initial }
     }
 
     /// Takes in the plans and the targets opened at the start of the run.
@@ -101,10 +110,20 @@ actor TargetRegistry {
     }
 
     /// What a step addressing `name` finds.
-    func lookup(_ name: String) -> Lookup {
-        guard let entry = entries[name] else { return .closed(.unreachable, last: nil) }
-        if let current = entry.current { return .open(current) }
-        return .closed(entry.closed, last: entry.sessions.last)
+    nonisolated func lookup(_ name: String) -> Lookup {
+        lookups.withLock { $0[name] } ?? .closed(.unreachable, last: nil)
+    }
+
+    private func publishLookups() {
+        let current = Self.lookups(of: entries)
+        lookups.withLock { $0 = current }
+    }
+
+    private static func lookups(of entries: [String: Entry]) -> [String: Lookup] {
+        entries.mapValues { entry in
+            if let session = entry.current { return .open(session) }
+            return .closed(entry.closed, last: entry.sessions.last)
+        }
     }
 
     // MARK: - start
