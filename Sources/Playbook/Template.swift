@@ -119,7 +119,8 @@ public enum Template {
 
     /// Whether `text` holds at least one `${…}` (well formed or not).
     public static func hasExpressions(_ text: String) -> Bool {
-        guard text.utf8.contains(UInt8(ascii: "$")) else { return false }
+        let dollar = UInt8(ascii: "$")
+        guard text.utf8.withContiguousStorageIfAvailable({ $0.contains(dollar) }) ?? text.utf8.contains(dollar) else { return false }
         return (try? parse(text))?.contains { if case .expression = $0 { return true } else { return false } } ?? true
     }
 

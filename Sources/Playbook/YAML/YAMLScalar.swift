@@ -14,14 +14,9 @@ public import QMP
 public enum YAMLScalar {
     /// The value a plain scalar `text` stands for.
     public static func value(of text: String) -> JSONValue {
-        switch text {
-        case "", "~", "null", "Null", "NULL": return .null
-        case "true", "True", "TRUE": return .bool(true)
-        case "false", "False", "FALSE": return .bool(false)
-        case ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF": return .double(.infinity)
-        case "-.inf", "-.Inf", "-.INF": return .double(-.infinity)
-        case ".nan", ".NaN", ".NAN": return .double(.nan)
-        default: break
+        // The words below are at most six bytes: longer text (most of it) skips their comparisons.
+        if text.utf8.count <= 6 {
+            if let word = word(text) { return word }
         }
         let utf8 = text.utf8
         guard let first = utf8.first, first == UInt8(ascii: "-") || first == UInt8(ascii: "+")
@@ -31,6 +26,19 @@ public enum YAMLScalar {
         if let integer = integer(text) { return integer }
         if isFloat(utf8), let double = Double(text) { return .double(double) }
         return .string(text)
+    }
+
+    /// The value of a YAML 1.2 core schema word (`null`, `~`, `true`, `.inf`…), or nil when `text` is none.
+    private static func word(_ text: String) -> JSONValue? {
+        switch text {
+        case "", "~", "null", "Null", "NULL": return .null
+        case "true", "True", "TRUE": return .bool(true)
+        case "false", "False", "FALSE": return .bool(false)
+        case ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF": return .double(.infinity)
+        case "-.inf", "-.Inf", "-.INF": return .double(-.infinity)
+        case ".nan", ".NaN", ".NAN": return .double(.nan)
+        default: return nil
+        }
     }
 
     /// `[-+]?[0-9]+`, `0o[0-7]+`, `0x[0-9a-fA-F]+`; nil when `text` is none of them.

@@ -43,6 +43,12 @@ package struct JSONContainerWriter {
 
     /// ``start(_:to:)`` with a key spelled out beforehand, for a writer that writes the same keys over and over.
     package mutating func start(_ key: JSONKey, to output: inout [UInt8]) {
+        if indent == 2, let lineLevel = key.lineLevel, lineLevel == level + 1 {
+            if !isEmpty { output.append(UInt8(ascii: ",")) }
+            isEmpty = false
+            output.append(contentsOf: key.line)
+            return
+        }
         startLine(&output)
         output.append(contentsOf: indent == nil ? key.compact : key.spaced)
     }
@@ -116,15 +122,24 @@ package struct JSONContainerWriter {
 
 /// An object key spelled out once as JSON (`"name":`, and `"name": ` for
 /// indented output), for ``JSONContainerWriter/start(_:to:)-(JSONKey,_)``.
+///
+/// A key made for one level of two-space output (`lineLevel`) also holds the
+/// member's whole line start, `\n`, the indentation and `"name": `: a writer
+/// at that level appends it at once (the report writes 25 keys per step).
 package struct JSONKey: Sendable {
     package let compact: [UInt8]
     package let spaced: [UInt8]
+    /// The level of two-space indentation ``line`` is made for; nil: none is.
+    package let lineLevel: Int?
+    package let line: [UInt8]
 
-    package init(_ name: String) {
+    package init(_ name: String, lineLevel: Int? = nil) {
         var bytes: [UInt8] = []
         JSONValue.writeString(name, to: &bytes)
         bytes.append(UInt8(ascii: ":"))
         compact = bytes
         spaced = bytes + [UInt8(ascii: " ")]
+        self.lineLevel = lineLevel
+        line = lineLevel.map { [UInt8(ascii: "\n")] + [UInt8](repeating: UInt8(ascii: " "), count: 2 * $0) + bytes + [UInt8(ascii: " ")] } ?? []
     }
 }

@@ -47,29 +47,32 @@ extension StepReport {
         object.close(&output)
     }
 
-    /// The entry's keys, spelled out once.
+    /// The entry's keys, spelled out once, with their lines as the report file lays them out.
     private enum Key {
-        static let index = JSONKey("index")
-        static let id = JSONKey("id")
-        static let name = JSONKey("name")
-        static let target = JSONKey("target")
-        static let action = JSONKey("action")
-        static let phase = JSONKey("phase")
-        static let status = JSONKey("status")
-        static let started = JSONKey("started")
-        static let durationMilliseconds = JSONKey("duration_ms")
-        static let attempts = JSONKey("attempts")
-        static let request = JSONKey("request")
-        static let response = JSONKey("response")
-        static let event = JSONKey("event")
-        static let message = JSONKey("message")
-        static let tags = JSONKey("tags")
-        static let file = JSONKey("file")
-        static let line = JSONKey("line")
-        static let location = JSONKey("location")
-        static let iteration = JSONKey("iteration")
-        static let item = JSONKey("item")
-        static let parent = JSONKey("parent")
+        /// A member of an entry inside the report's `steps` array.
+        private static func spelled(_ name: String) -> JSONKey { JSONKey(name, lineLevel: ReportSteps.reportLevel + 1) }
+
+        static let index = spelled("index")
+        static let id = spelled("id")
+        static let name = spelled("name")
+        static let target = spelled("target")
+        static let action = spelled("action")
+        static let phase = spelled("phase")
+        static let status = spelled("status")
+        static let started = spelled("started")
+        static let durationMilliseconds = spelled("duration_ms")
+        static let attempts = spelled("attempts")
+        static let request = spelled("request")
+        static let response = spelled("response")
+        static let event = spelled("event")
+        static let message = spelled("message")
+        static let tags = spelled("tags")
+        static let file = spelled("file")
+        static let line = spelled("line")
+        static let location = spelled("location")
+        static let iteration = spelled("iteration")
+        static let item = spelled("item")
+        static let parent = spelled("parent")
     }
 
     /// The entry that ``write(to:indent:level:)`` wrote as `value`, or nil
