@@ -20,9 +20,10 @@ import Testing
             step.request = ["execute": "device_add", "arguments": ["id": .string("t\(index)"), "list": [1, 2.5, [:], []]]]
             step.response = ["return": [:]]
             step.tags = index % 4 == 0 ? ["hot", "plug"] : []
-            step.file = "p.yaml"
+            // A file name with a colon and a quote: `location` is written from its parts, escaped.
+            step.file = index % 7 == 0 ? "dir:a/\"p\".yaml" : "p.yaml"
             step.line = 10 + index
-            step.location = "p.yaml:\(10 + index):5"
+            step.column = 5
             if index % 5 == 0 {
                 step.iteration = 0
                 step.item = .null
@@ -145,6 +146,9 @@ import Testing
         }
         #expect(steps[5].item == .null && steps[5].iteration == 0)
         #expect(steps[1].item == nil && steps[1].iteration == nil)
+        #expect(steps[7].location == #"dir:a/"p".yaml:17:5"# && steps[7].column == 5)
+        #expect(steps[7].jsonValue["location"] == #"dir:a/"p".yaml:17:5"#)
+        #expect(steps[8].location == "p.yaml:18:5")
     }
 
     @Test func aChangedEntryIsStoredAgainAndCounted() throws {

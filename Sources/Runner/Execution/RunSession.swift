@@ -83,7 +83,7 @@ actor RunSession {
             phase: step.phase == .always ? .always : .main, status: .skipped, tags: step.tags)
         report.file = step.location.file
         report.line = step.location.line
-        report.location = step.location.description
+        report.column = step.location.column
         report.parent = scope.parent
         report.iteration = scope.iteration
         report.item = scope.item

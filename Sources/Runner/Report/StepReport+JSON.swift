@@ -40,7 +40,19 @@ extension StepReport {
         member(Key.tags, .array(tags.map(JSONValue.string)))
         member(Key.file, file)
         member(Key.line, line)
-        member(Key.location, location)
+        // `FILE:LINE:COLUMN` written from its parts: no String made for it.
+        object.start(Key.location, to: &output)
+        if let file, let line, let column {
+            JSONValue.writeString(file, to: &output)
+            output.removeLast()  // the closing quote: the line and column go inside.
+            output.append(UInt8(ascii: ":"))
+            JSONValue.writeInteger(Int64(line), to: &output)
+            output.append(UInt8(ascii: ":"))
+            JSONValue.writeInteger(Int64(column), to: &output)
+            output.append(UInt8(ascii: "\""))
+        } else {
+            output.append(contentsOf: JSONValue.nullBytes)
+        }
         member(Key.iteration, iteration)
         member(Key.item, item ?? .null)
         member(Key.parent, parent)
@@ -102,7 +114,8 @@ extension StepReport {
         tags = object["tags"]?.arrayValue?.compactMap(\.stringValue) ?? []
         file = present("file")?.stringValue
         line = present("line")?.intValue.map(Int.init)
-        location = present("location")?.stringValue
+        // The column is what follows the last colon of `location` (the file may hold colons).
+        column = present("location")?.stringValue.flatMap { text in text.lastIndex(of: ":").flatMap { Int(text[text.index(after: $0)...]) } }
         iteration = present("iteration")?.intValue.map(Int.init)
         // A loop over `[null, …]` has a null item: inside a loop, null is the element.
         item = iteration == nil ? present("item") : object["item"]

@@ -43,8 +43,13 @@ public struct StepReport: Sendable {
     /// Where the step is written: the playbook (or included file) and its line.
     public var file: String?
     public var line: Int?
-    /// `FILE:LINE:COLUMN` of the step in its file.
-    public var location: String?
+    /// The column the step starts at, on ``line``.
+    public var column: Int?
+    /// `FILE:LINE:COLUMN` of the step in its file; nil without all three.
+    public var location: String? {
+        guard let file, let line, let column else { return nil }
+        return SourceLocation(file: file, line: line, column: column).description
+    }
     /// The loop iteration this entry belongs to (0-based) and its element; nil outside loops.
     public var iteration: Int?
     public var item: JSONValue?
