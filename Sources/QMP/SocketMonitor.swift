@@ -65,7 +65,12 @@ public final class SocketMonitor: Monitor {
         if !capabilities.isEmpty {
             command["arguments"] = .object(["enable": .array(capabilities.map { .string($0) })])
         }
-        let remaining = max(deadline - core.clock.now, .zero)
+        let remaining = deadline - core.clock.now
+        guard remaining > .zero else {
+            // Not "qmp_capabilities got no reply within 0ms": it was never given time.
+            throw QMPError(.timeout, "the QMP handshake did not finish within \(timeout.readableDescription): the greeting took all of it",
+                           command: "qmp_capabilities")
+        }
         let reply = try await core.send(command, name: "qmp_capabilities", passing: nil, timeout: remaining)
         if case .failure(let error) = reply.reply {
             throw QMPError.commandFailed(error, command: "qmp_capabilities")
