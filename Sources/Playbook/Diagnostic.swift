@@ -12,17 +12,7 @@ public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
         self.column = column
     }
 
-    /// Built by appending: interpolation's general path costs about twice as
-    /// much, and the report writes one per step.
-    public var description: String {
-        var text = file
-        text.reserveCapacity(file.utf8.count + 12)
-        text.append(":")
-        text.append(String(line))
-        text.append(":")
-        text.append(String(column))
-        return text
-    }
+    public var description: String { "\(file):\(line):\(column)" }
 }
 
 extension SourceLocation: Comparable {

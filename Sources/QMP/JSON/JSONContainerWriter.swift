@@ -60,7 +60,7 @@ package struct JSONContainerWriter {
     }
 
     /// `"\n"` and `level` indents, or nothing when compact; the common ones are made once.
-    private static func lineBreak(indent: Int?, level: Int) -> [UInt8] {
+    fileprivate static func lineBreak(indent: Int?, level: Int) -> [UInt8] {
         guard let indent else { return [] }
         if indent == 2, level < twoSpaceBreaks.count { return twoSpaceBreaks[level] }
         return [UInt8(ascii: "\n")] + [UInt8](repeating: UInt8(ascii: " "), count: indent * level)
@@ -137,9 +137,10 @@ package struct JSONKey: Sendable {
         var bytes: [UInt8] = []
         JSONValue.writeString(name, to: &bytes)
         bytes.append(UInt8(ascii: ":"))
+        let spacedBytes = bytes + [UInt8(ascii: " ")]
         compact = bytes
-        spaced = bytes + [UInt8(ascii: " ")]
+        spaced = spacedBytes
         self.lineLevel = lineLevel
-        line = lineLevel.map { [UInt8(ascii: "\n")] + [UInt8](repeating: UInt8(ascii: " "), count: 2 * $0) + bytes + [UInt8(ascii: " ")] } ?? []
+        line = lineLevel.map { JSONContainerWriter.lineBreak(indent: 2, level: $0) + spacedBytes } ?? []
     }
 }
