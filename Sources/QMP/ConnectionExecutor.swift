@@ -27,6 +27,8 @@ import Synchronization
 public final class ConnectionExecutor: TaskExecutor, Sendable {
     private struct Queue {
         var jobs: [UnownedJob] = []
+        /// What ``ConnectionExecutor/whenIdle(_:)`` was given: run when `jobs` is empty.
+        var idleWork: [@Sendable () -> Void] = []
         /// The reader is (about to be) blocked in poll(2): an enqueue must signal.
         var readerIdle = false
         /// The reader has ended (or never can run jobs): jobs go to the global executor.
@@ -74,20 +76,50 @@ public final class ConnectionExecutor: TaskExecutor, Sendable {
         }
     }
 
+    /// Runs `work` on the reader thread once no job is queued, right before
+    /// the reader waits for the socket: for what can wait for the
+    /// connection's next quiet moment, such as writing down what one reply
+    /// said while the next command is on its way to the peer. Once the
+    /// connection has closed, `work` runs at once, on the caller's thread.
+    /// The same rules hold as for jobs: short, and never blocking.
+    ///
+    /// ```swift
+    /// monitor.executor.whenIdle { log.flush() }
+    /// ```
+    public func whenIdle(_ work: @escaping @Sendable () -> Void) {
+        let (accepted, wake) = queue.withLock { queue -> (Bool, Bool) in
+            guard !queue.stopped else { return (false, false) }
+            queue.idleWork.append(work)
+            defer { queue.readerIdle = false }
+            return (true, queue.readerIdle)
+        }
+        if !accepted {
+            work()
+        } else if wake {
+            _ = System.sendWakeup(signalDescriptor)
+        }
+    }
+
     // MARK: - The reader's side
 
     /// Whether the reader should poll the wake descriptor beside the socket.
     var isActive: Bool { wakeDescriptor >= 0 }
 
-    /// Runs queued jobs until none is left. `batch` is the reader's spare
-    /// array, swapped with the queue's so that neither allocates per batch.
-    func runQueuedJobs(_ batch: inout [UnownedJob]) {
+    /// Runs queued jobs until none is left, then the idle work (and the
+    /// jobs it queues). `batch` and `idle` are the reader's spare arrays,
+    /// swapped with the queue's so that none allocates per batch.
+    func runQueuedJobs(_ batch: inout [UnownedJob], idle: inout [@Sendable () -> Void]) {
         while true {
-            queue.withLock { swap(&batch, &$0.jobs) }
-            if batch.isEmpty { return }
+            queue.withLock { queue in
+                swap(&batch, &queue.jobs)
+                if batch.isEmpty { swap(&idle, &queue.idleWork) }
+            }
+            if batch.isEmpty, idle.isEmpty { return }
             let executor = asUnownedTaskExecutor()
             for job in batch { job.runSynchronously(on: executor) }
+            for work in idle { work() }
             batch.removeAll(keepingCapacity: true)
+            idle.removeAll(keepingCapacity: true)
         }
     }
 
@@ -96,7 +128,7 @@ public final class ConnectionExecutor: TaskExecutor, Sendable {
     /// the wake descriptor.
     func prepareToWait() -> Bool {
         queue.withLock { queue in
-            guard queue.jobs.isEmpty else { return false }
+            guard queue.jobs.isEmpty, queue.idleWork.isEmpty else { return false }
             queue.readerIdle = true
             return true
         }
@@ -110,13 +142,14 @@ public final class ConnectionExecutor: TaskExecutor, Sendable {
     }
 
     /// The reader has ended (or will never run): hands queued and later jobs
-    /// to the global concurrent executor.
+    /// to the global concurrent executor, and runs the idle work.
     func stop() {
-        let jobs = queue.withLock { queue -> [UnownedJob] in
+        let (jobs, idle) = queue.withLock { queue -> ([UnownedJob], [@Sendable () -> Void]) in
             queue.stopped = true
-            defer { queue.jobs = [] }
-            return queue.jobs
+            defer { (queue.jobs, queue.idleWork) = ([], []) }
+            return (queue.jobs, queue.idleWork)
         }
         for job in jobs { globalConcurrentExecutor.enqueue(ExecutorJob(job)) }
+        for work in idle { work() }
     }
 }

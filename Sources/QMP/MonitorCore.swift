@@ -346,12 +346,13 @@ final class MonitorCore: Sendable {
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
         defer { chunk.deallocate() }
         var jobs: [UnownedJob] = []
+        var idleWork: [@Sendable () -> Void] = []
         var end: QMPError
         reading: while true {
             if executor.isActive {
                 // Run what tasks preferring this thread have queued (callers
                 // just resumed by replies), then wait for the socket or a job.
-                executor.runQueuedJobs(&jobs)
+                executor.runQueuedJobs(&jobs, idle: &idleWork)
                 guard executor.prepareToWait() else { continue reading }
                 let ready = System.pollReadable(connection.descriptor, executor.wakeDescriptor)
                 executor.finishWaiting(signalled: (try? ready.get().second).map { $0 != 0 } ?? false)

@@ -1,5 +1,6 @@
 import Foundation
 import QEMUTestSupport
+import Synchronization
 import Testing
 @testable import QMP
 
@@ -80,6 +81,31 @@ struct ConnectionExecutorTests {
         #expect(before)
         #expect(!after)
         #expect(error?.code == .connectionClosed)
+    }
+
+    /// Work given to ``ConnectionExecutor/whenIdle(_:)`` runs on the reader
+    /// thread once the job that gave it has suspended, before the reply that
+    /// job waits for is read; once the connection has closed, at once.
+    @Test func idleWorkRunsOnTheReaderWhileACommandIsOnItsWay() async throws {
+        let qemu = try await QEMUProcess.start()
+        defer { qemu.stop() }
+        let monitor = try await qemu.connectMonitor()
+        let log = Mutex<[String]>([])
+        try await withTaskExecutorPreference(monitor.executor) {
+            for round in 0..<20 {
+                monitor.executor.whenIdle { log.withLock { $0.append("idle \(round) on the reader: \(isOnReader(monitor))") } }
+                log.withLock { $0.append("sent \(round)") }
+                _ = try await monitor.execute("query-status")
+                log.withLock { $0.append("reply \(round)") }
+            }
+        }
+        let expected = (0..<20).flatMap { ["sent \($0)", "idle \($0) on the reader: true", "reply \($0)"] }
+        #expect(log.withLock { $0 } == expected)
+
+        await monitor.disconnect()
+        let ran = Flag()
+        monitor.executor.whenIdle { ran.set() }
+        #expect(ran.isSet)
     }
 
     @Test func commandTimeoutWakesATaskWaitingOnTheReader() async throws {
