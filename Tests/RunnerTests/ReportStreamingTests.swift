@@ -1,6 +1,6 @@
 import Foundation
 import Playbook
-import QMP
+@testable import QMP
 import Testing
 @testable import Runner
 
@@ -149,6 +149,63 @@ import Testing
         #expect(steps[7].location == #"dir:a/"p".yaml:17:5"# && steps[7].column == 5)
         #expect(steps[7].jsonValue["location"] == #"dir:a/"p".yaml:17:5"#)
         #expect(steps[8].location == "p.yaml:18:5")
+    }
+
+    /// A finished entry given to the spool to write when the connection is
+    /// idle (``StepSpool/appendLater(_:)``) reads at once as it was stored,
+    /// is written to the report the same, and is written when that
+    /// connection's reader gets to it (here: when it stops, since this one
+    /// never ran).
+    @Test func anEntryWrittenWhenTheConnectionIsIdleIsTheSameEntry() throws {
+        let original = Self.entries(400)
+        let lane = ConnectionExecutor()
+        let later: StepSpool = try #require(StepSpool.make(writingWhenIdle: lane))
+        var deferred = ReportSteps(spool: later)
+        for step in original {
+            deferred.append(step, keepingInMemory: true)
+            deferred.storeFinished(step, at: step.index)
+        }
+        #expect(deferred.count == 400)
+        #expect(deferred.summary.passed == 400)
+        #expect(later.waitingCount == 400)
+        // Nothing has run the idle work: reading an entry writes what waits.
+        #expect(deferred[399].jsonValue == original[399].jsonValue)
+        #expect(later.waitingCount == 0)
+        deferred.storeFinished(original[0], at: 0)
+        deferred.storeFinished(original[1], at: 1)
+        #expect(later.waitingCount == 2)
+        lane.stop()  // runs the idle work it holds
+        #expect(later.waitingCount == 0)
+        for (stored, read) in zip(original, deferred) {
+            #expect(read.jsonValue == stored.jsonValue)
+        }
+
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("qmpbook-later-\(UUID().uuidString).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var report = ReportTests.sampleReport()
+        report.steps = deferred
+        try ReportWriter.write(report, to: path)
+        let afterwards = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        report.steps = ReportSteps(original)
+        try ReportWriter.write(report, to: path)
+        #expect(afterwards == (try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))))
+    }
+
+    /// Without an idle lane an entry is written at once; a stopped lane runs the work at once too.
+    @Test func withoutAnIdleLaneAFinishedEntryIsWrittenAtOnce() throws {
+        let original = Self.entries(3)
+        let stopped = ConnectionExecutor()
+        stopped.stop()
+        for lane in [nil, stopped] {
+            let spool: StepSpool = try #require(StepSpool.make(writingWhenIdle: lane))
+            var steps = ReportSteps(spool: spool)
+            for step in original {
+                steps.append(step, keepingInMemory: true)
+                steps.storeFinished(step, at: step.index)
+            }
+            #expect(spool.waitingCount == 0)
+            #expect(steps.map(\.jsonValue) == original.map(\.jsonValue))
+        }
     }
 
     @Test func aChangedEntryIsStoredAgainAndCounted() throws {

@@ -175,7 +175,7 @@ public final class PlaybookRunner: Sendable {
 
             let session = RunSession(
                 playbook: playbook, options: options, registry: setup.registry, variables: setup.variables,
-                observer: observer)
+                observer: observer, spoolLane: setup.stepExecutor as? ConnectionExecutor)
             if control.interruption != nil {
                 for step in playbook.steps { await session.skip(step, because: "not run: the run was interrupted") }
             } else {

@@ -16,7 +16,7 @@ actor RunSession {
     /// The report's entries, in the order the run reached them: a step in a
     /// loop has one per iteration, a block, include or loop one of its own.
     /// Each goes to the spool when it is final (in memory while its step runs).
-    private(set) var steps = ReportSteps(spool: StepSpool.make())
+    private(set) var steps: ReportSteps
     /// The entries of `redact: true` steps (their events' data is hidden too).
     private(set) var redactedEntries: Set<Int> = []
     private var sendTimes: [String: Date] = [:]
@@ -30,8 +30,9 @@ actor RunSession {
 
     init(
         playbook: Playbook, options: RunOptions, registry: TargetRegistry, variables: Variables,
-        observer: any RunObserver
+        observer: any RunObserver, spoolLane: ConnectionExecutor? = nil
     ) {
+        steps = ReportSteps(spool: StepSpool.make(writingWhenIdle: spoolLane))
         self.playbook = playbook
         self.options = options
         self.registry = registry
@@ -337,15 +338,18 @@ actor RunSession {
 
     /// How a leaf step's run ends its list: a failure unless it succeeded,
     /// and a passed deadline when the limit (not its own timeout) cut it short.
-    private static func end(of step: Step, _ ran: (report: StepReport, cut: Bool)) -> PhaseEnd {
+    private static func end(of step: Step, _ ran: (ended: Ended, cut: Bool)) -> PhaseEnd {
         var end = PhaseEnd()
-        let report = ran.report
-        if !report.status.isSuccess {
-            if ran.cut, report.status == .timeout { end.deadlinePassed = true }
-            end.failure = .init(step: step, status: report.status, message: report.message ?? report.status.rawValue)
+        let ended = ran.ended
+        if !ended.status.isSuccess {
+            if ran.cut, ended.status == .timeout { end.deadlinePassed = true }
+            end.failure = .init(step: step, status: ended.status, message: ended.message ?? ended.status.rawValue)
         }
         return end
     }
+
+    /// How a step ended, as its report entry says.
+    typealias Ended = (status: StepStatus, message: String?)
 
     /// A time that cuts steps short (the playbook deadline, the always steps' budget), and its name for messages.
     struct Limit {
@@ -354,8 +358,8 @@ actor RunSession {
     }
 
     /// Runs one step, its timeout cut short by `limit`; records and shows its report.
-    /// - Returns: the report, and whether `limit` (not the step's own timeout) bounded it.
-    private func run(_ written: Step, scope: Scope, within limit: Limit?) async -> (StepReport, cut: Bool) {
+    /// - Returns: how it ended, and whether `limit` (not the step's own timeout) bounded it.
+    private func run(_ written: Step, scope: Scope, within limit: Limit?) async -> (Ended, cut: Bool) {
         let started = Date()
         let clockStart = ContinuousClock.now
         let (index, shown) = open(written, scope: scope, holdsSteps: false)
@@ -397,12 +401,12 @@ actor RunSession {
             variables.register(name, value: value)
         }
         for (name, value) in result.assignments { variables.register(name, value: value) }
-        let report = finish(index, step, result, started: started, duration: ContinuousClock.now - clockStart)
-        return (report, cutBy != nil)
+        let ended = finish(index, step, result, started: started, duration: ContinuousClock.now - clockStart)
+        return (ended, cutBy != nil)
     }
 
     @discardableResult
-    private func finish(_ index: Int, _ step: Step, _ result: StepResult, started: Date, duration: Duration) -> StepReport {
+    private func finish(_ index: Int, _ step: Step, _ result: StepResult, started: Date, duration: Duration) -> Ended {
         var report = steps.take(index)
         report.status = result.status
         // A step that turned out not to run has no start or duration.
@@ -414,9 +418,10 @@ actor RunSession {
         report.event = result.event
         report.message = result.message
         if step.redact { report = report.redacted }
-        steps[index] = report
         observer.stepFinished(report)
-        return report
+        let ended = (report.status, report.message)
+        steps.storeFinished(report, at: index)
+        return ended
     }
 
     /// The result of a step whose `when` is false (skipped) or not a boolean (failed); nil when it runs.

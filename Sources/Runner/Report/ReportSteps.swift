@@ -15,8 +15,10 @@ import QMP
 public struct ReportSteps: RandomAccessCollection, MutableCollection, ExpressibleByArrayLiteral, Sendable {
     /// What is known of an entry without reading it back.
     private struct Entry: Sendable {
-        /// Where it is in the spool; nil when it is in memory.
+        /// Where it is in the spool; nil when it is in memory or `later`.
         var span: StepSpool.Span?
+        /// Given to the spool to write when the connection is idle (``storeFinished(_:at:)``).
+        var later: StepSpool.Later?
         var status: StepStatus
         var holdsSteps: Bool
     }
@@ -48,7 +50,7 @@ public struct ReportSteps: RandomAccessCollection, MutableCollection, Expressibl
         get {
             if let step = kept[position] { return step }
             let entry = entries[position]
-            if let span = entry.span, let bytes = spool?.read(span), let json = try? JSONValue(parsing: bytes),
+            if let span = spooledSpan(of: entry), let bytes = spool?.read(span), let json = try? JSONValue(parsing: bytes),
                let step = StepReport(json: json, holdsSteps: entry.holdsSteps) {
                 return step
             }
@@ -88,7 +90,24 @@ public struct ReportSteps: RandomAccessCollection, MutableCollection, Expressibl
         Summary(entries.lazy.map { (status: $0.status, holdsSteps: $0.holdsSteps) })
     }
 
+    /// Stores `step` at `position`, final: the spool writes it when the
+    /// connection is next idle (``StepSpool/appendLater(_:)``). Reads see it at once.
+    mutating func storeFinished(_ step: consuming StepReport, at position: Int) {
+        guard let spool else { return store(step, at: position, keepingInMemory: false) }
+        entries[position].status = step.status
+        entries[position].holdsSteps = step.holdsSteps
+        entries[position].span = nil
+        entries[position].later = spool.appendLater(step)
+        kept[position] = nil
+    }
+
+    /// Where `entry` is in the spool, or nil when it is in memory.
+    private func spooledSpan(of entry: Entry) -> StepSpool.Span? {
+        entry.span ?? entry.later.flatMap { later in spool?.span(of: later) }
+    }
+
     private mutating func store(_ step: StepReport, at position: Int, keepingInMemory: Bool) {
+        entries[position].later = nil
         entries[position].status = step.status
         entries[position].holdsSteps = step.holdsSteps
         guard let spool, !keepingInMemory else {
@@ -115,7 +134,7 @@ public struct ReportSteps: RandomAccessCollection, MutableCollection, Expressibl
         var reader = spool.map(StepSpool.Reader.init)
         for position in indices {
             array.start(to: &output.bytes)
-            if copies, kept[position] == nil, let span = entries[position].span, reader?.append(span, to: &output.bytes) == true {
+            if copies, kept[position] == nil, let span = spooledSpan(of: entries[position]), reader?.append(span, to: &output.bytes) == true {
                 // Copied as it was spooled.
             } else {
                 self[position].write(to: &output.bytes, indent: array.indent, level: array.memberLevel)

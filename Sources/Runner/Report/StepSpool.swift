@@ -10,11 +10,22 @@ import Synchronization
 /// Appends gather in a 64 KiB buffer before they are written, so a step
 /// costs no system call. Should the file refuse a write (a full disk), what
 /// it has is still read from it and everything after stays in memory.
+///
+/// A spool made with a connection's executor writes the entries given to
+/// ``appendLater(_:)`` when that connection is idle
+/// (``QMP/ConnectionExecutor/whenIdle(_:)``): a step's entry is then
+/// turned into JSON while the next step's command is on its way to QEMU,
+/// not between a reply and the next command.
 final class StepSpool: Sendable {
     /// Where one entry's bytes are: the file, then the buffer after its end.
     struct Span: Sendable, Equatable {
         var offset: Int
         var length: Int
+    }
+
+    /// An entry given to ``appendLater(_:)``: its number among them.
+    struct Later: Sendable, Equatable {
+        fileprivate var number: Int
     }
 
     private struct State {
@@ -24,22 +35,64 @@ final class StepSpool: Sendable {
         var buffer: [UInt8] = []
         /// Whether a write failed: the buffer then keeps all that follows.
         var failed = false
+        /// Where the entries given to ``StepSpool/appendLater(_:)`` are, by number, once written.
+        var laterSpans: [Span] = []
+        /// Those not written yet, numbered from `laterSpans.count` on.
+        var waiting: [StepReport] = []
+        /// Whether the connection's idle lane has been asked to write them.
+        var writeQueued = false
+
+        /// Appends `bytes` to the buffer and, when it is full, writes it to `fd`.
+        mutating func append(_ bytes: [UInt8], fd: Int32) -> Span {
+            let span = Span(offset: written + buffer.count, length: bytes.count)
+            buffer.append(contentsOf: bytes)
+            flushWhenFull(fd: fd)
+            return span
+        }
+
+        /// Writes the waiting entries' JSON to the buffer, as the report will hold it.
+        mutating func writeWaiting(fd: Int32) {
+            for step in waiting {
+                let start = buffer.count
+                step.write(to: &buffer, indent: ReportSteps.reportIndent, level: ReportSteps.reportLevel)
+                laterSpans.append(Span(offset: written + start, length: buffer.count - start))
+                flushWhenFull(fd: fd)
+            }
+            waiting.removeAll(keepingCapacity: true)
+        }
+
+        private mutating func flushWhenFull(fd: Int32) {
+            guard buffer.count >= StepSpool.bufferSize, !failed else { return }
+            switch System.writeAll(fd, buffer) {
+            case .success:
+                written += buffer.count
+                buffer.removeAll(keepingCapacity: true)
+            case .failure:
+                // Part of the buffer may be in the file now; the buffer stays the copy that counts.
+                failed = true
+            }
+        }
     }
 
-    private static let bufferSize = 1 << 16
+    fileprivate static let bufferSize = 1 << 16
 
     private let fd: Int32
     private let state = Mutex(State())
+    /// Where the entries given to ``appendLater(_:)`` are written; nil to write them at once.
+    private let idleLane: ConnectionExecutor?
 
-    private init(fd: Int32) {
+    private init(fd: Int32, idleLane: ConnectionExecutor?) {
         self.fd = fd
+        self.idleLane = idleLane
     }
 
-    /// A new, empty spool, or nil when no temporary file can be made (the run then keeps its entries in memory).
-    static func make() -> StepSpool? {
+    /// A new, empty spool, or nil when no temporary file can be made (the
+    /// run then keeps its entries in memory). With `idleLane`, the entries
+    /// given to ``appendLater(_:)`` are written when that connection is idle.
+    static func make(writingWhenIdle idleLane: ConnectionExecutor? = nil) -> StepSpool? {
         let folder = System.environmentValue("TMPDIR").flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         guard case .success(let fd) = System.openUnlinkedFile(in: folder) else { return nil }
-        return StepSpool(fd: fd)
+        return StepSpool(fd: fd, idleLane: idleLane)
     }
 
     deinit {
@@ -48,20 +101,47 @@ final class StepSpool: Sendable {
 
     /// Appends `bytes` and says where they are.
     func append(_ bytes: [UInt8]) -> Span {
-        state.withLock { state in
-            let span = Span(offset: state.written + state.buffer.count, length: bytes.count)
-            state.buffer.append(contentsOf: bytes)
-            if state.buffer.count >= Self.bufferSize, !state.failed {
-                switch System.writeAll(fd, state.buffer) {
-                case .success:
-                    state.written += state.buffer.count
-                    state.buffer.removeAll(keepingCapacity: true)
-                case .failure:
-                    // Part of the buffer may be in the file now; the buffer stays the copy that counts.
-                    state.failed = true
-                }
+        state.withLock { $0.append(bytes, fd: fd) }
+    }
+
+    /// Appends `step`'s JSON, when the connection is next idle or at once
+    /// (without an idle lane); ``span(of:)`` says where it is.
+    func appendLater(_ step: consuming StepReport) -> Later {
+        var step = Optional(step)  // moved into the lock's closure, not copied
+        let (later, queue) = state.withLock { state -> (Later, Bool) in
+            if let step = step.take() { state.waiting.append(step) }
+            let later = Later(number: state.laterSpans.count + state.waiting.count - 1)
+            guard idleLane != nil else {
+                state.writeWaiting(fd: fd)
+                return (later, false)
             }
-            return span
+            defer { state.writeQueued = true }
+            return (later, !state.writeQueued)
+        }
+        if queue, let idleLane {
+            idleLane.whenIdle { [self] in writeWaitingEntries() }
+        }
+        return later
+    }
+
+    /// How many entries given to ``appendLater(_:)`` are not written yet.
+    var waitingCount: Int { state.withLock { $0.waiting.count } }
+
+    /// What the idle lane runs: writes the entries ``appendLater(_:)`` was given.
+    /// Never inlined: `Benchmarks/callgrind/run.sh` counts it by name.
+    @inline(never)
+    private func writeWaitingEntries() {
+        state.withLock { state in
+            state.writeQueued = false
+            state.writeWaiting(fd: fd)
+        }
+    }
+
+    /// Where the entry given to ``appendLater(_:)`` is, written now if it was still waiting.
+    func span(of later: Later) -> Span {
+        state.withLock { state in
+            if later.number >= state.laterSpans.count { state.writeWaiting(fd: fd) }
+            return state.laterSpans[later.number]
         }
     }
 
