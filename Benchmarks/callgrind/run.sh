@@ -42,4 +42,18 @@ large=$(instructions run-$((steps * 2)) "$out/qmpbook" run "$work/p$((steps * 2)
 echo "qmpbook --version: $version instructions"
 echo "qmpbook run, $steps steps: $small; $((steps * 2)) steps: $large"
 echo "per execute step: $(( (large - small) / steps )) instructions"
+# Of those, what runs elsewhere than between a reply and the next command:
+# loading the playbook, and what the connection's idle lane does while a
+# command is on its way (writing the last step's report entry).
+inclusive() {  # inclusive FILE FUNCTION: the inclusive Ir of one function, by its demangled name
+    callgrind_annotate --inclusive=yes --threshold=100 --auto=no "$1" 2>/dev/null | swift demangle --simplified |
+        awk -v name="$2" 'index($0, ":" name " ") && !done { gsub(",", "", $1); print $1; done = 1 }' | grep . || echo 0
+}
+per_step() {  # per_step FUNCTION
+    echo $(( ($(inclusive "$out/run-$((steps * 2)).out" "$1") - $(inclusive "$out/run-$steps.out" "$1")) / steps ))
+}
+load=$(per_step 'static PlaybookLoader.load(path:variables:)')
+jobs=$(per_step 'StepSpool.writeWaitingEntries()')
+echo "  loading the playbook: $load; in the idle lane, while the next command is on its way: $jobs"
+echo "  from a reply to the next command: $(( (large - small) / steps - load - jobs ))"
 echo "profiles: $out/*.out (callgrind_annotate FILE | head -40)"
