@@ -104,9 +104,10 @@ actor RunSession {
         report.holdsSteps = holdsSteps
         if step.redact { redactedEntries.insert(report.index) }
         steps.append(report, keepingInMemory: true)
+        // Set only what differs: a step shares its values with the playbook's, and a change copies them all.
         var shown = step
-        shown.index = report.index
-        shown.name = name
+        if shown.index != report.index { shown.index = report.index }
+        if shown.name != name { shown.name = name }
         return (report.index, shown)
     }
 
