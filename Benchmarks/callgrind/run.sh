@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Instruction counts for qmpbook, stable on a noisy machine: callgrind on a
 # release build, per `execute` step (the difference between two playbook
-# sizes, so start-up and handshake cancel out) and for `qmpbook --version`.
+# sizes, so start-up and handshake cancel out), the same with `--jsonl`, and
+# for `qmpbook --version`.
 #
 #     bash Benchmarks/callgrind/run.sh [STEPS]        # default 2000
 #
@@ -56,4 +57,8 @@ load=$(per_step 'static PlaybookLoader.load(path:variables:)')
 jobs=$(per_step 'StepSpool.writeWaitingEntries()')
 echo "  loading the playbook: $load; in the idle lane, while the next command is on its way: $jobs"
 echo "  from a reply to the next command: $(( (large - small) / steps - load - jobs ))"
+# The same with the JSON lines stream (--jsonl), which writes two lines a step as they happen.
+small=$(instructions jsonl-$steps "$out/qmpbook" run "$work/p$steps.yaml" --quiet --no-preflight --report "$work/r1.json" --jsonl "$work/r1.jsonl")
+large=$(instructions jsonl-$((steps * 2)) "$out/qmpbook" run "$work/p$((steps * 2)).yaml" --quiet --no-preflight --report "$work/r2.json" --jsonl "$work/r2.jsonl")
+echo "per execute step with --jsonl: $(( (large - small) / steps )) instructions"
 echo "profiles: $out/*.out (callgrind_annotate FILE | head -40)"

@@ -83,6 +83,47 @@ import Testing
         }
     }
 
+    /// The `--jsonl` stream's `report` line copies spooled entries without
+    /// their layout instead of parsing them: it must be the report file's
+    /// text read by the parser and written compact.
+    @Test func theJSONLinesReportLineIsTheReportFileWrittenCompact() throws {
+        let report = Self.report(with: try Self.spooled(Self.entries(400)))
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("qmpbook-stream-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try ReportWriter.write(report, to: folder + "/report.json")
+        let file = try JSONValue(parsing: String(decoding: try Data(contentsOf: URL(fileURLWithPath: folder + "/report.json")), as: UTF8.self))
+        let writer = try JSONLinesWriter(path: folder + "/run.jsonl")
+        writer.runFinished(report)
+        let line = String(decoding: try Data(contentsOf: URL(fileURLWithPath: folder + "/run.jsonl")), as: UTF8.self)
+        #expect(line == #"{"type":"report","report":"# + file.jsonText + "}\n")
+        #expect(writer.outputErrors.isEmpty)
+    }
+
+    /// A step's lines are written straight to bytes: the text of the tree they used to be made as, with or without a fleet member.
+    @Test func stepLinesAreTheTextOfTheirTrees() throws {
+        for step in Self.entries(8) {
+            var entry: [UInt8] = []
+            step.write(to: &entry, indent: 2, level: 2)
+            let tree = try JSONValue(parsing: String(decoding: entry, as: UTF8.self))
+            #expect(String(decoding: JSONLinesWriter.stepFinishedLine(step), as: UTF8.self)
+                    == JSONValue.object(["type": "step-finished", "step": tree]).jsonText + "\n")
+            #expect(String(decoding: JSONLinesWriter.stepFinishedLine(step, member: "web-1"), as: UTF8.self)
+                    == JSONValue.object(["type": "step-finished", "member": "web-1", "step": tree]).jsonText + "\n")
+        }
+        let playbook = try PlaybookLoader.load(bytes: Array("""
+            name: plug
+            targets: {vm: {connect: unix:/x}}
+            steps: [{id: plug, name: "plug \\"1\\"", execute: device_add}]
+            """.utf8), path: "p.yaml").get()
+        let started = try JSONValue(parsing: String(decoding: JSONLinesWriter.stepStartedLine(playbook.steps[0], member: "m"), as: UTF8.self))
+        let time = try #require(started["time"]?.stringValue)
+        #expect(Timestamp.date(time) != nil)
+        #expect(started == ["type": "step-started", "member": "m", "time": .string(time), "index": 0, "id": "plug",
+                            "name": "plug \"1\"", "target": "vm", "phase": "main"])
+        #expect(started.objectValue?.keys == ["type", "member", "time", "index", "id", "name", "target", "phase"])
+    }
+
     @Test func withOrWithoutASpoolTheReportFileIsTheSame() throws {
         let original = Self.entries(400)
         var inMemory = ReportSteps(spool: nil)

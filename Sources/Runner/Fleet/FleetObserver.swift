@@ -97,14 +97,8 @@ public final class FleetJSONLinesWriter: FleetObserver {
         let member: String
         let lines: JSONLinesWriter
 
-        func stepStarted(_ step: Step) { write(JSONLinesWriter.stepStartedLine(step)) }
-        func stepFinished(_ step: StepReport) { write(JSONLinesWriter.stepFinishedLine(step)) }
-        func eventReceived(_ event: EventReport) { write(JSONLinesWriter.eventLine(event)) }
-
-        private func write(_ line: JSONObject) {
-            var object: JSONObject = ["type": line["type"] ?? .null, "member": .string(member)]
-            for (key, value) in line.members where key != "type" { object[key] = value }
-            lines.write(.object(object))
-        }
+        func stepStarted(_ step: Step) { lines.write(line: JSONLinesWriter.stepStartedLine(step, member: member)) }
+        func stepFinished(_ step: StepReport) { lines.write(line: JSONLinesWriter.stepFinishedLine(step, member: member)) }
+        func eventReceived(_ event: EventReport) { lines.write(line: JSONLinesWriter.eventLine(event, member: member)) }
     }
 }

@@ -54,39 +54,91 @@ public final class JSONLinesWriter: RunObserver {
     }
 
     public func stepStarted(_ step: Step) {
-        write(.object(Self.stepStartedLine(step)))
+        write(line: Self.stepStartedLine(step))
     }
 
     public func stepFinished(_ step: StepReport) {
-        write(.object(Self.stepFinishedLine(step)))
+        write(line: Self.stepFinishedLine(step))
     }
 
     public func eventReceived(_ event: EventReport) {
-        write(.object(Self.eventLine(event)))
+        write(line: Self.eventLine(event))
     }
 
-    /// The `step-started` line of `step` (also a fleet's, with its member added).
-    static func stepStartedLine(_ step: Step) -> JSONObject {
-        [
-            "type": "step-started", "time": .string(Timestamp.string(Date())), "index": .int(Int64(step.index)),
-            "id": step.id.map(JSONValue.string) ?? .null, "name": .string(step.name),
-            "target": step.target.map(JSONValue.string) ?? .null, "phase": .string(step.phase.rawValue),
-        ]
+    /// One line, written straight to bytes (no tree first): `{"type": type`,
+    /// then `"member"` for a fleet member's line, then what `body` adds to
+    /// the object, then `}` and the line break.
+    static func line(_ type: String, member: String? = nil,
+                     _ body: (inout JSONContainerWriter, inout [UInt8]) -> Void) -> [UInt8] {
+        var bytes: [UInt8] = []
+        var object = JSONContainerWriter(.object, indent: nil, level: 0, to: &bytes)
+        object.member(Key.type, string: type, to: &bytes)
+        if let member { object.member(Key.member, string: member, to: &bytes) }
+        body(&object, &bytes)
+        object.close(&bytes)
+        bytes.append(UInt8(ascii: "\n"))
+        return bytes
+    }
+
+    /// The `step-started` line of `step` (also a fleet's, with its `member`).
+    static func stepStartedLine(_ step: Step, member: String? = nil) -> [UInt8] {
+        line("step-started", member: member) { object, bytes in
+            object.start(Key.time, to: &bytes)
+            bytes.append(UInt8(ascii: "\""))
+            Timestamp.write(Date(), to: &bytes)
+            bytes.append(UInt8(ascii: "\""))
+            object.member(Key.index, int: step.index, to: &bytes)
+            object.member(Key.id, string: step.id, to: &bytes)
+            object.member(Key.name, string: step.name, to: &bytes)
+            object.member(Key.target, string: step.target, to: &bytes)
+            object.member(Key.phase, string: step.phase.rawValue, to: &bytes)
+        }
     }
 
     /// The `step-finished` line of a step's report entry.
-    static func stepFinishedLine(_ step: StepReport) -> JSONObject {
-        ["type": "step-finished", "step": step.jsonValue]
+    static func stepFinishedLine(_ step: StepReport, member: String? = nil) -> [UInt8] {
+        line("step-finished", member: member) { object, bytes in
+            object.start(Key.step, to: &bytes)
+            step.write(to: &bytes, indent: nil, level: object.memberLevel)
+        }
     }
 
     /// The `event` line of an event received.
-    static func eventLine(_ event: EventReport) -> JSONObject {
-        ["type": "event", "event": event.jsonValue]
+    static func eventLine(_ event: EventReport, member: String? = nil) -> [UInt8] {
+        line("event", member: member) { object, bytes in
+            object.start(Key.event, to: &bytes)
+            event.write(to: &bytes, indent: nil, level: object.memberLevel)
+        }
     }
 
-    /// Writes the final line with the whole report, and closes the file.
+    /// The keys of the lines, spelled out once.
+    private enum Key {
+        static let type = JSONKey("type")
+        static let member = JSONKey("member")
+        static let time = JSONKey("time")
+        static let index = JSONKey("index")
+        static let id = JSONKey("id")
+        static let name = JSONKey("name")
+        static let target = JSONKey("target")
+        static let phase = JSONKey("phase")
+        static let step = JSONKey("step")
+        static let event = JSONKey("event")
+    }
+
+    /// Writes the final line with the whole report, and closes the file. The
+    /// report is written straight to the file as it is made, 64 KiB at a
+    /// time: its steps are copied from the run's spool without their
+    /// whitespace, never held whole in memory.
     public func runFinished(_ report: RunReport) {
-        write(["type": "report", "report": report.jsonValue])
+        state.withLock { state in
+            guard state.fd >= 0, state.error == nil else { return }
+            var output = ReportOutput(fd: state.fd)
+            output.bytes.append(contentsOf: #"{"type":"report","report":"#.utf8)
+            report.write(to: &output, indent: nil)
+            output.bytes.append(contentsOf: "}\n".utf8)
+            output.flush()
+            if let error = output.error { state.error = writeError(error) }
+        }
         close()
     }
 
@@ -94,14 +146,19 @@ public final class JSONLinesWriter: RunObserver {
     /// remembered (``outputErrors``, which the run reports: exit 3) and ends
     /// the stream: no later line is written, so the file never has a gap.
     public func write(_ value: JSONValue) {
-        let bytes = value.jsonBytes + [UInt8(ascii: "\n")]
+        write(line: value.jsonBytes + [UInt8(ascii: "\n")])
+    }
+
+    /// Writes one line already made, its line break included; see ``write(_:)``.
+    func write(line bytes: [UInt8]) {
         state.withLock { state in
             guard state.fd >= 0, state.error == nil else { return }
-            if case .failure(let error) = System.writeAll(state.fd, bytes) {
-                let what = path == ReportWriter.standardOutput ? "stdout" : path
-                state.error = "cannot write \(what): \(error)"
-            }
+            if case .failure(let error) = System.writeAll(state.fd, bytes) { state.error = writeError(error) }
         }
+    }
+
+    private func writeError(_ error: SystemError) -> String {
+        "cannot write \(path == ReportWriter.standardOutput ? "stdout" : path): \(error)"
     }
 
     /// Closes the file (not stdout); later writes are dropped.

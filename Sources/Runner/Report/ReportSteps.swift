@@ -128,17 +128,29 @@ public struct ReportSteps: RandomAccessCollection, MutableCollection, Expressibl
 
     /// Appends the entries to `output` as the elements of the report's
     /// `steps` array (`array`): a spooled entry is copied as it was written
-    /// when the layout is the file's, written anew otherwise.
+    /// when the layout is the file's, copied without its whitespace when the
+    /// layout is compact (the `--jsonl` stream's `report` line), and written
+    /// anew otherwise.
     func write(into array: inout JSONContainerWriter, output: inout ReportOutput) {
-        let copies = array.indent == Self.reportIndent && array.memberLevel == Self.reportLevel
+        let asSpooled = array.indent == Self.reportIndent && array.memberLevel == Self.reportLevel
+        let compacted = array.indent == nil
         var reader = spool.map(StepSpool.Reader.init)
+        var spooled: [UInt8] = []
         for position in indices {
             array.start(to: &output.bytes)
-            if copies, kept[position] == nil, let span = spooledSpan(of: entries[position]), reader?.append(span, to: &output.bytes) == true {
-                // Copied as it was spooled.
-            } else {
-                self[position].write(to: &output.bytes, indent: array.indent, level: array.memberLevel)
+            if kept[position] == nil, asSpooled || compacted, let span = spooledSpan(of: entries[position]) {
+                if asSpooled, reader?.append(span, to: &output.bytes) == true {
+                    output.flushWhenFull()
+                    continue
+                }
+                spooled.removeAll(keepingCapacity: true)
+                if compacted, reader?.append(span, to: &spooled) == true {
+                    JSONValue.appendCompacted(spooled, to: &output.bytes)
+                    output.flushWhenFull()
+                    continue
+                }
             }
+            self[position].write(to: &output.bytes, indent: array.indent, level: array.memberLevel)
             output.flushWhenFull()
         }
     }

@@ -44,4 +44,27 @@ import Testing
         #expect(JSONValue.int(value).jsonText == String(value))
         #expect(JSONValue.array([.null, .bool(true), .bool(false), .int(value)]).jsonText == "[null,true,false,\(value)]")
     }
+
+    /// Text written with an indent, compacted, is the compact text of the
+    /// same value: keys and strings with `": "` and line breaks in them,
+    /// escapes before a closing quote, empty containers, any indent and level.
+    @Test func anIndentedTextCompactedIsTheCompactText() {
+        let values: [JSONValue] = [
+            ["a: b": "c: d", "list": ["x", "y: z", ["k\\": "v\\\"", "w": [:]]], "e": [], "n": -1.5],
+            ["\"q\": ": ["\n  \"k\": 1", "tab\tend", "\\"], "": .null, "t": true, "u": [[], [[1]]]],
+            "just a string: with a colon",
+            [],
+            [:],
+            [1, [2, [3, ["deep": "er"]]]],
+        ]
+        for value in values {
+            for (indent, level) in [(2, 0), (2, 2), (4, 3)] {
+                var indented: [UInt8] = []
+                value.write(to: &indented, indent: indent, level: level)
+                var compacted: [UInt8] = [UInt8(ascii: "[")]
+                JSONValue.appendCompacted(indented, to: &compacted)
+                #expect(String(decoding: compacted, as: UTF8.self) == "[" + value.jsonText, "indent \(indent), level \(level)")
+            }
+        }
+    }
 }
