@@ -156,6 +156,21 @@ import Testing
         #expect(root.attribute(forName: "tests")?.stringValue == "4")
     }
 
+    /// Text that needs nothing is returned as it is; anything else is spelled
+    /// out scalar by scalar, also when only a lead byte 0xEF made it look.
+    @Test(arguments: [
+        ("plain name 1.5 ms: ok", false, "plain name 1.5 ms: ok"),
+        ("a<b & 'c' > \"d\"", false, "a&lt;b &amp; &apos;c&apos; &gt; &quot;d&quot;"),
+        ("line\nbreak\ttab", false, "line\nbreak\ttab"),
+        ("line\nbreak\ttab", true, "line&#10;break&#9;tab"),
+        ("cr\r\u{1}bell\u{7F}", false, "cr&#13;bell\u{7F}"),
+        ("é\u{FFFE}ü\u{FFFF}", false, "éü"),
+        ("\u{F000}\u{FFFD}", true, "\u{F000}\u{FFFD}"),
+    ])
+    func markupIsEscapedAndXMLsForbiddenCharactersDropped(text: String, inAttribute: Bool, escaped: String) {
+        #expect(MarkupText.escape(text, inAttribute: inAttribute) == escaped)
+    }
+
     @Test func timesHaveThreeDecimalsAndNoExponent() {
         #expect(JUnitWriter.format(.microseconds(7)) == "0.000")
         #expect(JUnitWriter.format(.microseconds(1300)) == "0.001")

@@ -232,6 +232,29 @@ import Testing
         #expect(afterwards == (try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))))
     }
 
+    /// Going over the entries in order reads the spool a window at a time:
+    /// it must give what reading each one by its position gives, for entries
+    /// in the file, in the buffer, stored again later, or kept in memory.
+    @Test func goingOverTheEntriesGivesWhatEachPositionReads() throws {
+        let original = Self.entries(400)
+        var steps = try Self.spooled(original)
+        var changed = original[3]
+        changed.message = "stored again: it now lies after entry 399"
+        steps[3] = changed
+        var running = StepReport(index: 400, name: "still running", target: "vm", action: .waitEvent, status: .skipped)
+        running.holdsSteps = true
+        steps.append(running, keepingInMemory: true)
+        let inOrder = Array(steps)
+        #expect(inOrder.count == 401)
+        for (position, step) in inOrder.enumerated() {
+            #expect(step.jsonValue == steps[position].jsonValue)
+            #expect(step.holdsSteps == steps.holdsSteps(at: position))
+        }
+        #expect(inOrder[3].message == changed.message)
+        #expect(inOrder[399].jsonValue == original[399].jsonValue)
+        #expect(inOrder[400].name == "still running" && inOrder[400].holdsSteps)
+    }
+
     /// Without an idle lane an entry is written at once; a stopped lane runs the work at once too.
     @Test func withoutAnIdleLaneAFinishedEntryIsWrittenAtOnce() throws {
         let original = Self.entries(3)

@@ -35,11 +35,11 @@ public struct JSONObject: Sendable {
 
     public subscript(key: String) -> JSONValue? {
         get {
-            guard let index = keys.firstIndex(of: key) else { return nil }
+            guard let index = Self.position(of: key, in: keys) else { return nil }
             return values[index]
         }
         set {
-            if let index = keys.firstIndex(of: key) {
+            if let index = Self.position(of: key, in: keys) {
                 if let newValue {
                     values[index] = newValue
                 } else {
@@ -51,6 +51,15 @@ public struct JSONObject: Sendable {
                 values.append(newValue)
             }
         }
+    }
+
+    /// Where `key` is in `keys`. Keys of different lengths are told apart
+    /// by their UTF-8 counts (kept in the string: no scan) before the
+    /// comparison of their text, which is most of a lookup's cost.
+    @inline(__always)
+    static func position(of key: String, in keys: [String]) -> Int? {
+        let length = key.utf8.count
+        return keys.firstIndex { $0.utf8.count == length && $0 == key }
     }
 
     /// The members in order, as `(key, value)` pairs.

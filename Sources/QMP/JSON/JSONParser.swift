@@ -130,7 +130,7 @@ struct JSONParser {
             position += 1
             skipWhitespace()
             let value = try parseValue()
-            if let existing = keys.firstIndex(of: key) {
+            if let existing = JSONObject.position(of: key, in: keys) {
                 values[existing] = value
             } else {
                 keys.append(key)

@@ -17,33 +17,35 @@ import QMP
 /// opened) and the event table (``HTMLEventTable``: which wait took each event).
 public enum HTMLReport {
     public static func render(_ report: RunReport) -> String {
+        // Read back from the spool once; the header, timeline and tables all go over them.
+        let steps = Array(report.steps)
         var html = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         html += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
         html += "<title>\(HTMLText.escape(report.playbook.name)): \(report.outcome.rawValue)</title>\n"
         html += "<script>\n\(HTMLAssets.errorRecorder)\n</script>\n"
         html += "<style>\n\(HTMLAssets.style)\n</style>\n</head>\n<body>\n"
-        html += header(report)
+        html += header(report, steps: steps)
         html += "<h2>Timeline</h2>\n"
         html += "<div class=\"controls\"><button type=\"button\" id=\"zoom-out\">−</button>"
             + "<button type=\"button\" id=\"zoom-in\">+</button><button type=\"button\" id=\"zoom-fit\">fit</button>"
             + "<button type=\"button\" id=\"zoom-steps\">steps</button>"
             + " zoom <span id=\"zoom-level\">1×</span> · Ctrl + wheel zooms, the bar scrolls; a bar or tick leads to its row</div>\n"
-        html += "<div id=\"timeline-box\">\n\(HTMLTimeline(report: report).svg)\n</div>\n"
+        html += "<div id=\"timeline-box\">\n\(HTMLTimeline(report: report, steps: steps).svg)\n</div>\n"
         html += legend
-        html += "<h2>Steps</h2>\n\(HTMLStepTable(report: report).html)\n"
-        html += "<h2>Events</h2>\n\(HTMLEventTable(report: report).html)\n"
+        html += "<h2>Steps</h2>\n\(HTMLStepTable(report: report, steps: steps).html)\n"
+        html += "<h2>Events</h2>\n\(HTMLEventTable(report: report, steps: steps).html)\n"
         html += "<script>\n\(HTMLAssets.timelineScript)\n</script>\n</body>\n</html>\n"
         return html
     }
 
-    private static func header(_ report: RunReport) -> String {
+    private static func header(_ report: RunReport, steps: [StepReport]) -> String {
         let summary = report.summary
         var html = "<header>\n<h1>\(HTMLText.escape(report.playbook.name))"
             + "<span class=\"badge outcome outcome-\(report.outcome.rawValue)\" id=\"outcome\">\(report.outcome.rawValue)</span></h1>\n"
         html += "<p class=\"sub\">\(HTMLText.escape(report.playbook.path)) · started \(Timestamp.string(report.started))"
             + " · exit \(report.exitStatus.code) · qmpbook \(HTMLText.escape(report.toolVersion))</p>\n"
         if let message = report.message {
-            let failed = report.steps.first { !$0.status.isSuccess }
+            let failed = steps.first { !$0.status.isSuccess }
             let link = failed.map { " <a href=\"#step-\($0.index)\">(step \($0.index + 1))</a>" } ?? ""
             html += "<div class=\"why\" id=\"why\">\(HTMLText.escape(message))\(link)</div>\n"
         }

@@ -8,11 +8,13 @@ import QMP
 /// not pass, folded for the others.
 struct HTMLStepTable {
     let report: RunReport
+    /// The report's steps, read back once.
+    let steps: [StepReport]
 
     var html: String {
         var html = "<table class=\"steps\" id=\"steps\"><thead><tr><th>#</th><th>step</th><th>target</th><th>action</th>"
             + "<th>status</th><th>start</th><th>duration</th><th>attempts</th><th>written at</th></tr></thead><tbody>\n"
-        for step in report.steps {
+        for step in steps {
             html += row(step)
         }
         return html + "</tbody></table>"

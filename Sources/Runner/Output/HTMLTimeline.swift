@@ -34,11 +34,13 @@ struct HTMLTimeline {
     }
 
     let report: RunReport
+    /// The report's steps, read back once.
+    let steps: [StepReport]
 
     /// The run's length in milliseconds: its duration, or the end of the last thing that happened.
     var total: Double {
         var end = report.duration.map(Timestamp.milliseconds) ?? 0
-        for step in report.steps {
+        for step in steps {
             guard let started = step.started else { continue }
             end = max(end, HTMLText.offset(of: started, from: report.started) + (step.duration.map(Timestamp.milliseconds) ?? 0))
         }
@@ -55,7 +57,7 @@ struct HTMLTimeline {
         let lanes = makeLanes()
         let height = Self.axisHeight + Double(lanes.count) * Self.laneHeight + 8
         let width = Self.labelWidth + Self.plotWidth + Self.rightMargin
-        let ran = report.steps.compactMap { step in
+        let ran = steps.compactMap { step in
             step.started.map { HTMLText.offset(of: $0, from: report.started) }.map { ($0, $0 + (step.duration.map(Timestamp.milliseconds) ?? 0)) }
         }
         let stepsStart = ran.map(\.0).min() ?? 0
@@ -167,7 +169,7 @@ struct HTMLTimeline {
             run.elements.append(caption(setupEnd, setupEnd + preflight, "preflight \(HTMLText.milliseconds(preflight))"))
         }
 
-        for step in report.steps {
+        for step in steps {
             guard let started = step.started else { continue }
             let t0 = HTMLText.offset(of: started, from: report.started)
             let t1 = t0 + (step.duration.map(Timestamp.milliseconds) ?? 0)

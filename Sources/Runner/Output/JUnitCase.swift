@@ -56,7 +56,9 @@ struct JUnitCase {
     static func stepCases(of report: RunReport) -> [JUnitCase] {
         let width = max(2, String(report.steps.count).count)
         // The steps that act: a block's, include's or loop's own entry is not a testcase, its steps are.
-        return report.steps.filter { !$0.holdsSteps }.map { step in
+        let acting = report.steps.indices.filter { !report.steps.holdsSteps(at: $0) }
+        return acting.map { position in
+            let step = report.steps[position]
             let number = String(step.index + 1)
             let prefix = String(repeating: "0", count: max(0, width - number.count)) + number + ". "
             let name = prefix + (step.phase == .always ? "always: " : "") + step.name
@@ -118,7 +120,7 @@ struct JUnitCase {
                 result: .error(type: "preflight", message: message, body: problems),
                 output: message + "\n" + problems))
         }
-        let stepsSayWhy = report.steps.contains { [.failed, .timeout, .error].contains($0.status) }
+        let stepsSayWhy = report.steps.indices.contains { [.failed, .timeout, .error].contains(report.steps.status(at: $0)) }
         if cases.isEmpty, !stepsSayWhy, report.outcome != .passed {
             let message = report.message ?? "the run \(report.outcome.rawValue == "error" ? "failed" : "was interrupted")"
             cases.append(JUnitCase(

@@ -6,6 +6,7 @@ enum MarkupText {
     /// they are) or, with `inAttribute`, for a quoted attribute (where they
     /// become character references, so parsers keep them).
     static func escape(_ text: String, inAttribute: Bool = false) -> String {
+        if standsForItself(text, inAttribute: inAttribute) { return text }
         var out = ""
         out.reserveCapacity(text.utf8.count)
         for scalar in text.unicodeScalars {
@@ -16,6 +17,20 @@ enum MarkupText {
             }
         }
         return out
+    }
+
+    /// True when no byte of `text` can need a reference or be dropped: no
+    /// `& < > " '`, no control (but a line break or tab in content), and no
+    /// 0xEF, the lead byte of U+FFFE and U+FFFF (and of other characters,
+    /// which then take the scalar-by-scalar way). Most names and messages.
+    private static func standsForItself(_ text: String, inAttribute: Bool) -> Bool {
+        text.utf8.allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "&"), UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "\""), UInt8(ascii: "'"), 0xEF: false
+            case UInt8(ascii: "\n"), UInt8(ascii: "\t"): !inAttribute
+            default: byte >= 0x20
+            }
+        }
     }
 
     /// The entity or character reference that stands for `scalar`, or nil when it stands for itself (or is dropped).

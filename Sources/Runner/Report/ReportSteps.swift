@@ -48,18 +48,49 @@ public struct ReportSteps: RandomAccessCollection, MutableCollection, Expressibl
 
     public subscript(position: Int) -> StepReport {
         get {
-            if let step = kept[position] { return step }
-            let entry = entries[position]
-            if let span = spooledSpan(of: entry), let bytes = spool?.read(span), let json = try? JSONValue(parsing: bytes),
-               let step = StepReport(json: json, holdsSteps: entry.holdsSteps) {
-                return step
-            }
-            var lost = StepReport(index: position, name: "", action: .log, status: entry.status)
-            lost.message = "this entry could not be read back from the run's spool file"
-            lost.holdsSteps = entry.holdsSteps
-            return lost
+            var oneRead: StepSpool.Reader?
+            return read(position, through: &oneRead)
         }
         set { store(newValue, at: position, keepingInMemory: false) }
+    }
+
+    /// The entries in order, read back through one window of the spool
+    /// file (a read per 64 KiB, not one per entry).
+    public struct Iterator: IteratorProtocol {
+        fileprivate let steps: ReportSteps
+        fileprivate var position = 0
+        fileprivate var reader: StepSpool.Reader?
+
+        public mutating func next() -> StepReport? {
+            guard position < steps.endIndex else { return nil }
+            defer { position += 1 }
+            return steps.read(position, through: &reader)
+        }
+    }
+
+    public func makeIterator() -> Iterator {
+        Iterator(steps: self, reader: spool.map(StepSpool.Reader.init))
+    }
+
+    /// The entry at `position`, read back from the spool through `reader`
+    /// (each read its own without one); an entry that cannot be read back says so.
+    private func read(_ position: Int, through reader: inout StepSpool.Reader?) -> StepReport {
+        if let step = kept[position] { return step }
+        let entry = entries[position]
+        if let span = spooledSpan(of: entry), let bytes = Self.bytes(of: span, spool: spool, through: &reader),
+           let json = try? JSONValue(parsing: bytes), let step = StepReport(json: json, holdsSteps: entry.holdsSteps) {
+            return step
+        }
+        var lost = StepReport(index: position, name: "", action: .log, status: entry.status)
+        lost.message = "this entry could not be read back from the run's spool file"
+        lost.holdsSteps = entry.holdsSteps
+        return lost
+    }
+
+    private static func bytes(of span: StepSpool.Span, spool: StepSpool?, through reader: inout StepSpool.Reader?) -> [UInt8]? {
+        guard reader != nil else { return spool?.read(span) }
+        var bytes: [UInt8] = []
+        return reader!.append(span, to: &bytes) ? bytes : nil
     }
 
     /// Adds `step` at the end: to the spool when there is one.
@@ -84,6 +115,9 @@ public struct ReportSteps: RandomAccessCollection, MutableCollection, Expressibl
 
     /// The status of the entry at `position`, without reading it back.
     func status(at position: Int) -> StepStatus { entries[position].status }
+
+    /// Whether the entry at `position` is a block's, an include's or a loop's own, without reading it back.
+    func holdsSteps(at position: Int) -> Bool { entries[position].holdsSteps }
 
     /// Counts of the entries by status.
     var summary: Summary {
