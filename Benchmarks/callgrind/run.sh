@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Instruction counts for qmpbook, stable on a noisy machine: callgrind on a
 # release build, per `execute` step (the difference between two playbook
-# sizes, so start-up and handshake cancel out), the same with `--jsonl`, and
-# for `qmpbook --version`.
+# sizes, so start-up and handshake cancel out), the same with `--jsonl`,
+# `--junit` and `--html`, and for `qmpbook --version`.
 #
 #     bash Benchmarks/callgrind/run.sh [STEPS]        # default 2000
 #
@@ -57,8 +57,16 @@ load=$(per_step 'static PlaybookLoader.load(path:variables:)')
 jobs=$(per_step 'StepSpool.writeWaitingEntries()')
 echo "  loading the playbook: $load; in the idle lane, while the next command is on its way: $jobs"
 echo "  from a reply to the next command: $(( (large - small) / steps - load - jobs ))"
-# The same with the JSON lines stream (--jsonl), which writes two lines a step as they happen.
-small=$(instructions jsonl-$steps "$out/qmpbook" run "$work/p$steps.yaml" --quiet --no-preflight --report "$work/r1.json" --jsonl "$work/r1.jsonl")
-large=$(instructions jsonl-$((steps * 2)) "$out/qmpbook" run "$work/p$((steps * 2)).yaml" --quiet --no-preflight --report "$work/r2.json" --jsonl "$work/r2.jsonl")
-echo "per execute step with --jsonl: $(( (large - small) / steps )) instructions"
+# The same with each other output: the JSON lines stream (two lines a step,
+# written as they happen, and the report at the end), JUnit and the HTML page
+# (made at the end from the steps read back).
+with_output() {  # with_output NAME OPTION: per-step instructions of a run that also writes OPTION
+    local small large
+    small=$(instructions "$1-$steps" "$out/qmpbook" run "$work/p$steps.yaml" --quiet --no-preflight --report "$work/r1.json" "$2" "$work/o1")
+    large=$(instructions "$1-$((steps * 2))" "$out/qmpbook" run "$work/p$((steps * 2)).yaml" --quiet --no-preflight --report "$work/r2.json" "$2" "$work/o2")
+    echo "per execute step with $2: $(( (large - small) / steps )) instructions"
+}
+with_output jsonl --jsonl
+with_output junit --junit
+with_output html --html
 echo "profiles: $out/*.out (callgrind_annotate FILE | head -40)"
