@@ -17,7 +17,11 @@ struct ReceivedReply: Sendable {
 /// ``SocketMonitor`` reference closes the connection. All mutable state is
 /// behind one `Mutex`; continuations are resumed outside it.
 final class MonitorCore: Sendable {
-    typealias ReplyContinuation = CheckedContinuation<Result<ReceivedReply, QMPError>, Never>
+    /// Unchecked: each is resumed exactly once, by whoever removes its
+    /// ``Pending`` from `state.pending` under the lock (the reply, the
+    /// deadline check, cancellation, a failed send, or the close). The
+    /// checked kind allocates a canary per command.
+    typealias ReplyContinuation = UnsafeContinuation<Result<ReceivedReply, QMPError>, Never>
     typealias GreetingContinuation = CheckedContinuation<Result<Greeting, QMPError>, Never>
 
     let connection: SocketConnection
@@ -149,14 +153,15 @@ final class MonitorCore: Sendable {
         // The id goes last, written before the closing brace: cheaper than
         // adding it to the object, which would copy both of its arrays.
         var bytes = prefix
-        bytes.append(contentsOf: JSONValue.object(message).jsonBytes)
+        bytes.reserveCapacity(prefix.count + 96)
+        JSONValue.object(message).write(to: &bytes, indent: nil, level: 0)
         bytes.removeLast()
         bytes.append(contentsOf: (message.isEmpty ? #""id":"# : #","id":"#).utf8)
-        bytes.append(contentsOf: String(id).utf8)
+        JSONValue.writeInteger(id, to: &bytes)
         // A newline after each command: QEMU does not need it, but line-based peers do.
         bytes.append(contentsOf: "}\n".utf8)
         let result = await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: ReplyContinuation) in
+            await withUnsafeContinuation { (continuation: ReplyContinuation) in
                 let now = clock.now
                 let deadline = now + timeout
                 let (closed, scheduleCheck) = state.withLock { state -> (QMPError?, Bool) in

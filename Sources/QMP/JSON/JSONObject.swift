@@ -21,6 +21,9 @@ public struct JSONObject: Sendable {
     /// Builds an object from pairs; a repeated key keeps its last value.
     public init<S: Sequence>(_ pairs: S) where S.Element == (String, JSONValue) {
         self.init()
+        // Room for every pair at once: a literal's members would otherwise grow each array 1 → 2 → 4.
+        keys.reserveCapacity(pairs.underestimatedCount)
+        values.reserveCapacity(pairs.underestimatedCount)
         for (key, value) in pairs { self[key] = value }
     }
 
