@@ -1,6 +1,7 @@
 /*
- * Runs PROGRAM once and prints "WALL_NS MAXRSS_KB EXIT": the wall time from
- * fork to reaping, and the child's peak RSS (wait4's ru_maxrss). A process
+ * Runs PROGRAM once and prints "WALL_NS MAXRSS_KB EXIT CPU_US": the wall
+ * time from fork to reaping, the child's peak RSS (wait4's ru_maxrss), its
+ * exit status and the CPU it used (user + system, wait4's rusage). A process
  * of its own so the child's peak is its own: Linux counts the memory a child
  * had before exec, and a fork of Python would add Python's ~15 MB to all.
  * The child's output goes to /dev/null.
@@ -39,7 +40,9 @@ int main(int argc, char **argv) {
     struct rusage usage;
     if (wait4(child, &status, 0, &usage) < 0) { perror("wait4"); return 1; }
     uint64_t wall = now_ns() - started;
-    printf("%llu %ld %d\n", (unsigned long long)wall, usage.ru_maxrss,
-           WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    long long cpu = (long long)(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000000
+        + usage.ru_utime.tv_usec + usage.ru_stime.tv_usec;
+    printf("%llu %ld %d %lld\n", (unsigned long long)wall, usage.ru_maxrss,
+           WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), cpu);
     return 0;
 }

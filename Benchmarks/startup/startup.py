@@ -30,11 +30,17 @@ MEASURE = os.path.join(HERE, "..", ".out", "measure")
 
 def run_once(argv):
     """Wall seconds and peak RSS (KiB) of one run (through measure); fails on a non-zero exit."""
+    wall, rss, _ = run_measured(argv)
+    return wall, rss
+
+
+def run_measured(argv):
+    """Wall seconds, peak RSS (KiB) and CPU seconds (user + system) of one run; fails on a non-zero exit."""
     result = subprocess.run([MEASURE] + argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=True)
-    wall, rss, status = result.stdout.split()
+    wall, rss, status, cpu = result.stdout.split()
     if status != "0":
         raise SystemExit(f"{argv[0]} exited {status}: {result.stderr.strip()}")
-    return int(wall) / 1e9, int(rss)
+    return int(wall) / 1e9, int(rss), int(cpu) / 1e6
 
 
 def main():
