@@ -156,8 +156,9 @@ import Testing
         #expect(root.attribute(forName: "tests")?.stringValue == "4")
     }
 
-    /// Text that needs nothing is returned as it is; anything else is spelled
-    /// out scalar by scalar, also when only a lead byte 0xEF made it look.
+    /// Text that needs nothing is returned as it is; anything else is copied
+    /// with its references in, also when only a lead byte 0xEF made it look,
+    /// and U+FFFE and U+FFFF are dropped wherever they are.
     @Test(arguments: [
         ("plain name 1.5 ms: ok", false, "plain name 1.5 ms: ok"),
         ("a<b & 'c' > \"d\"", false, "a&lt;b &amp; &apos;c&apos; &gt; &quot;d&quot;"),
@@ -166,6 +167,10 @@ import Testing
         ("cr\r\u{1}bell\u{7F}", false, "cr&#13;bell\u{7F}"),
         ("é\u{FFFE}ü\u{FFFF}", false, "éü"),
         ("\u{F000}\u{FFFD}", true, "\u{F000}\u{FFFD}"),
+        ("\u{FFFF}", false, ""),
+        ("a\u{FFFE}", true, "a"),
+        ("\u{FEFF}x&", false, "\u{FEFF}x&amp;"),
+        ("{\n  \"a\": [1, \"<b>\"]\n}", false, "{\n  &quot;a&quot;: [1, &quot;&lt;b&gt;&quot;]\n}"),
     ])
     func markupIsEscapedAndXMLsForbiddenCharactersDropped(text: String, inAttribute: Bool, escaped: String) {
         #expect(MarkupText.escape(text, inAttribute: inAttribute) == escaped)
