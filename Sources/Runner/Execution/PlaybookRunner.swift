@@ -65,7 +65,7 @@ public final class PlaybookRunner: Sendable {
         // The report's other renderings follow the run like any output; the JSON report itself is on disk before them.
         var outputs = observers
         if let path = options.junitPath { outputs.append(ReportFileWriter(path: path) { Array(JUnitWriter.render($0).utf8) }) }
-        if let path = options.htmlPath { outputs.append(ReportFileWriter(path: path) { Array(HTMLReport.render($0).utf8) }) }
+        if let path = options.htmlPath { outputs.append(ReportFileWriter(path: path) { HTMLReport.renderedBytes($0) }) }
         self.observer = MultiplexRunObserver(outputs)
     }
 

@@ -203,11 +203,11 @@ public final class FleetRunner: Sendable {
             }
         }
         if let path = options.htmlPath {
-            let page = HTMLFleetPage.render(report) { member in
+            let page = HTMLFleetPage.renderedBytes(report) { member in
                 member.report == nil ? nil : Self.link(from: path, to: options.htmlPath(of: member.name))
             }
             do {
-                try ReportWriter.write(Array(page.utf8), to: path)
+                try ReportWriter.write(page, to: path)
             } catch {
                 outputErrors.append(error.message)
             }

@@ -5,7 +5,7 @@ import Synchronization
 /// finishes, in every outcome, its write error named in ``outputErrors``.
 ///
 /// ```swift
-/// let page = ReportFileWriter(path: "run.html") { Array(HTMLReport.render($0).utf8) }
+/// let page = ReportFileWriter(path: "run.html") { HTMLReport.renderedBytes($0) }
 /// let runner = PlaybookRunner(playbook: playbook, options: options, observers: [page])
 /// ```
 public final class ReportFileWriter: RunObserver {

@@ -7,7 +7,7 @@ import QMP
 /// from anywhere.
 ///
 /// ```swift
-/// try ReportWriter.write(Array(HTMLReport.render(report).utf8), to: "run.html")
+/// try ReportWriter.write(HTMLReport.renderedBytes(report), to: "run.html")
 /// ```
 ///
 /// The page has a header with the outcome and the figures (steps by status,
@@ -17,40 +17,55 @@ import QMP
 /// opened) and the event table (``HTMLEventTable``: which wait took each event).
 public enum HTMLReport {
     public static func render(_ report: RunReport) -> String {
+        page(report).text
+    }
+
+    /// The page as UTF-8 bytes, for a file (no copy through a String).
+    public static func renderedBytes(_ report: RunReport) -> [UInt8] {
+        page(report).bytes
+    }
+
+    static func page(_ report: RunReport) -> Markup {
         // Read back from the spool once; the header, timeline and tables all go over them.
         let steps = Array(report.steps)
-        var html = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        var html: Markup = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        // About what a step takes on the page, so it grows a few times at most.
+        html.reserveCapacity(24_000 + steps.count * 1_400)
         html += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-        html += "<title>\(HTMLText.escape(report.playbook.name)): \(report.outcome.rawValue)</title>\n"
-        html += "<script>\n\(HTMLAssets.errorRecorder)\n</script>\n"
-        html += "<style>\n\(HTMLAssets.style)\n</style>\n</head>\n<body>\n"
-        html += header(report, steps: steps)
+        html += "<title>\(report.playbook.name): \(report.outcome.rawValue)</title>\n"
+        html += "<script>\n\(Markup(raw: HTMLAssets.errorRecorder))\n</script>\n"
+        html += "<style>\n\(Markup(raw: HTMLAssets.style))\n</style>\n</head>\n<body>\n"
+        header(report, steps: steps, to: &html)
         html += "<h2>Timeline</h2>\n"
         html += "<div class=\"controls\"><button type=\"button\" id=\"zoom-out\">−</button>"
             + "<button type=\"button\" id=\"zoom-in\">+</button><button type=\"button\" id=\"zoom-fit\">fit</button>"
             + "<button type=\"button\" id=\"zoom-steps\">steps</button>"
             + " zoom <span id=\"zoom-level\">1×</span> · Ctrl + wheel zooms, the bar scrolls; a bar or tick leads to its row</div>\n"
-        html += "<div id=\"timeline-box\">\n\(HTMLTimeline(report: report, steps: steps).svg)\n</div>\n"
+        html += "<div id=\"timeline-box\">\n"
+        HTMLTimeline(report: report, steps: steps).write(to: &html)
+        html += "\n</div>\n"
         html += legend
-        html += "<h2>Steps</h2>\n\(HTMLStepTable(report: report, steps: steps).html)\n"
-        html += "<h2>Events</h2>\n\(HTMLEventTable(report: report, steps: steps).html)\n"
-        html += "<script>\n\(HTMLAssets.timelineScript)\n</script>\n</body>\n</html>\n"
+        html += "<h2>Steps</h2>\n"
+        HTMLStepTable(report: report, steps: steps).write(to: &html)
+        html += "\n<h2>Events</h2>\n"
+        HTMLEventTable(report: report, steps: steps).write(to: &html)
+        html += "\n<script>\n\(Markup(raw: HTMLAssets.timelineScript))\n</script>\n</body>\n</html>\n"
         return html
     }
 
-    private static func header(_ report: RunReport, steps: [StepReport]) -> String {
+    private static func header(_ report: RunReport, steps: [StepReport], to html: inout Markup) {
         let summary = report.summary
-        var html = "<header>\n<h1>\(HTMLText.escape(report.playbook.name))"
+        html += "<header>\n<h1>\(report.playbook.name)"
             + "<span class=\"badge outcome outcome-\(report.outcome.rawValue)\" id=\"outcome\">\(report.outcome.rawValue)</span></h1>\n"
-        html += "<p class=\"sub\">\(HTMLText.escape(report.playbook.path)) · started \(Timestamp.string(report.started))"
-            + " · exit \(report.exitStatus.code) · qmpbook \(HTMLText.escape(report.toolVersion))</p>\n"
+        html += "<p class=\"sub\">\(report.playbook.path) · started \(Timestamp.string(report.started))"
+            + " · exit \(Int(report.exitStatus.code)) · qmpbook \(report.toolVersion)</p>\n"
         if let message = report.message {
             let failed = steps.first { !$0.status.isSuccess }
-            let link = failed.map { " <a href=\"#step-\($0.index)\">(step \($0.index + 1))</a>" } ?? ""
-            html += "<div class=\"why\" id=\"why\">\(HTMLText.escape(message))\(link)</div>\n"
+            let link: Markup = failed.map { " <a href=\"#step-\($0.index)\">(step \($0.index + 1))</a>" } ?? ""
+            html += "<div class=\"why\" id=\"why\">\(message)\(link)</div>\n"
         }
         for problem in report.preflightProblems {
-            html += "<div class=\"why\">\(HTMLText.escape(problem.diagnostic.description))</div>\n"
+            html += "<div class=\"why\">\(problem.diagnostic.description)</div>\n"
         }
         let total = report.duration.map(Timestamp.milliseconds)
         let setup = (report.targets.compactMap { $0.openedIn.map(Timestamp.milliseconds) }.max() ?? 0)
@@ -71,7 +86,7 @@ public enum HTMLReport {
         figures.append(("\(report.events.count)", notTaken > 0 ? "events, \(notTaken) taken by no wait" : "events"))
         html += "<div class=\"figures\" id=\"figures\">"
         for (value, what) in figures {
-            html += "<div class=\"figure\"><div class=\"value\">\(HTMLText.escape(value))</div><div class=\"what\">\(HTMLText.escape(what))</div></div>"
+            html += "<div class=\"figure\"><div class=\"value\">\(value)</div><div class=\"what\">\(what)</div></div>"
         }
         html += "</div>\n"
         for target in report.targets {
@@ -84,16 +99,16 @@ public enum HTMLReport {
             }
             if let opened = target.openedIn { text += ", opened in \(HTMLText.milliseconds(Timestamp.milliseconds(opened)))" }
             if let error = target.error { text += " — \(error)" }
-            html += "<p class=\"targets\">\(HTMLText.escape(text))</p>\n"
+            html += "<p class=\"targets\">\(text)</p>\n"
         }
-        return html + "</header>\n"
+        html += "</header>\n"
     }
 
-    private static let legend = "<p class=\"legend\">"
+    private static let legend = Markup(raw: "<p class=\"legend\">"
         + ["passed", "failed", "timeout", "error", "ignored", "skipped"].map {
             "<span><i class=\"swatch\" style=\"background: var(--\($0))\"></i>\($0)</span>"
         }.joined()
         + "<span><i class=\"swatch\" style=\"background: var(--setup)\"></i>setup (open, preflight)</span>"
         + "<span><i class=\"swatch\" style=\"background: #1f4e9c\"></i>event taken by a wait</span>"
-        + "<span><i class=\"swatch\" style=\"background: var(--timeout)\"></i>event taken by no wait</span></p>\n"
+        + "<span><i class=\"swatch\" style=\"background: var(--timeout)\"></i>event taken by no wait</span></p>\n")
 }

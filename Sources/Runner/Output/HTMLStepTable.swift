@@ -11,47 +11,50 @@ struct HTMLStepTable {
     /// The report's steps, read back once.
     let steps: [StepReport]
 
-    var html: String {
-        var html = "<table class=\"steps\" id=\"steps\"><thead><tr><th>#</th><th>step</th><th>target</th><th>action</th>"
+    func write(to html: inout Markup) {
+        html += "<table class=\"steps\" id=\"steps\"><thead><tr><th>#</th><th>step</th><th>target</th><th>action</th>"
             + "<th>status</th><th>start</th><th>duration</th><th>attempts</th><th>written at</th></tr></thead><tbody>\n"
         for step in steps {
-            html += row(step)
+            row(step, to: &html)
         }
-        return html + "</tbody></table>"
+        html += "</tbody></table>"
     }
 
-    private func row(_ step: StepReport) -> String {
+    private func row(_ step: StepReport, to html: inout Markup) {
         let start = step.started.map { "+" + HTMLText.milliseconds(HTMLText.offset(of: $0, from: report.started)) } ?? "—"
         let duration = step.duration.map { HTMLText.milliseconds(Timestamp.milliseconds($0)) } ?? "—"
-        let place = step.file.map { file in step.line.map { "\(file):\($0)" } ?? file } ?? "—"
         let name = (step.phase == .always ? "always: " : "") + step.name
-        var html = "<tr class=\"step-row status-\(step.status.rawValue)\" id=\"step-\(step.index)\" data-step=\"\(step.index)\">"
-        html += "<td>\(step.index + 1)</td><td>\(HTMLText.escape(name))</td><td>\(HTMLText.escape(step.target ?? "—"))</td>"
+        html += "<tr class=\"step-row status-\(step.status.rawValue)\" id=\"step-\(step.index)\" data-step=\"\(step.index)\">"
+        html += "<td>\(step.index + 1)</td><td>\(name)</td><td>\(step.target ?? "—")</td>"
         html += "<td>\(step.action.rawValue)</td><td><span class=\"badge status-\(step.status.rawValue)\">\(step.status.rawValue)</span></td>"
         html += "<td>\(start)</td><td>\(duration)</td><td>\(step.attempts.map(String.init) ?? "—")</td>"
-        html += "<td class=\"place\">\(HTMLText.escape(place))</td></tr>\n"
-        var parts: [String] = []
+        html += "<td class=\"place\">\(place(of: step))</td></tr>\n"
+        var parts = Markup()
         if let message = step.message {
-            parts.append("<p class=\"message\">\(HTMLText.escape(message))</p>")
+            parts += "<p class=\"message\">\(message)</p>"
         }
-        if let request = step.request { parts.append(block("request", request)) }
+        if let request = step.request { parts += block("request", request) }
         if let response = step.response {
             if step.action == .log, let text = response.stringValue {
-                parts.append("<p class=\"logged\">\(HTMLText.escape(text))</p>")
+                parts += "<p class=\"logged\">\(text)</p>"
             } else {
-                parts.append(block("reply", response))
+                parts += block("reply", response)
             }
         }
-        if let event = step.event { parts.append(block("event", event)) }
-        guard !parts.isEmpty else { return html }
-        let open = step.status.isSuccess && step.status != .ignored ? "" : " open"
+        if let event = step.event { parts += block("event", event) }
+        guard !parts.bytes.isEmpty else { return }
+        let open: Markup = step.status.isSuccess && step.status != .ignored ? "" : " open"
         let summary = step.status.isSuccess ? "details" : "why it \(step.status == .timeout ? "timed out" : "failed")"
         html += "<tr class=\"step-detail\" data-step=\"\(step.index)\"><td></td><td colspan=\"8\"><details\(open)>"
-            + "<summary>\(summary)</summary>\(parts.joined())</details></td></tr>\n"
-        return html
+            + "<summary>\(summary)</summary>\(parts)</details></td></tr>\n"
     }
 
-    private func block(_ label: String, _ value: JSONValue) -> String {
-        "<div class=\"json\"><span class=\"label\">\(label)</span><pre>\(HTMLText.escape(value.prettyJSONText))</pre></div>"
+    /// `FILE:LINE` where the step is written, or `—`.
+    private func place(of step: StepReport) -> String {
+        step.file.map { file in step.line.map { "\(file):\($0)" } ?? file } ?? "—"
+    }
+
+    private func block(_ label: String, _ value: JSONValue) -> Markup {
+        "<div class=\"json\"><span class=\"label\">\(label)</span><pre>\(json: value, pretty: true)</pre></div>"
     }
 }

@@ -29,7 +29,7 @@ struct HTMLTimeline {
     struct Lane {
         var name: String
         var kind: String
-        var elements: [String] = []
+        var elements: [Markup] = []
         var labels: [(t: Double, text: String, classes: String)] = []
     }
 
@@ -50,8 +50,8 @@ struct HTMLTimeline {
         return max(end, 1)
     }
 
-    /// The `<svg>` element.
-    var svg: String {
+    /// Appends the `<svg>` element.
+    func write(to svg: inout Markup) {
         let total = self.total
         let scale = Self.plotWidth / total
         let lanes = makeLanes()
@@ -62,41 +62,44 @@ struct HTMLTimeline {
         }
         let stepsStart = ran.map(\.0).min() ?? 0
         let stepsEnd = ran.map(\.1).max() ?? total
-        var svg = "<svg id=\"timeline-svg\" role=\"img\" aria-label=\"timeline\" width=\"\(HTMLText.number(width))\""
-            + " data-steps-start=\"\(HTMLText.number(stepsStart))\" data-steps-end=\"\(HTMLText.number(stepsEnd))\""
-            + " height=\"\(HTMLText.number(height))\" data-total=\"\(HTMLText.number(total))\""
-            + " data-plot-width=\"\(HTMLText.number(Self.plotWidth))\" data-left=\"\(HTMLText.number(Self.labelWidth))\">\n"
+        svg += "<svg id=\"timeline-svg\" role=\"img\" aria-label=\"timeline\" width=\"\(number: width)\""
+            + " data-steps-start=\"\(number: stepsStart)\" data-steps-end=\"\(number: stepsEnd)\""
+            + " height=\"\(number: height)\" data-total=\"\(number: total)\""
+            + " data-plot-width=\"\(number: Self.plotWidth)\" data-left=\"\(number: Self.labelWidth)\">\n"
         svg += "<g class=\"axis\" id=\"timeline-axis\">" + axis(total: total, scale: scale, height: height) + "</g>\n"
         for (index, lane) in lanes.enumerated() {
             let top = Self.axisHeight + Double(index) * Self.laneHeight
-            svg += "<g class=\"lane lane-\(lane.kind)\" data-lane=\"\(HTMLText.escape(lane.name))\" transform=\"translate(0,\(HTMLText.number(top)))\">\n"
-            svg += "<rect class=\"lane-bg\" x=\"0\" y=\"0\" width=\"100%\" height=\"\(HTMLText.number(Self.laneHeight - 2))\"/>\n"
-            svg += "<text class=\"lane-name\" x=\"6\" y=\"22\">\(HTMLText.escape(lane.name))</text>\n"
-            for element in lane.elements { svg += element + "\n" }
+            svg += "<g class=\"lane lane-\(lane.kind)\" data-lane=\"\(lane.name)\" transform=\"translate(0,\(number: top))\">\n"
+            svg += "<rect class=\"lane-bg\" x=\"0\" y=\"0\" width=\"100%\" height=\"\(number: Self.laneHeight - 2)\"/>\n"
+            svg += "<text class=\"lane-name\" x=\"6\" y=\"22\">\(lane.name)</text>\n"
+            for element in lane.elements {
+                svg += element
+                svg += "\n"
+            }
             var rowEnds = Self.labelRows.map { _ in -Double.infinity }
             for label in lane.labels.sorted(by: { $0.t < $1.t }) {
                 let x = Self.labelWidth + label.t * scale
                 let row = rowEnds.firstIndex { x >= $0 }
                 if let row { rowEnds[row] = x + Double(label.text.count) * 6 + 6 }
-                svg += "<text class=\"event-name \(label.classes)\(row == nil ? " hidden" : "")\" x=\"\(HTMLText.number(x))\""
-                    + " y=\"\(HTMLText.number(Self.labelRows[row ?? 0]))\""
-                    + " data-t0=\"\(HTMLText.number(label.t))\">\(HTMLText.escape(label.text))</text>\n"
+                let hidden: Markup = row == nil ? " hidden" : ""
+                svg += "<text class=\"event-name \(label.classes)\(hidden)\" x=\"\(number: x)\""
+                    + " y=\"\(number: Self.labelRows[row ?? 0])\""
+                    + " data-t0=\"\(number: label.t)\">\(label.text)</text>\n"
             }
             svg += "</g>\n"
         }
         svg += "</svg>"
-        return svg
     }
 
     /// Grid lines and times along the top.
-    private func axis(total: Double, scale: Double, height: Double) -> String {
+    private func axis(total: Double, scale: Double, height: Double) -> Markup {
         let step = Self.tickStep(total: total, width: Self.plotWidth)
-        var out = ""
+        var out = Markup()
         var t = 0.0
         while t <= total + step / 2 {
-            let x = HTMLText.number(Self.labelWidth + t * scale)
-            out += "<line class=\"grid\" x1=\"\(x)\" x2=\"\(x)\" y1=\"16\" y2=\"\(HTMLText.number(height))\" data-t0=\"\(HTMLText.number(t))\"/>"
-            out += "<text class=\"tick\" x=\"\(x)\" y=\"12\" data-t0=\"\(HTMLText.number(t))\">\(HTMLText.milliseconds(t))</text>"
+            let x = Self.labelWidth + t * scale
+            out += "<line class=\"grid\" x1=\"\(number: x)\" x2=\"\(number: x)\" y1=\"16\" y2=\"\(number: height)\" data-t0=\"\(number: t)\"/>"
+            out += "<text class=\"tick\" x=\"\(number: x)\" y=\"12\" data-t0=\"\(number: t)\">\(HTMLText.milliseconds(t))</text>"
             t += step
         }
         return out
@@ -137,16 +140,16 @@ struct HTMLTimeline {
         }
         var run = Lane(name: "run", kind: "run")
         /// A name inside the bar from `t0` to `t1`, shown only where it fits.
-        func caption(_ t0: Double, _ t1: Double, _ text: String) -> String {
-            let fits = (t1 - t0) * scale >= Double(text.count) * 6 + 8
-            return "<text class=\"caption\(fits ? "" : " hidden")\" x=\"\(HTMLText.number(Self.labelWidth + t0 * scale))\" dx=\"4\" y=\"21\""
-                + " data-t0=\"\(HTMLText.number(t0))\" data-t1=\"\(HTMLText.number(t1))\">\(HTMLText.escape(text))</text>"
+        func caption(_ t0: Double, _ t1: Double, _ text: String) -> Markup {
+            let hidden: Markup = (t1 - t0) * scale >= Double(text.count) * 6 + 8 ? "" : " hidden"
+            return "<text class=\"caption\(hidden)\" x=\"\(number: Self.labelWidth + t0 * scale)\" dx=\"4\" y=\"21\""
+                + " data-t0=\"\(number: t0)\" data-t1=\"\(number: t1)\">\(text)</text>"
         }
-        func bar(_ t0: Double, _ t1: Double, classes: String, y: Double, height: Double, title: String, link: String? = nil) -> String {
-            let x = HTMLText.number(Self.labelWidth + t0 * scale)
-            let width = HTMLText.number(max(2, (t1 - t0) * scale))
-            let rect = "<rect class=\"\(classes)\" x=\"\(x)\" y=\"\(HTMLText.number(y))\" width=\"\(width)\" height=\"\(HTMLText.number(height))\""
-                + " data-t0=\"\(HTMLText.number(t0))\" data-t1=\"\(HTMLText.number(t1))\"><title>\(HTMLText.escape(title))</title></rect>"
+        func bar(_ t0: Double, _ t1: Double, classes: String, y: Double, height: Double, title: String, link: String? = nil) -> Markup {
+            let x = Self.labelWidth + t0 * scale
+            let width = max(2, (t1 - t0) * scale)
+            let rect: Markup = "<rect class=\"\(classes)\" x=\"\(number: x)\" y=\"\(number: y)\" width=\"\(number: width)\" height=\"\(number: height)\""
+                + " data-t0=\"\(number: t0)\" data-t1=\"\(number: t1)\"><title>\(title)</title></rect>"
             return link.map { "<a href=\"#\($0)\">\(rect)</a>" } ?? rect
         }
 
@@ -189,14 +192,14 @@ struct HTMLTimeline {
         for (position, event) in report.events.enumerated() {
             guard let index = laneOf[event.target] else { continue }
             let t = HTMLText.offset(of: event.event.received, from: report.started)
-            let x = HTMLText.number(Self.labelWidth + t * scale)
+            let x = Self.labelWidth + t * scale
             let taken = event.event.takenBy
             let classes = taken == nil ? "event not-taken" : "event taken"
             let title = "\(event.event.name) at \(HTMLText.milliseconds(t))"
                 + (taken.map { ", taken by step \($0 + 1)" } ?? ", taken by no wait")
             lanes[index].elements.append(
-                "<a href=\"#event-\(position)\"><line class=\"\(classes)\" x1=\"\(x)\" x2=\"\(x)\" y1=\"30\" y2=\"44\" data-t0=\"\(HTMLText.number(t))\">"
-                    + "<title>\(HTMLText.escape(title))</title></line></a>")
+                "<a href=\"#event-\(position)\"><line class=\"\(classes)\" x1=\"\(number: x)\" x2=\"\(number: x)\" y1=\"30\" y2=\"44\" data-t0=\"\(number: t)\">"
+                    + "<title>\(title)</title></line></a>")
             lanes[index].labels.append((t, event.event.name, taken == nil ? "not-taken" : "taken"))
         }
         // What the channels did besides steps: the console's output, the agent's first answer.

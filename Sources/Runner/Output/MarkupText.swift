@@ -1,28 +1,34 @@
 /// Escaping for the two markup outputs, the JUnit XML file and the HTML page:
 /// `& < > " '` as entities, and the characters XML 1.0 cannot hold dropped
 /// (control characters, U+FFFE, U+FFFF).
+///
+/// It works on UTF-8 bytes: every character it changes or drops is one byte
+/// (`& < > " '`, a control) or the three bytes of U+FFFE and U+FFFF, so the
+/// runs between them are copied whole and what is left is always valid UTF-8.
 enum MarkupText {
     /// Escapes `text` for an element's content (line breaks and tabs kept as
     /// they are) or, with `inAttribute`, for a quoted attribute (where they
-    /// become character references, so parsers keep them).
-    ///
-    /// It works on the UTF-8 bytes: every character it changes or drops is
-    /// one byte (`& < > " '`, a control) or the three bytes of U+FFFE and
-    /// U+FFFF, so the runs between them are copied whole and what is left
-    /// is always valid UTF-8. Text that needs nothing is returned as it is.
+    /// become character references, so parsers keep them). Text that needs
+    /// nothing is returned as it is.
     static func escape(_ text: String, inAttribute: Bool = false) -> String {
-        let escaped = text.utf8.withContiguousStorageIfAvailable { escape($0, inAttribute: inAttribute) }
-            ?? Array(text.utf8).withUnsafeBufferPointer { escape($0, inAttribute: inAttribute) }
-        return escaped.map { String(decoding: $0, as: UTF8.self) } ?? text
+        let unchanged = withBytes(of: text) { bytes in
+            bytes.allSatisfy { standsForItself($0, inAttribute: inAttribute) }
+        }
+        if unchanged { return text }
+        var escaped: [UInt8] = []
+        escaped.reserveCapacity(text.utf8.count + 16)
+        append(text, inAttribute: inAttribute, to: &escaped)
+        return String(decoding: escaped, as: UTF8.self)
     }
 
-    /// The escaped bytes, or nil when every byte stands for itself.
-    private static func escape(_ bytes: UnsafeBufferPointer<UInt8>, inAttribute: Bool) -> [UInt8]? {
+    /// Appends `text` to `output`, escaped as ``escape(_:inAttribute:)`` does.
+    static func append(_ text: String, inAttribute: Bool = false, to output: inout [UInt8]) {
+        withBytes(of: text) { append($0, inAttribute: inAttribute, to: &output) }
+    }
+
+    /// Appends the UTF-8 text `bytes` to `output`, escaped.
+    static func append(_ bytes: UnsafeBufferPointer<UInt8>, inAttribute: Bool = false, to output: inout [UInt8]) {
         var position = 0
-        while position < bytes.count, standsForItself(bytes[position], inAttribute: inAttribute) { position += 1 }
-        guard position < bytes.count else { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count + bytes.count / 4)
         var runStart = 0
         while position < bytes.count {
             let byte = bytes[position]
@@ -30,21 +36,24 @@ enum MarkupText {
                 position += 1
                 continue
             }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<position]))
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<position]))
             if byte == 0xEF, position + 2 < bytes.count, bytes[position + 1] == 0xBF, bytes[position + 2] & 0xFE == 0xBE {
                 position += 3  // U+FFFE or U+FFFF: dropped
             } else {
                 if byte == 0xEF {
-                    out.append(byte)  // the lead byte of another character, which stays
+                    output.append(byte)  // the lead byte of another character, which stays
                 } else if let reference = reference(for: byte) {
-                    out.append(contentsOf: reference.utf8)
+                    output.append(contentsOf: reference.utf8)
                 }  // else a control character: dropped
                 position += 1
             }
             runStart = position
         }
-        out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<bytes.count]))
-        return out
+        output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<bytes.count]))
+    }
+
+    private static func withBytes<Result>(of text: String, _ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
+        text.utf8.withContiguousStorageIfAvailable(body) ?? Array(text.utf8).withUnsafeBufferPointer(body)
     }
 
     /// True when `byte` is copied as it is: not one of `& < > " '`, not a
