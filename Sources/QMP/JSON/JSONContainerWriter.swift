@@ -56,7 +56,8 @@ package struct JSONContainerWriter {
     private mutating func startLine(_ output: inout [UInt8]) {
         if !isEmpty { output.append(UInt8(ascii: ",")) }
         isEmpty = false
-        output.append(contentsOf: memberBreak)
+        // Compact output has no line break: not even an empty append (a JSON lines entry starts 20 members).
+        if indent != nil { output.append(contentsOf: memberBreak) }
     }
 
     /// `"\n"` and `level` indents, or nothing when compact; the common ones are made once.

@@ -71,6 +71,8 @@ public final class JSONLinesWriter: RunObserver {
     static func line(_ type: String, member: String? = nil,
                      _ body: (inout JSONContainerWriter, inout [UInt8]) -> Void) -> [UInt8] {
         var bytes: [UInt8] = []
+        // Room for a usual step's line at once, rather than growing to it by doubling.
+        bytes.reserveCapacity(1024)
         var object = JSONContainerWriter(.object, indent: nil, level: 0, to: &bytes)
         object.member(Key.type, string: type, to: &bytes)
         if let member { object.member(Key.member, string: member, to: &bytes) }
