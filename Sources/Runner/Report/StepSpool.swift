@@ -78,6 +78,13 @@ final class StepSpool: Sendable {
 
     private let fd: Int32
     private let state = Mutex(State())
+    /// How many entries have been read back (``read(_:)``, ``Reader``): an
+    /// output that reads each entry once stays linear in the steps, and the
+    /// tests hold the outputs to that (one that read them again per event was quadratic).
+    private let readBacks = Atomic<Int>(0)
+
+    /// How many entries have been read back so far.
+    var entriesReadBack: Int { readBacks.load(ordering: .relaxed) }
     /// Where the entries given to ``appendLater(_:)`` are written; nil to write them at once.
     private let idleLane: ConnectionExecutor?
 
@@ -147,6 +154,7 @@ final class StepSpool: Sendable {
 
     /// The bytes at `span`, or nil when the file cannot give them back.
     func read(_ span: Span) -> [UInt8]? {
+        readBacks.add(1, ordering: .relaxed)
         if let buffered = buffered(span) { return buffered }
         return readFile(at: span.offset, count: span.length)
     }
@@ -188,6 +196,7 @@ final class StepSpool: Sendable {
 
         /// Appends the bytes at `span` to `output`; false when the file cannot give them back.
         mutating func append(_ span: Span, to output: inout [UInt8]) -> Bool {
+            spool.readBacks.add(1, ordering: .relaxed)
             let start = span.offset - windowOffset
             if start >= 0, start + span.length <= window.count {
                 output.append(contentsOf: window[start ..< start + span.length])
