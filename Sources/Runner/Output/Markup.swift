@@ -98,10 +98,7 @@ struct Markup: ExpressibleByStringInterpolation, Sendable {
 
         /// A JSON value as text, indented by two spaces a level when `pretty`; escaped.
         mutating func appendInterpolation(json value: JSONValue, pretty: Bool) {
-            var text: [UInt8] = []
-            text.reserveCapacity(256)
-            value.write(to: &text, indent: pretty ? 2 : nil, level: 0)
-            text.withUnsafeBufferPointer { MarkupText.append($0, to: &bytes) }
+            (pretty ? value.prettyJSONBytes : value.jsonBytes).withUnsafeBufferPointer { MarkupText.append($0, to: &bytes) }
         }
     }
 }

@@ -85,6 +85,7 @@ final class StepSpool: Sendable {
 
     /// How many entries have been read back so far.
     var entriesReadBack: Int { readBacks.load(ordering: .relaxed) }
+
     /// Where the entries given to ``appendLater(_:)`` are written; nil to write them at once.
     private let idleLane: ConnectionExecutor?
 
