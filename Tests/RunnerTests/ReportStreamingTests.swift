@@ -192,6 +192,19 @@ import Testing
         #expect(steps[8].location == "p.yaml:18:5")
     }
 
+    /// An entry is read in the order it is written, but one whose members
+    /// come in another order (written by hand, by another tool) reads the same.
+    @Test func anEntryReadsTheSameWhateverTheOrderOfItsMembers() throws {
+        for stored in Self.entries(12) {
+            let object = try #require(stored.jsonValue.objectValue)
+            let reversed = JSONValue.object(JSONObject(zip(object.keys.reversed(), object.values.reversed())))
+            let read = try #require(StepReport(json: reversed, holdsSteps: false))
+            #expect(read.jsonValue == stored.jsonValue)
+            #expect(read.started == stored.started && read.column == stored.column)
+        }
+        #expect(StepReport(json: ["index": 0, "name": "n", "action": "log", "phase": "main"], holdsSteps: false) == nil)
+    }
+
     /// A finished entry given to the spool to write when the connection is
     /// idle (``StepSpool/appendLater(_:)``) reads at once as it was stored,
     /// is written to the report the same, and is written when that

@@ -97,3 +97,38 @@ extension JSONObject: ExpressibleByDictionaryLiteral {
         self.init(elements)
     }
 }
+
+extension JSONObject {
+    /// Looks an object's members up by key, trying first the member after
+    /// the one it found last: members read in the order they were written
+    /// are each found at the first look, not by a scan from the start (a
+    /// report's step entry, read back, has 21).
+    ///
+    /// ```swift
+    /// var member = JSONObject.Reader(["index": 0, "name": "boot"])
+    /// member("index")  // 0, the first key
+    /// member("name")   // "boot", the key after it
+    /// ```
+    public struct Reader {
+        private let object: JSONObject
+        private var next = 0
+
+        public init(_ object: JSONObject) {
+            self.object = object
+        }
+
+        /// The value of `key`, or nil when the object has no such member.
+        public mutating func callAsFunction(_ key: String) -> JSONValue? {
+            let keys = object.keys
+            let index: Int
+            if next < keys.count, keys[next] == key {
+                index = next
+            } else {
+                guard let found = JSONObject.position(of: key, in: keys) else { return nil }
+                index = found
+            }
+            next = index + 1
+            return object.values[index]
+        }
+    }
+}

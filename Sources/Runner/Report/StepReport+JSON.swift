@@ -93,17 +93,22 @@ extension StepReport {
     /// shows it: `started` to the millisecond, `duration` to the microsecond,
     /// a `null` request, response or event as none.
     init?(json value: JSONValue, holdsSteps: Bool) {
-        guard case .object(let object) = value, let index = object["index"]?.intValue.map(Int.init),
-              let name = object["name"]?.stringValue,
-              let action = object["action"]?.stringValue.flatMap(StepKind.init(rawValue:)),
-              let phase = object["phase"]?.stringValue.flatMap(Phase.init(rawValue:)),
-              let status = object["status"]?.stringValue.flatMap(StepStatus.init(rawValue:)) else { return nil }
+        guard case .object(let object) = value else { return nil }
+        // Read in the order `write` writes the members: each is found at the first look.
+        var member = JSONObject.Reader(object)
         func present(_ key: String) -> JSONValue? {
-            guard let value = object[key], value != .null else { return nil }
+            guard let value = member(key), !value.isNull else { return nil }
             return value
         }
-        self.init(index: index, id: present("id")?.stringValue, name: name, target: present("target")?.stringValue,
-                  action: action, phase: phase, status: status)
+        let index = member("index")?.intValue.map(Int.init)
+        let id = present("id")?.stringValue
+        let name = member("name")?.stringValue
+        let target = present("target")?.stringValue
+        let action = member("action")?.stringValue.flatMap(StepKind.init(rawValue:))
+        let phase = member("phase")?.stringValue.flatMap(Phase.init(rawValue:))
+        let status = member("status")?.stringValue.flatMap(StepStatus.init(rawValue:))
+        guard let index, let name, let action, let phase, let status else { return nil }
+        self.init(index: index, id: id, name: name, target: target, action: action, phase: phase, status: status)
         started = present("started")?.stringValue.flatMap(Timestamp.date)
         duration = present("duration_ms")?.doubleValue.map(Timestamp.duration(milliseconds:))
         attempts = present("attempts")?.intValue.map(Int.init)
@@ -111,14 +116,15 @@ extension StepReport {
         response = present("response")
         event = present("event")
         message = present("message")?.stringValue
-        tags = object["tags"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        tags = member("tags")?.arrayValue?.compactMap(\.stringValue) ?? []
         file = present("file")?.stringValue
         line = present("line")?.intValue.map(Int.init)
         // The column is what follows the last colon of `location` (the file may hold colons).
         column = present("location")?.stringValue.flatMap { text in text.lastIndex(of: ":").flatMap { Int(text[text.index(after: $0)...]) } }
         iteration = present("iteration")?.intValue.map(Int.init)
         // A loop over `[null, …]` has a null item: inside a loop, null is the element.
-        item = iteration == nil ? present("item") : object["item"]
+        let item = member("item")
+        self.item = iteration == nil && item?.isNull == true ? nil : item
         parent = present("parent")?.intValue.map(Int.init)
         self.holdsSteps = holdsSteps
     }

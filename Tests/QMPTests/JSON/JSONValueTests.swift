@@ -29,6 +29,55 @@ import Testing
         #expect(value.jsonText == #"{"b":1,"a":2}"#)
     }
 
+    /// A key given twice keeps its first place and its last value (RFC 8259
+    /// leaves it open; QEMU's own parser does the same), in an object of a
+    /// few members and in one of many (whose keys are told apart another way).
+    @Test(arguments: [2, 8, 9, 30])
+    func aRepeatedKeyKeepsItsPlaceAndItsLastValue(_ count: Int) throws {
+        let names = (0..<count).map { "key\($0)" }
+        let members = names.enumerated().map { "\"\($1)\": \($0)" }
+        let repeated = members + ["\"key0\": \"last\"", "\"\(names[count - 1])\": \"again\""]
+        let value = try JSONValue(parsing: "{" + repeated.joined(separator: ", ") + "}")
+        let object = try #require(value.objectValue)
+        #expect(object.keys == names)
+        #expect(object["key0"] == "last")
+        #expect(object[names[count - 1]] == "again")
+        #expect(count < 3 || object["key1"] == 1)
+    }
+
+    /// Keys that are different bytes but the same text once invalid UTF-8 is
+    /// repaired (each becomes U+FFFD) are the same key.
+    @Test(arguments: [1, 12])
+    func keysEqualOnlyAfterRepairAreOneKey(_ others: Int) throws {
+        var bytes = Array("{".utf8)
+        for index in 0..<others { bytes += Array("\"o\(index)\": 0, ".utf8) }
+        bytes += [UInt8(ascii: "\""), 0xFF, UInt8(ascii: "\"")] + Array(": 1, ".utf8)
+        bytes += [UInt8(ascii: "\""), 0xFE, UInt8(ascii: "\"")] + Array(": 2}".utf8)
+        let object = try #require(try JSONValue(parsing: bytes).objectValue)
+        #expect(object.count == others + 1)
+        #expect(object["\u{FFFD}"] == 2)
+    }
+
+    /// A key spelled with escapes is the key it spells: the same as one spelled plainly.
+    @Test(arguments: [0, 12])
+    func aKeySpelledWithEscapesIsTheKeyItSpells(_ others: Int) throws {
+        let members = (0..<others).map { "\"o\($0)\": 0, " }.joined()
+        let object = try #require(try JSONValue(parsing: "{" + members + #""ab": 1, "a\u0062": 2, "\u00e9t\u00e9": 3, "été": 4}"#).objectValue)
+        #expect(object.count == others + 2)
+        #expect(object["ab"] == 2 && object["été"] == 4)
+    }
+
+    /// A reader finds members read in order, out of order, twice, and says nil for one that is not there.
+    @Test func aReaderFindsMembersInAnyOrder() throws {
+        let object: JSONObject = ["a": 1, "b": 2, "c": 3, "d": 4]
+        var member = JSONObject.Reader(object)
+        #expect(member("a") == 1 && member("b") == 2)
+        #expect(member("d") == 4 && member("c") == 3 && member("c") == 3)
+        #expect(member("e") == nil && member("a") == 1 && member("b") == 2)
+        var empty = JSONObject.Reader([:])
+        #expect(empty("a") == nil)
+    }
+
     @Test(arguments: ["", "{", "[1,]", "{\"a\" 1}", "01", "\"\\x\"", "tru", "1 2", "\"\u{01}\""])
     func rejectsMalformedText(_ text: String) {
         #expect(throws: JSONParseError.self) { try JSONValue(parsing: text) }
